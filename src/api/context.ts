@@ -1,0 +1,32 @@
+// What the route plugins are given: the services, and the settings that shape answers.
+import type { AccountService } from '../services/account-service.js';
+import type { AuthService, Caller } from '../services/auth-service.js';
+import type { DomainService } from '../services/domain-service.js';
+import type { QuotaService } from '../services/quota-service.js';
+import type { TaskService } from '../services/task-service.js';
+import type { EdgeFleet } from '../engine/edge-fleet.js';
+import type { RateLimiter, RateClass } from './rate-limit.js';
+
+export interface ApiContext {
+  tasks: TaskService;
+  domains: DomainService;
+  quotas: QuotaService;
+  auth: AuthService;
+  accounts: AccountService;
+  rates: RateLimiter;
+  fleet: EdgeFleet;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+  interface FastifyContextConfig {
+    /** false: the route needs no credentials (IAM password login, health). */
+    auth?: boolean;
+    /** The per-account rate bucket the route draws from. */
+    rateClass?: RateClass;
+    /** true: only callers of the admin account. */
+    admin?: boolean;
+  }
+}

@@ -1,0 +1,88 @@
+// cachectl's own API, outside the Huawei paths: accounts, keys and nodes (admin account only), and a
+// long-poll on task completion for scripts and benchmarks.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ApiContext } from '../context.js';
+import { taskObject } from '../presenters.js';
+import { intParam } from '../query-params.js';
+
+export const ADMIN_PREFIX = '/cachectl/v1';
+const QuotaNumber = Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }));
+
+export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const admin = { admin: true };
+
+    app.get(`${ADMIN_PREFIX}/accounts`, { config: admin }, async () => {
+      const rows = await ctx.accounts.listAccounts();
+      return { accounts: rows.map((a) => ({ id: a.id, name: a.name, admin: a.is_admin === 1, quotas: ctx.quotas.limitsOf(a), created_at: Number(a.created_at) })) };
+    });
+
+    app.post(
+      `${ADMIN_PREFIX}/accounts`,
+      { config: admin, schema: { body: Type.Object({ name: Type.String(), user: Type.Optional(Type.String()), password: Type.Optional(Type.String({ minLength: 8 })) }) } },
+      async (request) => {
+        const c = await ctx.accounts.createAccount({ name: request.body.name, user: request.body.user ?? 'admin', password: request.body.password });
+        return { account: { id: c.accountId, name: c.account }, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey };
+      },
+    );
+
+    app.put(
+      `${ADMIN_PREFIX}/accounts/:name/quotas`,
+      {
+        config: admin,
+        schema: {
+          params: Type.Object({ name: Type.String() }),
+          body: Type.Object({ file_refresh: QuotaNumber, dir_refresh: QuotaNumber, preheat: QuotaNumber, domain: QuotaNumber }),
+        },
+      },
+      async (request) => {
+        await ctx.accounts.setQuotas(request.params.name, request.body);
+        const a = await ctx.accounts.accountByName(request.params.name);
+        return { name: a.name, quotas: ctx.quotas.limitsOf(a) };
+      },
+    );
+
+    app.get(`${ADMIN_PREFIX}/keys`, { config: admin, schema: { querystring: Type.Object({ account: Type.Optional(Type.String()) }) } }, async (request) => {
+      return { keys: await ctx.accounts.listKeys(request.query.account) };
+    });
+
+    app.post(
+      `${ADMIN_PREFIX}/keys`,
+      { config: admin, schema: { body: Type.Object({ account: Type.String(), description: Type.Optional(Type.String({ maxLength: 200 })), user: Type.Optional(Type.String()) }) } },
+      async (request) => {
+        const k = await ctx.accounts.addKey(request.body.account, request.body.description ?? '', request.body.user);
+        return { account: k.account, access_key: k.accessKey, secret_key: k.secretKey };
+      },
+    );
+
+    app.delete(`${ADMIN_PREFIX}/keys/:access_key`, { config: admin, schema: { params: Type.Object({ access_key: Type.String() }) } }, async (request) => {
+      await ctx.accounts.removeKey(request.params.access_key);
+      ctx.auth.forgetKey(request.params.access_key);
+      return { deleted: request.params.access_key };
+    });
+
+    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin }, async () => ({
+      nodes: ctx.fleet.members.map((m) => ({
+        name: m.node.name,
+        driver: m.node.driver,
+        traffic_url: m.node.trafficUrl,
+        control_url: m.node.controlUrl,
+        up: m.up,
+        domains_version: m.domainsVersion ?? null,
+        backlog: m.queue.backlog,
+        ...(m.detail && { detail: m.detail }),
+      })),
+    }));
+
+    app.get(
+      `${ADMIN_PREFIX}/tasks/:id/wait`,
+      { config: { rateClass: 'query' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ timeout_ms: Type.Optional(Type.String()) }) } },
+      async (request) => {
+        const timeout = intParam(request.query.timeout_ms, 'timeout_ms', 0, 60_000, 30_000);
+        const done = await ctx.tasks.waitDone(request.caller.accountId, request.params.id, timeout);
+        return { done, task: taskObject(await ctx.tasks.get(request.caller.accountId, request.params.id)) };
+      },
+    );
+  };
+}

@@ -1,0 +1,91 @@
+// Accelerated domains (§11): create, list, detail, enable, disable, delete.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ApiContext } from '../context.js';
+import { domainObject } from '../presenters.js';
+import { boolParam, enumParam, intParam } from '../query-params.js';
+import { badParameter } from '../../errors.js';
+
+const S = Type.Optional(Type.String());
+const EpQuery = Type.Object({ enterprise_project_id: S });
+const IdParams = Type.Object({ domain_id: Type.String({ maxLength: 64 }) });
+const Source = Type.Object({
+  ip_or_domain: Type.Optional(Type.String()),
+  origin_type: Type.Optional(Type.String()),
+  active_standby: Type.Optional(Type.Integer()),
+  http_port: Type.Optional(Type.Integer()),
+  https_port: Type.Optional(Type.Integer()),
+  obs_bucket_type: Type.Optional(Type.String()),
+  enable_obs_web_hosting: Type.Optional(Type.Integer()),
+});
+const CreateBody = Type.Object({
+  domain: Type.Object({
+    domain_name: Type.String({ maxLength: 255 }),
+    business_type: Type.String(),
+    service_area: Type.Optional(Type.String()),
+    sources: Type.Array(Source),
+    enterprise_project_id: Type.Optional(Type.String()),
+  }),
+});
+
+export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post('/v1.0/cdn/domains', { schema: { querystring: EpQuery, body: CreateBody } }, async (request) => {
+      const row = await ctx.domains.create(request.caller.accountId, request.body.domain);
+      return { domain: domainObject(row, false) };
+    });
+
+    app.get(
+      '/v1.0/cdn/domains',
+      {
+        schema: {
+          querystring: Type.Object({
+            domain_name: S,
+            business_type: S,
+            domain_status: S,
+            service_area: S,
+            page_size: S,
+            page_number: S,
+            show_tags: S,
+            exact_match: S,
+            enterprise_project_id: S,
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const size = intParam(q.page_size, 'page_size', 1, 10000, 30);
+        const number = intParam(q.page_number, 'page_number', 1, 65535, 1);
+        if (q.domain_name !== undefined && q.domain_name.length > 255) throw badParameter('domain_name is at most 255 characters');
+        boolParam(q.show_tags, 'show_tags');
+        const { total, rows } = await ctx.domains.list({
+          accountId: request.caller.accountId,
+          name: q.domain_name === undefined || q.domain_name === '' ? undefined : q.domain_name.toLowerCase(),
+          exactMatch: boolParam(q.exact_match, 'exact_match') ?? false,
+          businessType: enumParam(q.business_type, 'business_type', ['web', 'download', 'video', 'wholeSite'] as const),
+          status: enumParam(q.domain_status, 'domain_status', ['online', 'offline', 'configuring', 'configure_failed', 'checking', 'check_failed', 'deleting'] as const),
+          serviceArea: enumParam(q.service_area, 'service_area', ['mainland_china', 'outside_mainland_china', 'global'] as const),
+          limit: size,
+          offset: (number - 1) * size,
+        });
+        return { total, domains: rows.map((r) => domainObject(r, false)) };
+      },
+    );
+
+    app.get('/v1.0/cdn/domains/:domain_id/detail', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.get(request.caller.accountId, request.params.domain_id), true) };
+    });
+
+    app.put('/v1.0/cdn/domains/:domain_id/enable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.enable(request.caller.accountId, request.params.domain_id), true) };
+    });
+
+    app.put('/v1.0/cdn/domains/:domain_id/disable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.disable(request.caller.accountId, request.params.domain_id), true) };
+    });
+
+    app.delete('/v1.0/cdn/domains/:domain_id', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id), true) };
+    });
+  };
+}

@@ -1,0 +1,16 @@
+// ShowQuota (§7.1).
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ApiContext } from '../context.js';
+
+const Quota = Type.Object({ type: Type.String(), quota_limit: Type.Integer(), used: Type.Integer(), user_domain_id: Type.String() });
+
+export function quotaRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1.0/cdn/quota',
+      { config: { rateClass: 'quota' }, schema: { querystring: Type.Object({ enterprise_project_id: Type.Optional(Type.String()) }), response: { 200: Type.Object({ quotas: Type.Array(Quota) }) } } },
+      async (request) => ({ quotas: await ctx.quotas.show(request.caller.accountId) }),
+    );
+  };
+}

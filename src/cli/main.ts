@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// cachectl: one binary for the server, a standalone edge, and the client commands.
+import { parseArgs } from 'node:util';
+import { OPTIONS, ConfigError, loadServerConfig } from '../config.js';
+import { startServer } from '../server.js';
+import { startBuiltinEdge } from '../edge/builtin/edge-server.js';
+import { clientCommands, clientUsage } from './client-commands.js';
+
+const USAGE = `cachectl — self-hosted CDN refresh (purge) and preheating (prefetch), Huawei Cloud CDN API compatible
+
+Usage:
+  cachectl serve [options]          start the API, the task engine and the built-in edges
+  cachectl edge [--name N] [--port P] [--admin-port P] [--host H] [--max-bytes B]
+                                    start one built-in edge node on its own
+${clientUsage}
+Run 'cachectl serve --help' for the server's settings.`;
+
+function serveHelp(): string {
+  const rows = OPTIONS.map((o) => `  --${o.flag.padEnd(22)} ${o.env.padEnd(30)} ${o.help}${o.def ? ` (default ${o.def})` : ''}`);
+  return `cachectl serve [options]\n\nEvery option is also an environment variable:\n${rows.join('\n')}`;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' as const }])) },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(serveHelp());
+    return;
+  }
+  const config = loadServerConfig(values as Record<string, string | undefined>);
+  const server = await startServer(config);
+  console.log(`cachectl API listening on ${server.url}`);
+  for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
+  if (server.bootstrap) {
+    const b = server.bootstrap;
+    console.log(
+      [
+        '',
+        'First start: created the admin account. These secrets are shown once; they are also in',
+        `${server.credentialsFile} (mode 0600).`,
+        `  account:     ${b.account} (id ${b.accountId})`,
+        `  user:        ${b.user}`,
+        `  password:    ${b.password}`,
+        `  access key:  ${b.accessKey}`,
+        `  secret key:  ${b.secretKey}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  const stop = async (signal: string) => {
+    console.log(`cachectl: ${signal}, stopping`);
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function edge(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string', default: 'edge' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8081' },
+      'admin-port': { type: 'string', default: '9081' },
+      'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+    },
+  });
+  const int = (v: string, name: string) => {
+    if (!/^\d+$/.test(v)) throw new ConfigError(`--${name} must be a non-negative integer (got '${v}')`);
+    return Number(v);
+  };
+  const e = await startBuiltinEdge({
+    name: values.name!,
+    host: values.host!,
+    trafficPort: int(values.port!, 'port'),
+    adminPort: int(values['admin-port']!, 'admin-port'),
+    maxBytes: int(values['max-bytes']!, 'max-bytes'),
+  });
+  console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
+  const stop = async () => {
+    await e.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'serve') return serve(rest).then(() => -1);
+  if (command === 'edge') return edge(rest).then(() => -1);
+  if (command && command in clientCommands) return clientCommands[command](rest);
+  console.log(USAGE);
+  return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`cachectl: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  },
+);

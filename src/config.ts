@@ -1,0 +1,188 @@
+// Server configuration: every setting is a flag (--port) and an environment variable (CACHECTL_PORT);
+// a flag wins. Everything is validated at start, with a message that names the setting.
+
+export type QuotaPreset = 'selfhosted' | 'cloud';
+
+export interface QuotaLimits {
+  file_refresh: number;
+  dir_refresh: number;
+  preheat: number;
+  domain: number;
+}
+
+/** Requests per second per account; 0 = no limit. */
+export interface RateLimits {
+  create: number;
+  query: number;
+  urlTasks: number;
+  quota: number;
+}
+
+export interface ExternalEdge {
+  name: string;
+  controlUrl: string;
+  trafficUrl: string;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  sqliteSync: 'FULL' | 'NORMAL';
+  builtinEdges: number;
+  edgeHost: string;
+  edgePort: number;
+  edgeAdminPort: number;
+  edgeMaxBytes: number;
+  edges: ExternalEdge[];
+  bootstrapAccount: string;
+  bootstrapUser: string;
+  bootstrapPassword?: string;
+  bootstrapAk?: string;
+  bootstrapSk?: string;
+  maxUrlsPerRequest: number;
+  maxDirsPerRequest: number;
+  bodyLimit: number;
+  quotas: QuotaLimits;
+  rates: RateLimits;
+  taskDeadlineMs: number;
+  retryBaseMs: number;
+  logLevel: string;
+}
+
+interface Option {
+  key: keyof ServerConfig | string;
+  flag: string;
+  env: string;
+  help: string;
+  def?: string;
+}
+
+/** The settings, in --help order. `def` is the default as text. */
+export const OPTIONS: Option[] = [
+  { key: 'host', flag: 'host', env: 'CACHECTL_HOST', def: '127.0.0.1', help: 'API listen address' },
+  { key: 'port', flag: 'port', env: 'CACHECTL_PORT', def: '8080', help: 'API listen port' },
+  { key: 'dataDir', flag: 'data-dir', env: 'CACHECTL_DATA_DIR', def: './data', help: 'where the SQLite file and credentials.json live' },
+  { key: 'sqliteSync', flag: 'sqlite-sync', env: 'CACHECTL_SQLITE_SYNC', def: 'FULL', help: 'FULL (fsync every commit) or NORMAL' },
+  { key: 'builtinEdges', flag: 'builtin-edges', env: 'CACHECTL_BUILTIN_EDGES', def: '2', help: 'built-in edge nodes started in this process' },
+  { key: 'edgeHost', flag: 'edge-host', env: 'CACHECTL_EDGE_HOST', def: '127.0.0.1', help: 'listen address of the built-in edges' },
+  { key: 'edgePort', flag: 'edge-port', env: 'CACHECTL_EDGE_PORT', def: '8081', help: 'traffic port of the first built-in edge (then +1 each)' },
+  { key: 'edgeAdminPort', flag: 'edge-admin-port', env: 'CACHECTL_EDGE_ADMIN_PORT', def: '9081', help: 'admin port of the first built-in edge (then +1 each)' },
+  { key: 'edgeMaxBytes', flag: 'edge-max-bytes', env: 'CACHECTL_EDGE_MAX_BYTES', def: String(64 * 1024 * 1024), help: 'memory for cached objects per built-in edge' },
+  { key: 'edges', flag: 'edges', env: 'CACHECTL_EDGES', def: '', help: 'more edge nodes: NAME=CONTROL_URL|TRAFFIC_URL, comma-separated' },
+  { key: 'bootstrapAccount', flag: 'bootstrap-account', env: 'CACHECTL_BOOTSTRAP_ACCOUNT', def: 'admin', help: 'first account (created on first start)' },
+  { key: 'bootstrapUser', flag: 'bootstrap-user', env: 'CACHECTL_BOOTSTRAP_USER', def: 'admin', help: 'its admin user' },
+  { key: 'bootstrapPassword', flag: 'bootstrap-password', env: 'CACHECTL_BOOTSTRAP_PASSWORD', help: 'its password (generated when unset)' },
+  { key: 'bootstrapAk', flag: 'bootstrap-ak', env: 'CACHECTL_BOOTSTRAP_AK', help: 'its access key (generated when unset)' },
+  { key: 'bootstrapSk', flag: 'bootstrap-sk', env: 'CACHECTL_BOOTSTRAP_SK', help: 'its secret key (generated when unset)' },
+  { key: 'maxUrlsPerRequest', flag: 'max-urls', env: 'CACHECTL_MAX_URLS', def: '1000', help: 'URLs per refresh/prefetch request' },
+  { key: 'maxDirsPerRequest', flag: 'max-dirs', env: 'CACHECTL_MAX_DIRS', def: '100', help: 'directories per refresh request' },
+  { key: 'bodyLimit', flag: 'body-limit', env: 'CACHECTL_BODY_LIMIT', def: String(8 * 1024 * 1024), help: 'largest request body in bytes' },
+  { key: 'quotaPreset', flag: 'quota-preset', env: 'CACHECTL_QUOTA_PRESET', def: 'selfhosted', help: 'default daily quotas: selfhosted or cloud (2000/100/1000/100)' },
+  { key: 'quotaFileRefresh', flag: 'quota-file-refresh', env: 'CACHECTL_QUOTA_FILE_REFRESH', help: 'file refresh URLs per account per day' },
+  { key: 'quotaDirRefresh', flag: 'quota-dir-refresh', env: 'CACHECTL_QUOTA_DIR_REFRESH', help: 'directory refreshes per account per day' },
+  { key: 'quotaPreheat', flag: 'quota-preheat', env: 'CACHECTL_QUOTA_PREHEAT', help: 'prefetch URLs per account per day' },
+  { key: 'quotaDomain', flag: 'quota-domain', env: 'CACHECTL_QUOTA_DOMAIN', help: 'domains per account' },
+  { key: 'ratePreset', flag: 'rate-preset', env: 'CACHECTL_RATE_PRESET', def: 'off', help: 'per-account rate limits: off or cloud (30/30/5/5 per second)' },
+  { key: 'rateCreate', flag: 'rate-create', env: 'CACHECTL_RATE_CREATE', help: 'create calls per second per account (0 = unlimited)' },
+  { key: 'rateQuery', flag: 'rate-query', env: 'CACHECTL_RATE_QUERY', help: 'history and detail calls per second per account' },
+  { key: 'rateUrlTasks', flag: 'rate-url-tasks', env: 'CACHECTL_RATE_URL_TASKS', help: 'url-tasks calls per second per account' },
+  { key: 'rateQuota', flag: 'rate-quota', env: 'CACHECTL_RATE_QUOTA', help: 'quota calls per second per account' },
+  { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
+  { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
+  { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
+];
+
+export const QUOTA_PRESETS: Record<QuotaPreset, QuotaLimits> = {
+  // A self-hosted operator purges its own caches: the limits only catch runaway scripts.
+  selfhosted: { file_refresh: 1_000_000, dir_refresh: 10_000, preheat: 100_000, domain: 1000 },
+  cloud: { file_refresh: 2000, dir_refresh: 100, preheat: 1000, domain: 100 },
+};
+
+export const RATE_PRESETS: Record<'off' | 'cloud', RateLimits> = {
+  off: { create: 0, query: 0, urlTasks: 0, quota: 0 },
+  cloud: { create: 30, query: 30, urlTasks: 5, quota: 5 },
+};
+
+export class ConfigError extends Error {}
+
+/** Reads settings from parsed flags (by flag name) and the environment. */
+export function loadServerConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw = (flag: string): string | undefined => {
+    const o = OPTIONS.find((x) => x.flag === flag)!;
+    const v = flags[flag] ?? env[o.env] ?? o.def;
+    return v === undefined || v === '' ? (o.def === '' ? '' : undefined) : v;
+  };
+  const name = (flag: string) => `--${flag} / ${OPTIONS.find((x) => x.flag === flag)!.env}`;
+  const int = (flag: string, min: number, max: number): number | undefined => {
+    const v = raw(flag);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`${name(flag)} must be an integer from ${min} to ${max} (got '${v}')`);
+    return Number(v);
+  };
+  const need = <T>(v: T | undefined): T => v as T;
+  const oneOf = <T extends string>(flag: string, values: readonly T[]): T => {
+    const v = raw(flag) as T;
+    if (!values.includes(v)) throw new ConfigError(`${name(flag)} must be one of ${values.join(', ')} (got '${v}')`);
+    return v;
+  };
+  const url = (text: string, what: string): string => {
+    try {
+      const u = new URL(text);
+      if (u.protocol !== 'http:') throw new Error();
+      return u.origin;
+    } catch {
+      throw new ConfigError(`${name('edges')}: ${what} '${text}' is not an http:// URL`);
+    }
+  };
+
+  const edges: ExternalEdge[] = [];
+  for (const item of (raw('edges') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+)=([^|]+)\|(.+)$/.exec(item);
+    if (!m) throw new ConfigError(`${name('edges')}: '${item}' is not NAME=CONTROL_URL|TRAFFIC_URL`);
+    edges.push({ name: m[1], controlUrl: url(m[2], 'control URL'), trafficUrl: url(m[3], 'traffic URL') });
+  }
+
+  const preset = QUOTA_PRESETS[oneOf('quota-preset', ['selfhosted', 'cloud'] as const)];
+  const ratePreset = RATE_PRESETS[oneOf('rate-preset', ['off', 'cloud'] as const)];
+  const big = 1_000_000_000;
+  const config: ServerConfig = {
+    host: need(raw('host')),
+    port: need(int('port', 0, 65535)),
+    dataDir: need(raw('data-dir')),
+    sqliteSync: oneOf('sqlite-sync', ['FULL', 'NORMAL'] as const),
+    builtinEdges: need(int('builtin-edges', 0, 64)),
+    edgeHost: need(raw('edge-host')),
+    edgePort: need(int('edge-port', 0, 65535)),
+    edgeAdminPort: need(int('edge-admin-port', 0, 65535)),
+    edgeMaxBytes: need(int('edge-max-bytes', 1024 * 1024, 2 ** 40)),
+    edges,
+    bootstrapAccount: need(raw('bootstrap-account')),
+    bootstrapUser: need(raw('bootstrap-user')),
+    bootstrapPassword: raw('bootstrap-password'),
+    bootstrapAk: raw('bootstrap-ak'),
+    bootstrapSk: raw('bootstrap-sk'),
+    maxUrlsPerRequest: need(int('max-urls', 1, 100_000)),
+    maxDirsPerRequest: need(int('max-dirs', 1, 100_000)),
+    bodyLimit: need(int('body-limit', 1024, 1024 * 1024 * 1024)),
+    quotas: {
+      file_refresh: int('quota-file-refresh', 0, big) ?? preset.file_refresh,
+      dir_refresh: int('quota-dir-refresh', 0, big) ?? preset.dir_refresh,
+      preheat: int('quota-preheat', 0, big) ?? preset.preheat,
+      domain: int('quota-domain', 0, big) ?? preset.domain,
+    },
+    rates: {
+      create: int('rate-create', 0, big) ?? ratePreset.create,
+      query: int('rate-query', 0, big) ?? ratePreset.query,
+      urlTasks: int('rate-url-tasks', 0, big) ?? ratePreset.urlTasks,
+      quota: int('rate-quota', 0, big) ?? ratePreset.quota,
+    },
+    taskDeadlineMs: need(int('task-deadline-ms', 100, 7 * 24 * 3600_000)),
+    retryBaseMs: need(int('retry-base-ms', 1, 60_000)),
+    logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  };
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapAccount)) throw new ConfigError(`${name('bootstrap-account')}: letters, digits, '_', '.', '-' only`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapUser)) throw new ConfigError(`${name('bootstrap-user')}: letters, digits, '_', '.', '-' only`);
+  if ((config.bootstrapAk === undefined) !== (config.bootstrapSk === undefined)) throw new ConfigError('set both CACHECTL_BOOTSTRAP_AK and CACHECTL_BOOTSTRAP_SK, or neither');
+  return config;
+}

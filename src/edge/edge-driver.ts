@@ -1,0 +1,98 @@
+// The contract between the task engine and one edge node (a cache server).
+// The engine owns batching, concurrency, retries, deadlines and bookkeeping; a driver only speaks its
+// engine's protocol. A new cache engine is a new folder under src/edge/ implementing EdgeDriver.
+
+/** An origin server of an accelerated domain, as the edge must reach it. */
+export interface OriginSource {
+  /** IP address or host name. */
+  address: string;
+  type: 'ipaddr' | 'domain' | 'obs_bucket';
+  /** true for the primary source, false for a standby used when the primaries fail. */
+  primary: boolean;
+  httpPort: number;
+  httpsPort: number;
+}
+
+/** What an edge needs to serve one accelerated domain. */
+export interface DomainConfig {
+  /** Accelerated domain name, lower case; the edge serves it by Host header. */
+  name: string;
+  sources: OriginSource[];
+}
+
+/**
+ * One object or directory on one domain. `path` is the request target as a cache keys it: the path
+ * plus `?query` when there is one, exactly as clients send it (already percent-encoded where needed).
+ * For directory operations it is the directory prefix, ending with `/`.
+ */
+export interface EdgeTarget {
+  host: string;
+  path: string;
+}
+
+/** The outcome of one operation on one target. */
+export type EdgeResult =
+  | { ok: true; detail?: string }
+  | {
+      ok: false;
+      /** ORIGIN_ERROR: the origin refused or the answer cannot be cached; INNER_ERROR: the node failed. */
+      classify: 'ORIGIN_ERROR' | 'INNER_ERROR';
+      /** true when trying again later may succeed (the engine retries until its deadline). */
+      retryable: boolean;
+      message: string;
+    };
+
+export interface EdgeHealth {
+  up: boolean;
+  /** Version of the domain set last applied with applyDomains, if the node reports one. */
+  domainsVersion?: number;
+  detail?: string;
+}
+
+/** What a driver can do natively; the engine reads these instead of checking driver names. */
+export interface EdgeCapabilities {
+  /** Most targets the engine may pass in one call. */
+  maxBatch: number;
+  /** Calls the engine may have in flight on this node at once. */
+  maxInFlight: number;
+}
+
+/**
+ * A driver for one node. Every operation method takes a batch of targets and resolves with one result
+ * per target, in order. It rejects only when the node could not be asked at all (connection refused,
+ * timeout, a malformed answer): the engine then treats the whole batch as a retryable INNER_ERROR.
+ */
+export interface EdgeDriver {
+  readonly capabilities: EdgeCapabilities;
+  /** Evicts exactly these objects (host + path + query), every stored variant. Not cached is success. */
+  purge(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  /** Evicts every object below each directory, sub-directories included. */
+  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  /** Marks these objects stale: the next request revalidates with the origin and keeps the body on 304. */
+  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  /** Marks every object below each directory stale, as revalidate does. */
+  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  /**
+   * Fetches each object from its origin through the node and stores it, replacing a cached copy.
+   * An origin 4xx/5xx or an answer the node may not store is { ok: false, classify: 'ORIGIN_ERROR' }.
+   */
+  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  health(): Promise<EdgeHealth>;
+  /**
+   * Replaces the node's whole set of served domains with `domains` (idempotent). `version` increases
+   * with every change, so a node can report which set it serves.
+   */
+  applyDomains(domains: DomainConfig[], version: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An edge node as the control plane knows it. */
+export interface EdgeNode {
+  /** Unique, human-readable; failure descriptions name it. */
+  name: string;
+  driver: 'builtin';
+  /** Where users connect (traffic). */
+  trafficUrl: string;
+  /** Where the driver connects (control / admin endpoint). */
+  controlUrl: string;
+}

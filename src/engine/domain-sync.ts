@@ -1,0 +1,125 @@
+// Keeps every node's set of served domains equal to the store's, and moves a domain from
+// `configuring` to `online` once every node has applied a set that contains it. Also watches node
+// health: a node that comes back with another version (a restart) gets the current set again.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import type { DomainConfig } from '../edge/edge-driver.js';
+import { listServedDomains, updateDomain, type DomainRow } from '../store/repositories/domain-repository.js';
+import type { EdgeFleet, FleetMember } from './edge-fleet.js';
+
+export interface SourceRecord {
+  ip_or_domain: string;
+  origin_type: 'ipaddr' | 'domain' | 'obs_bucket';
+  active_standby: number;
+  http_port: number;
+  https_port: number;
+  obs_bucket_type?: string;
+  enable_obs_web_hosting?: number;
+}
+
+export function domainConfigOf(row: Pick<DomainRow, 'name' | 'sources'>): DomainConfig {
+  const sources = JSON.parse(row.sources) as SourceRecord[];
+  return {
+    name: row.name,
+    sources: sources.map((s) => ({ address: s.ip_or_domain, type: s.origin_type, primary: s.active_standby === 1, httpPort: s.http_port, httpsPort: s.https_port })),
+  };
+}
+
+export class DomainSync {
+  private version = 0;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly fleet: EdgeFleet,
+    private readonly log: (msg: string, err?: unknown) => void,
+    private readonly healthIntervalMs = 2000,
+  ) {}
+
+  start(): void {
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.healthIntervalMs);
+    this.healthTimer.unref();
+    this.request();
+  }
+
+  stop(): void {
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  /** Pushes the current domain set soon; calls during a push cause one more push after it. */
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.push().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.request();
+      }
+    });
+  }
+
+  /** Resolves after a push that started after this call has finished. */
+  async settled(): Promise<void> {
+    this.request();
+    while (this.running) await this.running;
+  }
+
+  private async push(): Promise<void> {
+    const rows = await listServedDomains(this.db);
+    const version = ++this.version;
+    const domains = rows.map(domainConfigOf);
+    const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, domains, version)));
+    const failed = results.filter((r): r is string => r !== null);
+    const configuring = rows.filter((r) => r.status === 'configuring');
+    if (failed.length === 0) {
+      this.failures = 0;
+      const now = Date.now();
+      for (const row of configuring) {
+        await this.db.updateTable('domains').set({ status: 'online', status_detail: '', modify_time: now }).where('id', '=', row.id).where('status', '=', 'configuring').execute();
+      }
+      return;
+    }
+    const detail = `not applied on ${failed.join('; ')}`.slice(0, 500);
+    for (const row of configuring) await updateDomain(this.db, row.id, { status_detail: detail });
+    const delay = Math.min(5000, 100 * 2 ** this.failures++);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.request(), delay);
+    this.retryTimer.unref();
+  }
+
+  /** null when applied, otherwise why not. */
+  private async applyTo(m: FleetMember, domains: DomainConfig[], version: number): Promise<string | null> {
+    try {
+      await m.driver.applyDomains(domains, version);
+      m.domainsVersion = version;
+      return null;
+    } catch (err) {
+      m.domainsVersion = undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      this.log(`node ${m.node.name}: applying domains failed`, err);
+      return `node ${m.node.name}: ${message}`;
+    }
+  }
+
+  private async checkHealth(): Promise<void> {
+    let stale = false;
+    await Promise.all(
+      this.fleet.members.map(async (m) => {
+        const h = await m.driver.health().catch((err: unknown) => ({ up: false, detail: String(err), domainsVersion: undefined }));
+        m.up = h.up;
+        m.detail = h.detail;
+        if (h.up && h.domainsVersion !== m.domainsVersion) stale = true;
+        if (!h.up) m.domainsVersion = undefined;
+      }),
+    );
+    if (stale && !this.running) this.request();
+  }
+}

@@ -1,0 +1,87 @@
+// Work waiting for one node. Operations that pile up while calls are in flight go out together in the
+// next call (up to the driver's maxBatch), so a burst costs few round trips and a lone purge goes
+// out at once.
+import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
+import { runOnDriver, type WorkKind } from './work.js';
+
+export interface QueuedOp {
+  kind: WorkKind;
+  target: EdgeTarget;
+  done: (result: EdgeResult) => void;
+}
+
+const KINDS: WorkKind[] = ['purge', 'purge_dir', 'revalidate', 'revalidate_dir', 'prefetch'];
+
+export class NodeQueue {
+  private readonly waiting = new Map<WorkKind, QueuedOp[]>(KINDS.map((k) => [k, []]));
+  private size = 0;
+  private inFlight = 0;
+  private scheduled = false;
+  private next = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly driver: EdgeDriver,
+  ) {}
+
+  get backlog(): number {
+    return this.size + this.inFlight;
+  }
+
+  push(op: QueuedOp): void {
+    this.waiting.get(op.kind)!.push(op);
+    this.size++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // After the current synchronous burst, so that it is batched.
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.pump();
+      });
+    }
+  }
+
+  private pump(): void {
+    const { maxBatch, maxInFlight } = this.driver.capabilities;
+    while (this.size > 0 && this.inFlight < maxInFlight) {
+      // Round robin over kinds, so a flood of one kind does not starve another.
+      let ops: QueuedOp[] | undefined;
+      let kind: WorkKind = 'purge';
+      for (let i = 0; i < KINDS.length; i++) {
+        kind = KINDS[(this.next + i) % KINDS.length];
+        const q = this.waiting.get(kind)!;
+        if (q.length > 0) {
+          this.next = (this.next + i + 1) % KINDS.length;
+          ops = q.length <= maxBatch ? q.splice(0) : q.splice(0, maxBatch);
+          break;
+        }
+      }
+      if (!ops) return;
+      this.size -= ops.length;
+      this.inFlight++;
+      this.send(kind, ops);
+    }
+  }
+
+  private send(kind: WorkKind, ops: QueuedOp[]): void {
+    runOnDriver(
+      this.driver,
+      kind,
+      ops.map((o) => o.target),
+    ).then(
+      (results) => {
+        this.inFlight--;
+        for (let i = 0; i < ops.length; i++) {
+          ops[i].done(results[i] ?? { ok: false, classify: 'INNER_ERROR', retryable: true, message: 'node answered fewer results than asked' });
+        }
+        this.pump();
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        const message = err instanceof Error ? err.message : String(err);
+        for (const op of ops) op.done({ ok: false, classify: 'INNER_ERROR', retryable: true, message });
+        this.pump();
+      },
+    );
+  }
+}

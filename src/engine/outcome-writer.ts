@@ -1,0 +1,90 @@
+// Writes URL state changes in batches: everything that happened since the last write goes into one
+// transaction, so a burst of results costs one commit, and counters move with the URL rows.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import { markUrlsStarted, recordOutcomes, type UrlOutcome } from '../store/repositories/task-repository.js';
+
+export class OutcomeWriter {
+  private started = new Map<string, number[]>();
+  private outcomes: UrlOutcome[] = [];
+  private scheduled = false;
+  private flushing: Promise<void> | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly onTasksDone: (taskIds: number[]) => void,
+    private readonly log: (err: unknown) => void,
+  ) {}
+
+  markStarted(ids: number[], status: 'refreshing' | 'preheating'): void {
+    let list = this.started.get(status);
+    if (!list) this.started.set(status, (list = []));
+    for (const id of ids) list.push(id);
+    this.schedule();
+  }
+
+  record(outcome: UrlOutcome): void {
+    this.outcomes.push(outcome);
+    this.schedule();
+  }
+
+  /** Resolves when everything recorded so far is written. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.outcomes.length > 0 || this.started.size > 0) {
+      if (this.flushing) await this.flushing;
+      else await this.flush();
+    }
+  }
+
+  private schedule(delayMs = 0): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      void this.flush();
+    };
+    if (delayMs > 0) setTimeout(run, delayMs).unref();
+    else setImmediate(run);
+  }
+
+  private flush(): Promise<void> {
+    const started = this.started;
+    const outcomes = this.outcomes;
+    this.started = new Map();
+    this.outcomes = [];
+    const now = Date.now();
+    this.flushing = (async () => {
+      let delay = 0;
+      try {
+        // A URL whose outcome is in this batch need not be marked started first.
+        const finished = new Set(outcomes.map((o) => o.id));
+        const done = await this.db.transaction().execute(async (trx) => {
+          for (const [status, ids] of started) {
+            const pending = ids.filter((id) => !finished.has(id));
+            if (pending.length > 0) await markUrlsStarted(trx, pending, status, now);
+          }
+          return recordOutcomes(trx, outcomes, now);
+        });
+        this.failures = 0;
+        if (done.length > 0) this.onTasksDone(done);
+      } catch (err) {
+        // Keep what could not be written and try again: an outcome must never be lost.
+        this.log(err);
+        for (const [status, ids] of started) this.markStartedQuiet(ids, status);
+        this.outcomes.unshift(...outcomes);
+        delay = Math.min(5000, 50 * 2 ** this.failures++);
+      } finally {
+        this.flushing = null;
+      }
+      if (this.outcomes.length > 0 || this.started.size > 0) this.schedule(delay);
+    })();
+    return this.flushing;
+  }
+
+  private markStartedQuiet(ids: number[], status: string): void {
+    let list = this.started.get(status);
+    if (!list) this.started.set(status, (list = []));
+    list.push(...ids);
+  }
+}

@@ -1,0 +1,166 @@
+// Carries every accepted URL to every edge node, retries node failures with backoff until the URL's
+// deadline, and records one terminal outcome per URL. State lives in the store: after a crash,
+// start() picks up every URL that was accepted but not finished.
+import { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import { listInFlightUrls } from '../store/repositories/task-repository.js';
+import type { EdgeResult } from '../edge/edge-driver.js';
+import type { EdgeFleet, FleetMember } from './edge-fleet.js';
+import { OutcomeWriter } from './outcome-writer.js';
+import { workKindOf, type WorkKind } from './work.js';
+
+/** One URL of a task, as the engine needs it. */
+export interface UrlJob {
+  id: number;
+  taskId: number;
+  host: string;
+  target: string;
+  kind: WorkKind;
+}
+
+interface Tracking extends UrlJob {
+  deadline: number;
+  pending: number;
+  failures: Array<{ node: string; classify: 'ORIGIN_ERROR' | 'INNER_ERROR'; message: string }>;
+}
+
+export interface EngineOptions {
+  deadlineMs: number;
+  retryBaseMs: number;
+  log: (msg: string, err?: unknown) => void;
+}
+
+const MAX_BACKOFF_MS = 2000;
+const RECOVERY_PAGE = 5000;
+
+export class TaskEngine {
+  private readonly writer: OutcomeWriter;
+  private readonly events = new EventEmitter();
+  private inFlight = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly fleet: EdgeFleet,
+    private readonly options: EngineOptions,
+  ) {
+    this.events.setMaxListeners(0);
+    this.writer = new OutcomeWriter(
+      db,
+      (ids) => {
+        for (const id of ids) this.events.emit(`done:${id}`);
+        this.events.emit('tasks-done', ids);
+      },
+      (err) => options.log('writing URL outcomes failed; retrying', err),
+    );
+  }
+
+  /** URLs in flight in this process. */
+  get load(): number {
+    return this.inFlight;
+  }
+
+  /** Re-dispatches every URL that a previous run accepted and did not finish. */
+  async start(): Promise<number> {
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const rows = await listInFlightUrls(this.db, after, RECOVERY_PAGE);
+      if (rows.length === 0) break;
+      const jobs = rows.map((r) => ({
+        id: Number(r.id),
+        taskId: Number(r.task_id),
+        host: r.host,
+        target: r.target,
+        kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
+      }));
+      this.dispatch(jobs);
+      count += jobs.length;
+      after = jobs[jobs.length - 1].id;
+    }
+    return count;
+  }
+
+  /** Sends each URL to every node. Call after the URLs are committed. */
+  dispatch(jobs: UrlJob[]): void {
+    if (this.stopped || jobs.length === 0) return;
+    const members = this.fleet.members;
+    const deadline = Date.now() + this.options.deadlineMs;
+    const starting = new Map<'refreshing' | 'preheating', number[]>();
+    for (const job of jobs) {
+      const t: Tracking = { ...job, deadline, pending: members.length, failures: [] };
+      this.inFlight++;
+      const status = job.kind === 'prefetch' ? 'preheating' : 'refreshing';
+      let ids = starting.get(status);
+      if (!ids) starting.set(status, (ids = []));
+      ids.push(job.id);
+      if (members.length === 0) {
+        t.pending = 1;
+        this.settle(t, { node: '-', classify: 'INNER_ERROR', message: 'no edge node is configured' });
+        continue;
+      }
+      for (const m of members) this.send(t, m, 0);
+    }
+    for (const [status, ids] of starting) this.writer.markStarted(ids, status);
+  }
+
+  private send(t: Tracking, m: FleetMember, attempt: number): void {
+    m.queue.push({ kind: t.kind, target: { host: t.host, path: t.target }, done: (r) => this.onResult(t, m, attempt, r) });
+  }
+
+  private onResult(t: Tracking, m: FleetMember, attempt: number, r: EdgeResult): void {
+    if (r.ok) return this.settle(t);
+    if (r.retryable && !this.stopped) {
+      const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseMs * 2 ** attempt);
+      if (Date.now() + backoff < t.deadline) {
+        setTimeout(() => this.send(t, m, attempt + 1), backoff).unref();
+        return;
+      }
+    }
+    const message = r.retryable ? `${r.message} (gave up after ${attempt + 1} attempts)` : r.message;
+    this.settle(t, { node: m.node.name, classify: r.classify, message });
+  }
+
+  /** One node is finished with the URL, well or not; the last one records the URL's outcome. */
+  private settle(t: Tracking, failure?: Tracking['failures'][number]): void {
+    if (failure) t.failures.push(failure);
+    if (--t.pending > 0) return;
+    this.inFlight--;
+    if (t.failures.length === 0) {
+      this.writer.record({ id: t.id, ok: true });
+      return;
+    }
+    // An origin problem is the likelier explanation for the user; node names say where.
+    const classify = t.failures.some((f) => f.classify === 'ORIGIN_ERROR') ? 'ORIGIN_ERROR' : 'INNER_ERROR';
+    const desc = t.failures.map((f) => `node ${f.node}: ${f.message}`).join('; ');
+    this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000) });
+  }
+
+  /** Resolves true when the task is done, false after timeoutMs. Check the store first: it may be done already. */
+  waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const event = `done:${taskId}`;
+      const finish = (v: boolean) => {
+        clearTimeout(timer);
+        this.events.off(event, onDone);
+        resolve(v);
+      };
+      const onDone = () => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.events.on(event, onDone);
+      isDone().then((done) => done && finish(true), () => undefined);
+    });
+  }
+
+  onTasksDone(listener: (ids: number[]) => void): () => void {
+    this.events.on('tasks-done', listener);
+    return () => this.events.off('tasks-done', listener);
+  }
+
+  /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.writer.drain();
+  }
+}

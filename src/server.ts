@@ -1,0 +1,141 @@
+// Wires the product together: store → engine (with its edge fleet) → services → HTTP API. Also the
+// first-start bootstrap of the admin account.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config.js';
+import { createStore, type Store } from './store/store.js';
+import { GroupCommit } from './store/group-commit.js';
+import { findAccountByName } from './store/repositories/account-repository.js';
+import { startBuiltinEdge } from './edge/builtin/edge-server.js';
+import { createDriver } from './edge/create-driver.js';
+import type { EdgeNode } from './edge/edge-driver.js';
+import { EdgeFleet } from './engine/edge-fleet.js';
+import { TaskEngine } from './engine/task-engine.js';
+import { DomainSync } from './engine/domain-sync.js';
+import { AccountService, type NewCredentials } from './services/account-service.js';
+import { AuthService } from './services/auth-service.js';
+import { QuotaService } from './services/quota-service.js';
+import { DomainService } from './services/domain-service.js';
+import { TaskService } from './services/task-service.js';
+import { RateLimiter } from './api/rate-limit.js';
+import { buildApi } from './api/app.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  edges: EdgeNode[];
+  /** Set on the first start only: the bootstrap credentials, shown once. */
+  bootstrap?: NewCredentials;
+  credentialsFile: string;
+  store: Store;
+  engine: TaskEngine;
+  domainSync: DomainSync;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const store = await createStore({ kind: 'sqlite', file: path.join(config.dataDir, 'cachectl.db'), synchronous: config.sqliteSync });
+  const closers: Array<() => Promise<void>> = [() => store.close()];
+  try {
+    const accounts = new AccountService(store.db);
+    let bootstrap: NewCredentials | undefined;
+    if (!(await findAccountByName(store.db, config.bootstrapAccount))) {
+      bootstrap = await accounts.createAccount({
+        name: config.bootstrapAccount,
+        user: config.bootstrapUser,
+        password: config.bootstrapPassword,
+        accessKey: config.bootstrapAk,
+        secretKey: config.bootstrapSk,
+        admin: true,
+      });
+    }
+
+    const builtin = [];
+    for (let i = 0; i < config.builtinEdges; i++) {
+      const edge = await startBuiltinEdge({
+        name: `edge-${i + 1}`,
+        host: config.edgeHost,
+        trafficPort: config.edgePort === 0 ? 0 : config.edgePort + i,
+        adminPort: config.edgeAdminPort === 0 ? 0 : config.edgeAdminPort + i,
+        maxBytes: config.edgeMaxBytes,
+      });
+      builtin.push(edge);
+      closers.unshift(() => edge.close());
+    }
+    const nodes: EdgeNode[] = [
+      ...builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl })),
+      ...config.edges.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl })),
+    ];
+    const fleet = new EdgeFleet(nodes.map((node) => ({ node, driver: createDriver(node) })));
+    closers.unshift(() => fleet.close());
+
+    const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
+    const domainSync = new DomainSync(store.db, fleet, app0.log);
+    const engine = new TaskEngine(store.db, fleet, { deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, log: app0.log });
+    const quotas = new QuotaService(store.db, config.quotas);
+    const ctx = {
+      accounts,
+      auth: new AuthService(store.db),
+      quotas,
+      domains: new DomainService(store.db, domainSync, quotas),
+      tasks: new TaskService(store.db, new GroupCommit(store.db), engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
+      rates: new RateLimiter(config.rates),
+      fleet,
+    };
+    const app = await buildApi(ctx, { bodyLimit: config.bodyLimit, logLevel: config.logLevel });
+    closers.unshift(async () => {
+      domainSync.stop();
+      await engine.stop();
+    });
+    closers.unshift(() => app.close());
+
+    domainSync.start();
+    await domainSync.settled();
+    const recovered = await engine.start();
+    if (recovered > 0) app.log.info(`resumed ${recovered} URLs accepted before the last stop`);
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+    const credentialsFile = path.join(config.dataDir, 'credentials.json');
+    if (bootstrap) writeCredentials(credentialsFile, url, bootstrap, nodes);
+
+    let closed: Promise<void> | null = null;
+    return {
+      app,
+      url,
+      edges: nodes,
+      bootstrap,
+      credentialsFile,
+      store,
+      engine,
+      domainSync,
+      close: () =>
+        (closed ??= (async () => {
+          for (const close of closers) await close().catch((err: unknown) => app0.log('closing', err));
+        })()),
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The bootstrap secrets, readable by the owner only. */
+function writeCredentials(file: string, url: string, c: NewCredentials, edges: EdgeNode[]): void {
+  const body = {
+    api: url,
+    account: c.account,
+    account_id: c.accountId,
+    user: c.user,
+    password: c.password,
+    access_key: c.accessKey,
+    secret_key: c.secretKey,
+    edges: edges.map((e) => e.trafficUrl),
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}

@@ -1,0 +1,105 @@
+// Accounts (tenants), their users and access keys: bootstrap on first start and the admin operations.
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import * as accounts from '../store/repositories/account-repository.js';
+import { hashPassword, newSecret } from '../api/auth/password-hash.js';
+import { badParameter, notFound } from '../errors.js';
+
+export interface NewCredentials {
+  accountId: string;
+  account: string;
+  user: string;
+  password: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+const hex32 = () => crypto.randomBytes(16).toString('hex');
+const AK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** Huawei-style access key: 20 upper-case letters and digits. */
+export function newAccessKey(): string {
+  const bytes = crypto.randomBytes(20);
+  let out = '';
+  for (const b of bytes) out += AK_ALPHABET[b % AK_ALPHABET.length];
+  return out;
+}
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export class AccountService {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Creates an account with one user and one key pair. Secrets are returned once and never again. */
+  async createAccount(input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string; admin?: boolean }): Promise<NewCredentials> {
+    if (!NAME.test(input.name)) throw badParameter(`account name '${input.name}': 1-64 letters, digits, '_', '.', '-'`);
+    if (!NAME.test(input.user)) throw badParameter(`user name '${input.user}': 1-64 letters, digits, '_', '.', '-'`);
+    if (await accounts.findAccountByName(this.db, input.name)) throw badParameter(`account '${input.name}' exists`);
+    const password = input.password ?? newSecret(18);
+    const accessKey = input.accessKey ?? newAccessKey();
+    const secretKey = input.secretKey ?? newSecret(30);
+    if (await accounts.findAccessKey(this.db, accessKey)) throw badParameter('that access key is taken');
+    const now = Date.now();
+    const accountId = hex32();
+    const userId = hex32();
+    const passwordHash = await hashPassword(password);
+    await this.db.transaction().execute(async (trx) => {
+      await accounts.insertAccount(trx, {
+        id: accountId,
+        name: input.name,
+        is_admin: input.admin ? 1 : 0,
+        quota_file_refresh: null,
+        quota_dir_refresh: null,
+        quota_preheat: null,
+        quota_domain: null,
+        created_at: now,
+      });
+      await accounts.insertUser(trx, { id: userId, account_id: accountId, name: input.user, password_hash: passwordHash, created_at: now });
+      await accounts.insertAccessKey(trx, { access_key: accessKey, secret_key: secretKey, account_id: accountId, user_id: userId, description: 'created with the account', created_at: now });
+    });
+    return { accountId, account: input.name, user: input.user, password, accessKey, secretKey };
+  }
+
+  async listAccounts() {
+    return accounts.listAccounts(this.db);
+  }
+
+  async accountByName(name: string) {
+    const a = await accounts.findAccountByName(this.db, name);
+    if (!a) throw notFound(`no account '${name}'`);
+    return a;
+  }
+
+  /** A new key pair for the account's first user (or the named one). */
+  async addKey(accountName: string, description = '', userName?: string): Promise<{ accessKey: string; secretKey: string; account: string }> {
+    const account = await this.accountByName(accountName);
+    const user = userName
+      ? await accounts.findUser(this.db, account.id, userName)
+      : await this.db.selectFrom('users').selectAll().where('account_id', '=', account.id).orderBy('created_at').executeTakeFirst();
+    if (!user) throw notFound(`no user ${userName ?? ''} in account '${accountName}'`);
+    const accessKey = newAccessKey();
+    const secretKey = newSecret(30);
+    await accounts.insertAccessKey(this.db, { access_key: accessKey, secret_key: secretKey, account_id: account.id, user_id: user.id, description, created_at: Date.now() });
+    return { accessKey, secretKey, account: account.name };
+  }
+
+  async listKeys(accountName?: string) {
+    const account = accountName ? await this.accountByName(accountName) : undefined;
+    const keys = await accounts.listAccessKeys(this.db, account?.id);
+    const names = new Map((await accounts.listAccounts(this.db)).map((a) => [a.id, a.name]));
+    return keys.map((k) => ({ access_key: k.access_key, account: names.get(k.account_id) ?? k.account_id, description: k.description, created_at: k.created_at }));
+  }
+
+  async removeKey(accessKey: string): Promise<void> {
+    if (!(await accounts.deleteAccessKey(this.db, accessKey))) throw notFound(`no access key '${accessKey}'`);
+  }
+
+  async setQuotas(accountName: string, quotas: { file_refresh?: number; dir_refresh?: number; preheat?: number; domain?: number }): Promise<void> {
+    const account = await this.accountByName(accountName);
+    await accounts.updateAccountQuotas(this.db, account.id, {
+      ...(quotas.file_refresh !== undefined && { quota_file_refresh: quotas.file_refresh }),
+      ...(quotas.dir_refresh !== undefined && { quota_dir_refresh: quotas.dir_refresh }),
+      ...(quotas.preheat !== undefined && { quota_preheat: quotas.preheat }),
+      ...(quotas.domain !== undefined && { quota_domain: quotas.domain }),
+    });
+  }
+}

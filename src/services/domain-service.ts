@@ -1,0 +1,164 @@
+// Accelerated domains (huawei-cdn-api.md §11): validation, state rules, and the push to the edges.
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import * as domains from '../store/repositories/domain-repository.js';
+import type { DomainRow } from '../store/repositories/domain-repository.js';
+import type { DomainSync, SourceRecord } from '../engine/domain-sync.js';
+import type { QuotaService } from './quota-service.js';
+import { findAccountById } from '../store/repositories/account-repository.js';
+import {
+  badParameter,
+  businessTypeInvalid,
+  domainExists,
+  domainNameInvalid,
+  domainNotDeletable,
+  domainNotFound,
+  domainQuotaReached,
+  domainStateForbids,
+  domainTakenByOther,
+  originInvalid,
+  originIsDomain,
+  originTypeInvalid,
+  tooManyOrigins,
+} from '../errors.js';
+
+export interface SourceInput {
+  ip_or_domain?: unknown;
+  origin_type?: unknown;
+  active_standby?: unknown;
+  http_port?: unknown;
+  https_port?: unknown;
+  obs_bucket_type?: unknown;
+  enable_obs_web_hosting?: unknown;
+}
+
+export interface DomainInput {
+  domain_name: string;
+  business_type: string;
+  service_area?: string;
+  sources: SourceInput[];
+}
+
+const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'];
+const SERVICE_AREAS = ['mainland_china', 'outside_mainland_china', 'global'];
+const ORIGIN_TYPES = ['ipaddr', 'domain', 'obs_bucket'];
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const MAX_SOURCES = 50;
+
+/** §11.1: letters, digits, '-' and '.', ≤200 characters, labels ≤63, no leading/trailing '-' or '.', '*' only as the first label. */
+export function isValidDomainName(name: string): boolean {
+  if (name.length === 0 || name.length > 200) return false;
+  const labels = name.split('.');
+  if (labels.length < 2) return false;
+  return labels.every((l, i) => (i === 0 && l === '*') || LABEL.test(l));
+}
+
+function isIpv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function port(value: unknown, fallback: number, field: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw originInvalid(`${field} must be an integer from 1 to 65535`);
+  return value as number;
+}
+
+export class DomainService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sync: DomainSync,
+    private readonly quotas: QuotaService,
+  ) {}
+
+  async create(accountId: string, input: DomainInput): Promise<DomainRow> {
+    const name = input.domain_name.toLowerCase();
+    if (!isValidDomainName(name)) throw domainNameInvalid(`The domain name '${input.domain_name}' is not in a valid format.`);
+    if (!BUSINESS_TYPES.includes(input.business_type)) throw businessTypeInvalid(`business_type must be one of ${BUSINESS_TYPES.join(', ')}`);
+    const serviceArea = input.service_area ?? 'mainland_china';
+    if (!SERVICE_AREAS.includes(serviceArea)) throw badParameter(`service_area must be one of ${SERVICE_AREAS.join(', ')}`);
+    if (!Array.isArray(input.sources) || input.sources.length === 0) throw originInvalid('at least one origin (sources) is required');
+    if (input.sources.length > MAX_SOURCES) throw tooManyOrigins(`at most ${MAX_SOURCES} origins`);
+    const sources = input.sources.map((s, i): SourceRecord => {
+      const field = `sources[${i}]`;
+      if (typeof s.ip_or_domain !== 'string' || s.ip_or_domain.length === 0 || s.ip_or_domain.length > 255) throw originInvalid(`${field}.ip_or_domain is required`);
+      if (typeof s.origin_type !== 'string' || !ORIGIN_TYPES.includes(s.origin_type)) throw originTypeInvalid(`${field}.origin_type must be one of ${ORIGIN_TYPES.join(', ')}`);
+      const address = s.ip_or_domain.toLowerCase();
+      // Loopback and private origins are allowed on purpose: this CDN runs next to its origins.
+      if (s.origin_type === 'ipaddr' && !isIpv4(address) && !/^[0-9a-f:]+$/.test(address)) throw originInvalid(`${field}.ip_or_domain '${s.ip_or_domain}' is not an IP address`);
+      if (s.origin_type !== 'ipaddr' && !isValidDomainName(address)) throw originInvalid(`${field}.ip_or_domain '${s.ip_or_domain}' is not a domain name`);
+      if (s.origin_type !== 'ipaddr' && address === name) throw originIsDomain('the origin cannot be the accelerated domain itself');
+      if (s.active_standby !== 0 && s.active_standby !== 1) throw originInvalid(`${field}.active_standby must be 1 (primary) or 0 (standby)`);
+      return {
+        ip_or_domain: address,
+        origin_type: s.origin_type as SourceRecord['origin_type'],
+        active_standby: s.active_standby,
+        http_port: port(s.http_port, 80, `${field}.http_port`),
+        https_port: port(s.https_port, 443, `${field}.https_port`),
+        ...(s.origin_type === 'obs_bucket' && { obs_bucket_type: typeof s.obs_bucket_type === 'string' ? s.obs_bucket_type : 'public' }),
+      };
+    });
+    if (!sources.some((s) => s.active_standby === 1)) throw originInvalid('at least one origin must be primary (active_standby 1)');
+
+    const now = Date.now();
+    const row: DomainRow = {
+      id: crypto.randomBytes(16).toString('hex'),
+      account_id: accountId,
+      name,
+      business_type: input.business_type,
+      service_area: serviceArea,
+      status: 'configuring',
+      sources: JSON.stringify(sources),
+      status_detail: 'waiting for every edge node to apply it',
+      create_time: now,
+      modify_time: now,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await domains.findDomainByName(trx, name);
+      if (existing) {
+        throw existing.account_id === accountId ? domainExists(`The domain name '${name}' already exists.`) : domainTakenByOther(`The domain name '${name}' has been added by another user.`);
+      }
+      const account = await findAccountById(trx, accountId);
+      const limit = account ? this.quotas.limitsOf(account).domain : 0;
+      if ((await domains.countDomains(trx, accountId)) >= limit) throw domainQuotaReached(`The number of domain names reached the upper limit (${limit}).`);
+      await domains.insertDomain(trx, row);
+    });
+    this.sync.request();
+    return row;
+  }
+
+  async get(accountId: string, id: string): Promise<DomainRow> {
+    const row = await domains.findDomain(this.db, accountId, id);
+    if (!row) throw domainNotFound(`The accelerated domain '${id}' does not exist.`);
+    return row;
+  }
+
+  list(filter: domains.DomainFilter) {
+    return domains.listDomains(this.db, filter);
+  }
+
+  async enable(accountId: string, id: string): Promise<DomainRow> {
+    const row = await this.get(accountId, id);
+    if (row.status !== 'offline') throw domainStateForbids(`Only a disabled (offline) domain can be enabled; it is ${row.status}.`);
+    await domains.updateDomain(this.db, id, { status: 'configuring', status_detail: 'waiting for every edge node to apply it', modify_time: Date.now() });
+    this.sync.request();
+    return this.get(accountId, id);
+  }
+
+  async disable(accountId: string, id: string): Promise<DomainRow> {
+    const row = await this.get(accountId, id);
+    if (row.status !== 'online' && row.status !== 'configuring') throw domainStateForbids(`Only an online domain can be disabled; it is ${row.status}.`);
+    await domains.updateDomain(this.db, id, { status: 'offline', status_detail: '', modify_time: Date.now() });
+    this.sync.request();
+    return this.get(accountId, id);
+  }
+
+  async remove(accountId: string, id: string): Promise<DomainRow> {
+    const row = await this.get(accountId, id);
+    if (row.status !== 'offline' && row.status !== 'configure_failed') throw domainNotDeletable('Only disabled domains or domains that failed to be configured can be deleted.');
+    await domains.deleteDomain(this.db, id);
+    this.sync.request();
+    return { ...row, status: 'deleting' };
+  }
+}

@@ -1,0 +1,123 @@
+// The tables, typed once. Repositories take a Kysely<Database> (or a transaction) first, so the same
+// functions run on SQLite and, later, PostgreSQL.
+import type { Generated } from 'kysely';
+
+export interface AccountTable {
+  /** 32 lower-case hex characters: the "domain id" of Huawei IAM. */
+  id: string;
+  name: string;
+  is_admin: number;
+  /** Daily quotas; null means the server's default. */
+  quota_file_refresh: number | null;
+  quota_dir_refresh: number | null;
+  quota_preheat: number | null;
+  quota_domain: number | null;
+  created_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  account_id: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface AccessKeyTable {
+  access_key: string;
+  /** Kept in clear: HMAC verification needs it. Protect the data directory. */
+  secret_key: string;
+  account_id: string;
+  user_id: string;
+  description: string;
+  created_at: number;
+}
+
+export interface TokenTable {
+  /** sha256 of the token; the token itself is never stored. */
+  digest: string;
+  account_id: string;
+  user_id: string;
+  expires_at: number;
+}
+
+export interface DomainTable {
+  id: string;
+  account_id: string;
+  name: string;
+  business_type: string;
+  service_area: string;
+  /** online | offline | configuring | configure_failed */
+  status: string;
+  /** JSON array of SourceRecord. */
+  sources: string;
+  /** Why the domain is not online yet, when configuring. */
+  status_detail: string;
+  create_time: number;
+  modify_time: number;
+}
+
+export interface TaskTable {
+  id: Generated<number>;
+  account_id: string;
+  /** refresh | preheating */
+  task_type: string;
+  /** file | directory */
+  file_type: string;
+  /** all | detect_modify_refresh */
+  mode: string;
+  /** task_inprocess | task_done */
+  status: string;
+  total: number;
+  processing: number;
+  succeed: number;
+  failed: number;
+  create_time: number;
+}
+
+export interface TaskUrlTable {
+  id: Generated<number>;
+  task_id: number;
+  account_id: string;
+  /** The URL as the caller sent it (after zh_url_encode when asked). */
+  url: string;
+  /** Accelerated domain (lower case) and request target (path + query) the edges key on. */
+  host: string;
+  target: string;
+  /** waiting | refreshing | preheating | succeed | failed */
+  status: string;
+  /** REFRESH | PREHEATING */
+  task_type: string;
+  file_type: string;
+  mode: string;
+  fail_classify: string | null;
+  fail_desc: string | null;
+  create_time: number;
+  modify_time: number;
+}
+
+export interface QuotaUsageTable {
+  account_id: string;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** file_refresh | dir_refresh | preheat */
+  type: string;
+  used: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  users: UserTable;
+  access_keys: AccessKeyTable;
+  tokens: TokenTable;
+  domains: DomainTable;
+  tasks: TaskTable;
+  task_urls: TaskUrlTable;
+  quota_usage: QuotaUsageTable;
+  meta: MetaTable;
+}

@@ -1,0 +1,140 @@
+// Schema migrations, written with Kysely's schema builder so that each dialect gets its own DDL.
+// Never edit a released migration: add a new one.
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+function migrations(dialect: DialectName): Record<string, Migration> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('is_admin', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('quota_file_refresh', 'integer')
+          .addColumn('quota_dir_refresh', 'integer')
+          .addColumn('quota_preheat', 'integer')
+          .addColumn('quota_domain', 'integer')
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addUniqueConstraint('users_account_name', ['account_id', 'name'])
+          .execute();
+        await db.schema
+          .createTable('access_keys')
+          .addColumn('access_key', 'text', (c) => c.primaryKey())
+          .addColumn('secret_key', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('tokens')
+          .addColumn('digest', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('expires_at', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('domains')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('business_type', 'text', (c) => c.notNull())
+          .addColumn('service_area', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('sources', 'text', (c) => c.notNull())
+          .addColumn('status_detail', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('create_time', bigint, (c) => c.notNull())
+          .addColumn('modify_time', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('domains_account').on('domains').columns(['account_id', 'create_time']).execute();
+
+        await db.schema
+          .createTable('tasks')
+          .addColumn('id', serial, (c) => c.primaryKey().autoIncrement())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('task_type', 'text', (c) => c.notNull())
+          .addColumn('file_type', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('total', 'integer', (c) => c.notNull())
+          .addColumn('processing', 'integer', (c) => c.notNull())
+          .addColumn('succeed', 'integer', (c) => c.notNull())
+          .addColumn('failed', 'integer', (c) => c.notNull())
+          .addColumn('create_time', bigint, (c) => c.notNull())
+          .execute();
+        // History: the default order, each equality filter with the default order, and one index per
+        // sortable field, so that a page of 30 never sorts the account's whole history.
+        const taskIndexes: Record<string, string[]> = {
+          tasks_by_time: ['account_id', 'create_time'],
+          tasks_by_type_time: ['account_id', 'task_type', 'create_time'],
+          tasks_by_file_type_time: ['account_id', 'file_type', 'create_time'],
+          tasks_by_status_time: ['account_id', 'status', 'create_time'],
+          tasks_by_total: ['account_id', 'total', 'create_time'],
+          tasks_by_processing: ['account_id', 'processing', 'create_time'],
+          tasks_by_succeed: ['account_id', 'succeed', 'create_time'],
+          tasks_by_failed: ['account_id', 'failed', 'create_time'],
+        };
+        for (const [name, columns] of Object.entries(taskIndexes)) await db.schema.createIndex(name).on('tasks').columns(columns).execute();
+
+        await db.schema
+          .createTable('task_urls')
+          .addColumn('id', serial, (c) => c.primaryKey().autoIncrement())
+          .addColumn('task_id', bigint, (c) => c.notNull())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('task_type', 'text', (c) => c.notNull())
+          .addColumn('file_type', 'text', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('fail_classify', 'text')
+          .addColumn('fail_desc', 'text')
+          .addColumn('create_time', bigint, (c) => c.notNull())
+          .addColumn('modify_time', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('task_urls_by_task').on('task_urls').columns(['task_id', 'id']).execute();
+        await db.schema.createIndex('task_urls_by_time').on('task_urls').columns(['account_id', 'create_time']).execute();
+        await db.schema.createIndex('task_urls_by_url').on('task_urls').columns(['account_id', 'url', 'create_time']).execute();
+        // Recovery after a crash reads only the URLs still in flight.
+        await db.schema
+          .createIndex('task_urls_in_flight')
+          .on('task_urls')
+          .column('id')
+          .where(sql.ref('status'), 'in', ['waiting', 'refreshing', 'preheating'])
+          .execute();
+
+        await db.schema
+          .createTable('quota_usage')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('used', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('quota_usage_pk', ['account_id', 'day', 'type'])
+          .execute();
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

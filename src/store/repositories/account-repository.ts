@@ -1,0 +1,67 @@
+// Accounts (tenants), their users, access keys and IAM tokens.
+import type { Kysely, Selectable } from 'kysely';
+import type { AccessKeyTable, AccountTable, Database, UserTable } from '../database.js';
+
+export type Account = Selectable<AccountTable>;
+export type User = Selectable<UserTable>;
+export type AccessKey = Selectable<AccessKeyTable>;
+
+export async function insertAccount(db: Kysely<Database>, account: Account): Promise<void> {
+  await db.insertInto('accounts').values(account).execute();
+}
+
+export async function findAccountByName(db: Kysely<Database>, name: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function findAccountById(db: Kysely<Database>, id: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {
+  return db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('name').execute();
+}
+
+export async function updateAccountQuotas(
+  db: Kysely<Database>,
+  id: string,
+  quotas: Partial<Pick<Account, 'quota_file_refresh' | 'quota_dir_refresh' | 'quota_preheat' | 'quota_domain'>>,
+): Promise<void> {
+  await db.updateTable('accounts').set(quotas).where('id', '=', id).execute();
+}
+
+export async function insertUser(db: Kysely<Database>, user: User): Promise<void> {
+  await db.insertInto('users').values(user).execute();
+}
+
+export async function findUser(db: Kysely<Database>, accountId: string, name: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+}
+
+export async function insertAccessKey(db: Kysely<Database>, key: AccessKey): Promise<void> {
+  await db.insertInto('access_keys').values(key).execute();
+}
+
+export async function findAccessKey(db: Kysely<Database>, accessKey: string): Promise<AccessKey | undefined> {
+  return db.selectFrom('access_keys').selectAll().where('access_key', '=', accessKey).executeTakeFirst();
+}
+
+export async function listAccessKeys(db: Kysely<Database>, accountId?: string): Promise<AccessKey[]> {
+  let q = db.selectFrom('access_keys').selectAll();
+  if (accountId) q = q.where('account_id', '=', accountId);
+  return q.orderBy('created_at').execute();
+}
+
+export async function deleteAccessKey(db: Kysely<Database>, accessKey: string): Promise<boolean> {
+  const r = await db.deleteFrom('access_keys').where('access_key', '=', accessKey).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export async function insertToken(db: Kysely<Database>, row: { digest: string; account_id: string; user_id: string; expires_at: number }): Promise<void> {
+  await db.deleteFrom('tokens').where('expires_at', '<', Date.now()).execute();
+  await db.insertInto('tokens').values(row).execute();
+}
+
+export async function findToken(db: Kysely<Database>, digest: string) {
+  return db.selectFrom('tokens').selectAll().where('digest', '=', digest).executeTakeFirst();
+}

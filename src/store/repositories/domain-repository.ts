@@ -1,0 +1,81 @@
+// Accelerated domains and the version of the domain set pushed to the edges.
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DomainTable } from '../database.js';
+
+export type DomainRow = Selectable<DomainTable>;
+
+export async function insertDomain(db: Kysely<Database>, row: DomainRow): Promise<void> {
+  await db.insertInto('domains').values(row).execute();
+}
+
+export async function findDomainByName(db: Kysely<Database>, name: string): Promise<DomainRow | undefined> {
+  return db.selectFrom('domains').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function findDomainsByNames(db: Kysely<Database>, names: string[]): Promise<DomainRow[]> {
+  if (names.length === 0) return [];
+  return db.selectFrom('domains').selectAll().where('name', 'in', names).execute();
+}
+
+export async function findDomain(db: Kysely<Database>, accountId: string, id: string): Promise<DomainRow | undefined> {
+  return db.selectFrom('domains').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export interface DomainFilter {
+  accountId: string;
+  name?: string;
+  exactMatch?: boolean;
+  businessType?: string;
+  status?: string;
+  serviceArea?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listDomains(db: Kysely<Database>, f: DomainFilter): Promise<{ total: number; rows: DomainRow[] }> {
+  let q = db.selectFrom('domains').where('account_id', '=', f.accountId);
+  if (f.name !== undefined) {
+    // Escape LIKE wildcards: a fuzzy match on a literal name.
+    q = f.exactMatch ? q.where('name', '=', f.name) : q.where('name', 'like', `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  if (f.businessType) q = q.where('business_type', '=', f.businessType);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.serviceArea) q = q.where('service_area', '=', f.serviceArea);
+  const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  const rows = await q.selectAll().orderBy('create_time', 'desc').orderBy('id').limit(f.limit).offset(f.offset).execute();
+  return { total: Number(total), rows };
+}
+
+export async function countDomains(db: Kysely<Database>, accountId: string): Promise<number> {
+  const r = await db.selectFrom('domains').where('account_id', '=', accountId).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function updateDomain(db: Kysely<Database>, id: string, set: Partial<Pick<DomainRow, 'status' | 'status_detail' | 'modify_time'>>): Promise<void> {
+  await db.updateTable('domains').set(set).where('id', '=', id).execute();
+}
+
+export async function deleteDomain(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('domains').where('id', '=', id).execute();
+}
+
+/** Domains the edges must serve: every one that is not disabled. */
+export async function listServedDomains(db: Kysely<Database>): Promise<DomainRow[]> {
+  return db.selectFrom('domains').selectAll().where('status', 'in', ['online', 'configuring']).orderBy('name').execute();
+}
+
+export async function listConfiguringDomains(db: Kysely<Database>): Promise<DomainRow[]> {
+  return db.selectFrom('domains').selectAll().where('status', '=', 'configuring').execute();
+}
+
+/** Increments and returns the version of the served domain set. */
+export async function bumpDomainsVersion(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('meta').select('value').where('key', '=', 'domains_version').executeTakeFirst();
+  const next = (row ? Number(row.value) : 0) + 1;
+  await db
+    .insertInto('meta')
+    .values({ key: 'domains_version', value: String(next) })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(next) }))
+    .execute();
+  return next;
+}

@@ -1,0 +1,20 @@
+// Daily use of the refresh and prefetch quotas, per account.
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.js';
+
+export type QuotaType = 'file_refresh' | 'dir_refresh' | 'preheat';
+
+export async function usageOn(db: Kysely<Database>, accountId: string, day: string): Promise<Record<QuotaType, number>> {
+  const rows = await db.selectFrom('quota_usage').select(['type', 'used']).where('account_id', '=', accountId).where('day', '=', day).execute();
+  const out: Record<QuotaType, number> = { file_refresh: 0, dir_refresh: 0, preheat: 0 };
+  for (const r of rows) if (r.type in out) out[r.type as QuotaType] = Number(r.used);
+  return out;
+}
+
+export async function addUsage(db: Kysely<Database>, accountId: string, day: string, type: QuotaType, n: number): Promise<void> {
+  await db
+    .insertInto('quota_usage')
+    .values({ account_id: accountId, day, type, used: n })
+    .onConflict((oc) => oc.columns(['account_id', 'day', 'type']).doUpdateSet((eb) => ({ used: eb('quota_usage.used', '+', n) })))
+    .execute();
+}

@@ -1,0 +1,50 @@
+// An in-process cachectl on a fresh SQLite file, port 0 and two built-in edges.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadServerConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { client, type Call } from './signed-client.js';
+
+export interface TestServer {
+  server: RunningServer;
+  dataDir: string;
+  call: Call;
+  accountId: string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(flags: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-test-'));
+  const config = loadServerConfig(
+    { 'data-dir': dataDir, port: '0', 'edge-port': '0', 'edge-admin-port': '0', 'sqlite-sync': 'NORMAL', 'log-level': 'warn', ...flags },
+    {},
+  );
+  const server = await startServer(config);
+  const b = server.bootstrap!;
+  return {
+    server,
+    dataDir,
+    accountId: b.accountId,
+    call: client(server.url, { accessKey: b.accessKey, secretKey: b.secretKey }),
+    async close() {
+      await server.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates a domain for an origin port and waits until it is online. */
+export async function addDomain(call: Call, name: string, originPort: number): Promise<string> {
+  const res = await call('POST', '/v1.0/cdn/domains', {
+    body: { domain: { domain_name: name, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: originPort }] } },
+  });
+  if (res.status !== 200) throw new Error(`create domain: ${res.status} ${res.text}`);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const list = await call('GET', '/v1.0/cdn/domains', { query: [['domain_name', name], ['exact_match', 'true']] });
+    if (list.json?.domains?.[0]?.domain_status === 'online') return res.json.domain.id;
+    if (Date.now() > deadline) throw new Error(`domain ${name} not online: ${list.text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
