@@ -100,11 +100,14 @@ export class DomainSync {
     try {
       await m.driver.applyDomains(domains, version);
       m.domainsVersion = version;
+      m.up = true;
       return null;
     } catch (err) {
       m.domainsVersion = undefined;
       const message = err instanceof Error ? err.message : String(err);
-      this.log(`node ${m.node.name}: applying domains failed`, err);
+      // Say it once per outage, not on every retry.
+      if (m.up) this.log(`node ${m.node.name}: applying domains failed; retrying`, err);
+      m.up = false;
       return `node ${m.node.name}: ${message}`;
     }
   }

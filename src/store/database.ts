@@ -105,6 +105,16 @@ export interface QuotaUsageTable {
   used: number;
 }
 
+/** Derived: how many tasks per account, UTC day (epoch days) and filterable attributes. */
+export interface TaskCountTable {
+  account_id: string;
+  day: number;
+  task_type: string;
+  file_type: string;
+  status: string;
+  n: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -119,5 +129,6 @@ export interface Database {
   tasks: TaskTable;
   task_urls: TaskUrlTable;
   quota_usage: QuotaUsageTable;
+  task_counts: TaskCountTable;
   meta: MetaTable;
 }

@@ -1,6 +1,7 @@
 // Tasks and their per-URL records.
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Database, TaskTable, TaskUrlTable } from '../database.js';
+import { DAY_MS } from '../migrations.js';
 
 export type TaskRow = Selectable<TaskTable>;
 export type TaskUrlRow = Selectable<TaskUrlTable>;
@@ -19,6 +20,7 @@ export async function insertTask(
 ): Promise<{ taskId: number; urlIds: number[] }> {
   const { id } = await db.insertInto('tasks').values(task).returning('id').executeTakeFirstOrThrow();
   const taskId = Number(id);
+  await bumpCount(db, task, task.status, 1);
   const urlIds: number[] = [];
   for (let i = 0; i < urls.length; i += INSERT_CHUNK) {
     const rows = urls.slice(i, i + INSERT_CHUNK).map((u) => ({ ...u, task_id: taskId }));
@@ -51,14 +53,58 @@ export interface TaskFilter {
   offset: number;
 }
 
-export async function listTasks(db: Kysely<Database>, f: TaskFilter): Promise<{ total: number; rows: TaskRow[] }> {
+type CountKey = { account_id: string; create_time: number; task_type: string; file_type: string };
+
+/** Keeps task_counts in step with tasks, in the caller's transaction. */
+async function bumpCount(db: Kysely<Database>, t: CountKey, status: string, n: number): Promise<void> {
+  await db
+    .insertInto('task_counts')
+    .values({ account_id: t.account_id, day: Math.floor(Number(t.create_time) / DAY_MS), task_type: t.task_type, file_type: t.file_type, status, n })
+    .onConflict((oc) => oc.columns(['account_id', 'day', 'task_type', 'file_type', 'status']).doUpdateSet((eb) => ({ n: eb('task_counts.n', '+', n) })))
+    .execute();
+}
+
+function filterTasks(db: Kysely<Database>, f: TaskFilter, from?: number, to?: number) {
   let q = db.selectFrom('tasks').where('account_id', '=', f.accountId);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.taskType) q = q.where('task_type', '=', f.taskType);
   if (f.fileType) q = q.where('file_type', '=', f.fileType);
-  if (f.startDate !== undefined) q = q.where('create_time', '>=', f.startDate);
-  if (f.endDate !== undefined) q = q.where('create_time', '<=', f.endDate);
-  const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  if (from !== undefined) q = q.where('create_time', '>=', from);
+  if (to !== undefined) q = q.where('create_time', '<=', to);
+  return q;
+}
+
+async function countRows(db: Kysely<Database>, f: TaskFilter, from?: number, to?: number): Promise<number> {
+  const r = await filterTasks(db, f, from, to).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/**
+ * The exact number of tasks matching the filter: whole UTC days from task_counts, and only the
+ * partial days at the edges of a time window from the tasks themselves.
+ */
+export async function countTasks(db: Kysely<Database>, f: TaskFilter): Promise<number> {
+  const start = f.startDate;
+  const end = f.endDate;
+  const firstWholeDay = start === undefined ? undefined : Math.ceil(start / DAY_MS);
+  const endExclusiveDay = end === undefined ? undefined : Math.floor((end + 1) / DAY_MS);
+  if (firstWholeDay !== undefined && endExclusiveDay !== undefined && firstWholeDay >= endExclusiveDay) return countRows(db, f, start, end);
+  let q = db.selectFrom('task_counts').where('account_id', '=', f.accountId);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.taskType) q = q.where('task_type', '=', f.taskType);
+  if (f.fileType) q = q.where('file_type', '=', f.fileType);
+  if (firstWholeDay !== undefined) q = q.where('day', '>=', firstWholeDay);
+  if (endExclusiveDay !== undefined) q = q.where('day', '<', endExclusiveDay);
+  const r = await q.select((eb) => eb.fn.sum<number>('n').as('n')).executeTakeFirstOrThrow();
+  let total = Number(r.n ?? 0);
+  if (start !== undefined && start < firstWholeDay! * DAY_MS) total += await countRows(db, f, start, firstWholeDay! * DAY_MS - 1);
+  if (end !== undefined && end >= endExclusiveDay! * DAY_MS) total += await countRows(db, f, endExclusiveDay! * DAY_MS, end);
+  return total;
+}
+
+export async function listTasks(db: Kysely<Database>, f: TaskFilter): Promise<{ total: number; rows: TaskRow[] }> {
+  const q = filterTasks(db, f, f.startDate, f.endDate);
+  const total = await countTasks(db, f);
   let page = q.selectAll().orderBy(f.orderField, f.orderType);
   if (f.orderField !== 'create_time') page = page.orderBy('create_time', f.orderType);
   const rows = await page.orderBy('id', f.orderType).limit(f.limit).offset(f.offset).execute();
@@ -186,10 +232,12 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
         processing: eb('processing', '-', c.succeed + c.failed),
       }))
       .where('id', '=', taskId)
-      .returning(['processing', 'status'])
+      .returning(['processing', 'status', 'account_id', 'create_time', 'task_type', 'file_type'])
       .executeTakeFirst();
     if (row && Number(row.processing) <= 0 && row.status !== 'task_done') {
       await db.updateTable('tasks').set({ status: 'task_done' }).where('id', '=', taskId).execute();
+      await bumpCount(db, row, row.status, -1);
+      await bumpCount(db, row, 'task_done', 1);
       done.push(taskId);
     }
   }
