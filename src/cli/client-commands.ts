@@ -55,12 +55,29 @@ const USAGE_ENTRIES: UsageEntry[] = [
 ];
 
 const COLUMN = 36; // where descriptions start, as in main.ts's USAGE
-const WIDTH = 110;
+const WIDTH = 104;
+
+/** Words, keeping a bracketed group ("[--type web|download]") in one piece. */
+function words(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let word = '';
+  for (const ch of text) {
+    if (ch === '[') depth++;
+    if (ch === ']') depth = Math.max(0, depth - 1);
+    if (/\s/.test(ch) && depth === 0) {
+      if (word) out.push(word);
+      word = '';
+    } else word += ch;
+  }
+  if (word) out.push(word);
+  return out;
+}
 
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  for (const word of words(text)) {
     if (line && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
@@ -86,7 +103,7 @@ function usageOf(entries: UsageEntry[]): string {
   return out.join('\n');
 }
 
-const GLOBAL_HELP = `Client options (every command above):
+const GLOBAL_HELP = `Client options:
   --json                            print the API's raw JSON answers, one per line, instead of tables
   --api URL                         the API (default: CACHECTL_API, else "api" in credentials.json,
                                     else http://127.0.0.1:8080)
@@ -137,11 +154,10 @@ function parse(command: string, args: string[], options: Record<string, OptionSp
 }
 
 /** Splits `domains list --name x` into the sub-command and the rest, wherever the global options are. */
-function splitSubcommand(command: string, args: string[], allOptions: Record<string, OptionSpec>): { sub: string | undefined; rest: string[] } {
+function splitSubcommand(args: string[], allOptions: Record<string, OptionSpec>): { sub: string | undefined; rest: string[] } {
   const { tokens } = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...allOptions }, strict: false, allowPositionals: true, tokens: true });
   const first = tokens.find((t) => t.kind === 'positional');
   if (!first || first.kind !== 'positional') return { sub: undefined, rest: args };
-  void command;
   return { sub: first.value, rest: [...args.slice(0, first.index), ...args.slice(first.index + 1)] };
 }
 
@@ -624,7 +640,7 @@ const DOMAIN_OPTIONS: Record<string, OptionSpec> = {
 
 function domains(args: string[]): Promise<number> {
   const c = 'domains';
-  const { sub, rest } = splitSubcommand(c, args, DOMAIN_OPTIONS);
+  const { sub, rest } = splitSubcommand(args, DOMAIN_OPTIONS);
   const only = (...names: string[]) => Object.fromEntries(names.map((n) => [n, DOMAIN_OPTIONS[n]]));
   switch (sub) {
     case 'add':
@@ -721,7 +737,7 @@ const ACCOUNT_OPTIONS: Record<string, OptionSpec> = { user: { type: 'string' }, 
 
 function accounts(args: string[]): Promise<number> {
   const c = 'accounts';
-  const { sub, rest } = splitSubcommand(c, args, ACCOUNT_OPTIONS);
+  const { sub, rest } = splitSubcommand(args, ACCOUNT_OPTIONS);
   switch (sub) {
     case 'add':
       return run(c, rest, ACCOUNT_OPTIONS, async ({ client, json, values, positionals }) => {
@@ -781,7 +797,7 @@ const KEY_OPTIONS: Record<string, OptionSpec> = { account: { type: 'string' }, d
 
 function keys(args: string[]): Promise<number> {
   const c = 'keys';
-  const { sub, rest } = splitSubcommand(c, args, KEY_OPTIONS);
+  const { sub, rest } = splitSubcommand(args, KEY_OPTIONS);
   switch (sub) {
     case 'add':
       return run(c, rest, KEY_OPTIONS, async ({ client, json, values, positionals }) => {

@@ -71,7 +71,7 @@ export class ProgressBar {
     const done = state.succeed + state.failed;
     const counts = `${done}/${state.total}  succeed ${state.succeed}  failed ${state.failed}  processing ${state.processing}  ${seconds(elapsedMs)}`;
     if (!this.tty) return `${this.options.label}: ${percent(done, state.total)}% ${counts}`;
-    const columns = Math.max(40, this.out.columns ?? 80) - 1;
+    const columns = Math.max(40, this.out.columns || 80) - 1;
     const head = `${this.options.label} `;
     const tail = ` ${String(percent(done, state.total)).padStart(3)}%  ${counts}`;
     const width = Math.max(10, Math.min(40, columns - head.length - tail.length - 2));

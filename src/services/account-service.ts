@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
-import { hashPassword, newSecret } from '../api/auth/password-hash.js';
+import { hashPassword, newSecret } from './password-hash.js';
 import { badParameter, notFound } from '../errors.js';
 
 export interface NewCredentials {

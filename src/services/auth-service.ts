@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
-import { tokenDigest, verifyPassword } from '../api/auth/password-hash.js';
+import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password-hash.js';
 
 export interface Caller {
   accountId: string;
@@ -22,6 +22,7 @@ const KEY_CACHE_MS = 5_000;
 export class AuthService {
   private readonly keyCache = new Map<string, { owner: KeyOwner | null; until: number }>();
   private readonly tokenCache = new Map<string, { caller: Caller | null; until: number }>();
+  private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -74,7 +75,7 @@ export class AuthService {
         : undefined;
     const user = account ? await accounts.findUser(this.db, account.id, input.user) : undefined;
     // Hash even when the user is unknown, so timing does not tell which names exist.
-    const ok = await verifyPassword(input.password, user?.password_hash ?? DUMMY_HASH);
+    const ok = await verifyPassword(input.password, user?.password_hash ?? (await (this.dummyHash ??= hashPassword(newSecret(16)))));
     if (!account || !user || !ok) return null;
     const token = 'MII' + crypto.randomBytes(48).toString('base64url');
     const issuedAt = Date.now();
@@ -83,6 +84,3 @@ export class AuthService {
     return { token, issuedAt, expiresAt, account: { id: account.id, name: account.name }, user: { id: user.id, name: user.name } };
   }
 }
-
-// A valid scrypt hash of a random password, used only to spend the same time on unknown users.
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

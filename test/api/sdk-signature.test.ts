@@ -18,7 +18,7 @@ import {
   verifySignature,
   type SignableRequest,
 } from '../../src/api/auth/sdk-signature.js';
-import { hashPassword, newSecret, tokenDigest, verifyPassword } from '../../src/api/auth/password-hash.js';
+import { hashPassword, newSecret, tokenDigest, verifyPassword } from '../../src/services/password-hash.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -204,6 +204,7 @@ test('the wire query is re-canonicalised: other order, + for space, bare key, ma
   }
   assert.equal(canonicalQueryFromRaw('b=2&a=1&a=0&c'), 'a=0&a=1&b=2&c=');
   assert.equal(canonicalQueryFromRaw('x=%zz&y=%4&z=100%'), 'x=%25zz&y=%254&z=100%25');
+  assert.equal(canonicalQueryFromRaw('w=a%20b%zz%41'), 'w=a%20b%25zzA');
   assert.equal(canonicalQueryFromRaw('k=a=b'), 'k=a%3Db');
   assert.equal(canonicalQueryFromRaw(''), '');
   // Sorted by decoded key bytes: 'a b' (0x20) < 'a-b' (0x2d) < 'a:b' (0x3a) < 'a_b' (0x5f).
