@@ -2,8 +2,6 @@
 // cachectl: one binary for the server, a standalone edge, and the client commands.
 import { parseArgs } from 'node:util';
 import { OPTIONS, ConfigError, loadServerConfig } from '../config.js';
-import { startServer } from '../server.js';
-import { startBuiltinEdge } from '../edge/builtin/edge-server.js';
 import { clientCommands, clientUsage } from './client-commands.js';
 
 const USAGE = `cachectl — self-hosted CDN refresh (purge) and preheating (prefetch), Huawei Cloud CDN API compatible
@@ -31,6 +29,8 @@ async function serve(args: string[]): Promise<void> {
     return;
   }
   const config = loadServerConfig(values as Record<string, string | undefined>);
+  // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
+  const { startServer } = await import('../server.js');
   const server = await startServer(config);
   console.log(`cachectl API listening on ${server.url}`);
   for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
@@ -74,6 +74,7 @@ async function edge(args: string[]): Promise<void> {
     if (!/^\d+$/.test(v)) throw new ConfigError(`--${name} must be a non-negative integer (got '${v}')`);
     return Number(v);
   };
+  const { startBuiltinEdge } = await import('../edge/builtin/edge-server.js');
   const e = await startBuiltinEdge({
     name: values.name!,
     host: values.host!,
