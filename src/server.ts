@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createStore, type Store } from './store/store.js';
-import { GroupCommit } from './store/group-commit.js';
 import { findAccountByName } from './store/repositories/account-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
 import { createDriver } from './edge/create-driver.js';
@@ -72,14 +71,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
     const domainSync = new DomainSync(store.db, fleet, app0.log);
-    const engine = new TaskEngine(store.db, fleet, { deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, log: app0.log });
+    const engine = new TaskEngine(store.db, fleet, { outcomeTransaction: (fn) => store.recoverableTransaction(fn), deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, log: app0.log });
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,
       auth: new AuthService(store.db),
       quotas,
       domains: new DomainService(store.db, domainSync, quotas),
-      tasks: new TaskService(store.db, new GroupCommit(store.db), engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
+      tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
       rates: new RateLimiter(config.rates),
       fleet,
     };

@@ -4,24 +4,37 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { markUrlsStarted, recordOutcomes, type UrlOutcome } from '../store/repositories/task-repository.js';
 
+const STARTED_DELAY_MS = 100;
+
 export class OutcomeWriter {
   private started = new Map<string, number[]>();
   private outcomes: UrlOutcome[] = [];
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   private failures = 0;
+  private startedTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>,
     private readonly onTasksDone: (taskIds: number[]) => void,
     private readonly log: (err: unknown) => void,
   ) {}
 
+  /**
+   * waiting → refreshing/preheating is written a little later: most purges finish within that time,
+   * and their terminal state is then the only write (one transaction per purge instead of two).
+   */
   markStarted(ids: number[], status: 'refreshing' | 'preheating'): void {
     let list = this.started.get(status);
     if (!list) this.started.set(status, (list = []));
     for (const id of ids) list.push(id);
-    this.schedule();
+    if (!this.startedTimer) {
+      this.startedTimer = setTimeout(() => {
+        this.startedTimer = null;
+        this.schedule();
+      }, STARTED_DELAY_MS);
+      this.startedTimer.unref();
+    }
   }
 
   record(outcome: UrlOutcome): void {
@@ -59,7 +72,7 @@ export class OutcomeWriter {
       try {
         // A URL whose outcome is in this batch need not be marked started first.
         const finished = new Set(outcomes.map((o) => o.id));
-        const done = await this.db.transaction().execute(async (trx) => {
+        const done = await this.transaction(async (trx) => {
           for (const [status, ids] of started) {
             const pending = ids.filter((id) => !finished.has(id));
             if (pending.length > 0) await markUrlsStarted(trx, pending, status, now);

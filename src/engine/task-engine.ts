@@ -26,6 +26,8 @@ interface Tracking extends UrlJob {
 }
 
 export interface EngineOptions {
+  /** How outcomes are written; defaults to an ordinary transaction. */
+  outcomeTransaction?: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
   deadlineMs: number;
   retryBaseMs: number;
   log: (msg: string, err?: unknown) => void;
@@ -47,7 +49,7 @@ export class TaskEngine {
   ) {
     this.events.setMaxListeners(0);
     this.writer = new OutcomeWriter(
-      db,
+      options.outcomeTransaction ?? ((fn) => db.transaction().execute(fn)),
       (ids) => {
         for (const id of ids) this.events.emit(`done:${id}`);
         this.events.emit('tasks-done', ids);

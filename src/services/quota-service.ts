@@ -3,10 +3,10 @@ import type { Kysely } from 'kysely';
 import type { QuotaLimits } from '../config.js';
 import type { Database } from '../store/database.js';
 import type { Account } from '../store/repositories/account-repository.js';
-import { findAccountById } from '../store/repositories/account-repository.js';
+import { findAccountById, findAccountsByIds } from '../store/repositories/account-repository.js';
 import { countDomains } from '../store/repositories/domain-repository.js';
-import { addUsage, usageOn, type QuotaType } from '../store/repositories/quota-repository.js';
-import { urlQuotaExceeded } from '../errors.js';
+import { addUsage, usageOf, usageOfAccounts, type QuotaType } from '../store/repositories/quota-repository.js';
+import { urlQuotaExceeded, type CachectlError } from '../errors.js';
 
 export type QuotaUse = Partial<Record<QuotaType, number>>;
 
@@ -28,21 +28,37 @@ export class QuotaService {
   }
 
   /**
-   * Checks that `use` fits in what is left today and books it, in the caller's transaction.
-   * Throws CDN.0110 before writing anything when it does not fit.
+   * Books each request's use against what is left today, in order, in the caller's transaction.
+   * Answers, per request, null when booked or the CDN.0110 error when it does not fit (nothing of it
+   * is written). A null request is skipped.
    */
-  async book(trx: Kysely<Database>, accountId: string, use: QuotaUse, now: number): Promise<void> {
-    const account = await findAccountById(trx, accountId);
-    if (!account) throw urlQuotaExceeded('unknown account');
-    const limits = this.limitsOf(account);
+  async reserve(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<Array<CachectlError | null>> {
+    const ids = [...new Set(requests.filter((r) => r !== null).map((r) => r.accountId))];
+    const limits = new Map((await findAccountsByIds(trx, ids)).map((a) => [a.id, this.limitsOf(a)]));
     const day = utcDay(now);
-    const used = await usageOn(trx, accountId, day);
-    for (const [type, n] of Object.entries(use) as [QuotaType, number][]) {
-      if (n > 0 && used[type] + n > limits[type]) {
-        throw urlQuotaExceeded(`The number of URLs to be preheated or refreshed exceeds the upper limit: ${type} quota ${limits[type]} per day, ${used[type]} used today, ${n} asked`);
+    const used = await usageOfAccounts(trx, ids, day);
+    const booked = new Map<string, number>();
+    const verdicts = requests.map((r) => {
+      if (!r) return null;
+      const limit = limits.get(r.accountId);
+      const today = used.get(r.accountId)!;
+      const entries = Object.entries(r.use) as [QuotaType, number][];
+      for (const [type, n] of entries) {
+        if (n > 0 && (!limit || today[type] + n > limit[type])) {
+          return urlQuotaExceeded(`The number of URLs to be preheated or refreshed exceeds the upper limit: ${type} quota ${limit?.[type] ?? 0} per day, ${today[type]} used today, ${n} asked`);
+        }
       }
+      for (const [type, n] of entries) {
+        today[type] += n;
+        booked.set(`${r.accountId}|${type}`, (booked.get(`${r.accountId}|${type}`) ?? 0) + n);
+      }
+      return null;
+    });
+    for (const [key, n] of booked) {
+      const [accountId, type] = key.split('|') as [string, QuotaType];
+      if (n > 0) await addUsage(trx, accountId, day, type, n);
     }
-    for (const [type, n] of Object.entries(use) as [QuotaType, number][]) if (n > 0) await addUsage(trx, accountId, day, type, n);
+    return verdicts;
   }
 
   /** The ShowQuota answer. */
@@ -50,7 +66,7 @@ export class QuotaService {
     const account = await findAccountById(this.db, accountId);
     if (!account) return [];
     const limits = this.limitsOf(account);
-    const used = await usageOn(this.db, accountId, utcDay());
+    const used = await usageOf(this.db, accountId, utcDay());
     const domains = await countDomains(this.db, accountId);
     return [
       { type: 'file_refresh', quota_limit: limits.file_refresh, used: used.file_refresh, user_domain_id: accountId },

@@ -2,7 +2,7 @@
 // queries over history (huawei-cdn-api.md §2–§6, §9).
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import type { GroupCommit } from '../store/group-commit.js';
+import { GroupCommit, type Settled } from '../store/group-commit.js';
 import { findDomainsByNames, type DomainRow } from '../store/repositories/domain-repository.js';
 import * as tasks from '../store/repositories/task-repository.js';
 import type { TaskRow, TaskUrlRow } from '../store/repositories/task-repository.js';
@@ -10,7 +10,7 @@ import type { TaskEngine } from '../engine/task-engine.js';
 import { workKindOf } from '../engine/work.js';
 import type { QuotaService, QuotaUse } from './quota-service.js';
 import { domainCandidates, parseTaskUrl, type ParsedTaskUrl } from './task-url.js';
-import { badParameter, domainStateForbids, notFound, urlNotTenantDomain } from '../errors.js';
+import { badParameter, domainStateForbids, notFound, urlNotTenantDomain, type CachectlError } from '../errors.js';
 
 export interface TaskLimits {
   maxUrlsPerRequest: number;
@@ -35,14 +35,64 @@ export interface CreatedTask {
 
 const ACTIVE = new Set(['online', 'configuring']);
 
+interface IntakeJob {
+  input: NewTask;
+  parsed: ParsedTaskUrl[];
+}
+
+interface StoredTask {
+  task: TaskRow;
+  urlIds: number[];
+}
+
+function quotaUse(input: NewTask, n: number): QuotaUse {
+  if (input.taskType === 'preheating') return { preheat: n };
+  return input.fileType === 'directory' ? { dir_refresh: n } : { file_refresh: n };
+}
+
+function newTaskRows({ input, parsed }: IntakeJob, now: number): tasks.NewTask {
+  const urlTaskType = input.taskType === 'preheating' ? 'PREHEATING' : 'REFRESH';
+  return {
+    task: {
+      account_id: input.accountId,
+      task_type: input.taskType,
+      file_type: input.fileType,
+      mode: input.mode,
+      status: 'task_inprocess',
+      total: parsed.length,
+      processing: parsed.length,
+      succeed: 0,
+      failed: 0,
+      create_time: now,
+    },
+    urls: parsed.map((p) => ({
+      account_id: input.accountId,
+      url: p.url,
+      host: p.host,
+      target: p.target,
+      status: 'waiting',
+      task_type: urlTaskType,
+      file_type: input.fileType,
+      mode: input.mode,
+      fail_classify: null,
+      fail_desc: null,
+      create_time: now,
+      modify_time: now,
+    })),
+  };
+}
+
 export class TaskService {
+  private readonly intake: GroupCommit<IntakeJob, StoredTask>;
+
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly intake: GroupCommit,
     private readonly engine: TaskEngine,
     private readonly quotas: QuotaService,
     private readonly limits: TaskLimits,
-  ) {}
+  ) {
+    this.intake = new GroupCommit(db, (trx, jobs) => this.storeBatch(trx, jobs));
+  }
 
   /** Validates, stores durably, then dispatches. Refused input creates nothing. */
   async create(input: NewTask): Promise<CreatedTask> {
@@ -54,57 +104,60 @@ export class TaskService {
       if (typeof u !== 'string') throw badParameter('urls must be strings');
       return parseTaskUrl(u, { directory, zhUrlEncode: input.zhUrlEncode, maxLength: input.maxUrlLength });
     });
-    const use: QuotaUse = input.taskType === 'preheating' ? { preheat: parsed.length } : directory ? { dir_refresh: parsed.length } : { file_refresh: parsed.length };
-    const urlTaskType = input.taskType === 'preheating' ? 'PREHEATING' : 'REFRESH';
-
-    const stored = await this.intake.submit(async (trx) => {
-      const hosts = [...new Set(parsed.map((p) => p.host))];
-      const rows = await findDomainsByNames(trx, [...new Set(hosts.flatMap(domainCandidates))]);
-      const mine = new Map<string, DomainRow>();
-      for (const r of rows) if (r.account_id === input.accountId) mine.set(r.name, r);
-      for (const host of hosts) {
-        const domain = domainCandidates(host).map((n) => mine.get(n)).find(Boolean);
-        if (!domain) throw urlNotTenantDomain(`The URL domain name ${host} is not the acceleration domain name of the current tenant.`);
-        if (!ACTIVE.has(domain.status)) throw domainStateForbids(`The domain ${domain.name} is ${domain.status}; only online or configuring domains can be refreshed or preheated.`);
-      }
-      const now = Date.now();
-      await this.quotas.book(trx, input.accountId, use, now);
-      const task = {
-        account_id: input.accountId,
-        task_type: input.taskType,
-        file_type: input.fileType,
-        mode: input.mode,
-        status: 'task_inprocess',
-        total: parsed.length,
-        processing: parsed.length,
-        succeed: 0,
-        failed: 0,
-        create_time: now,
-      };
-      const { taskId, urlIds } = await tasks.insertTask(
-        trx,
-        task,
-        parsed.map((p) => ({
-          account_id: input.accountId,
-          url: p.url,
-          host: p.host,
-          target: p.target,
-          status: 'waiting',
-          task_type: urlTaskType,
-          file_type: input.fileType,
-          mode: input.mode,
-          fail_classify: null,
-          fail_desc: null,
-          create_time: now,
-          modify_time: now,
-        })),
-      );
-      return { task: { ...task, id: taskId } as TaskRow, urlIds };
-    });
-
+    const stored = await this.intake.submit({ input, parsed });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
     this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })));
     return { task: stored.task, urls: parsed.map((p) => p.url) };
+  }
+
+  /**
+   * One transaction for every task submitted in the same turn: the domains, accounts and quota use of
+   * the whole batch are read once, each task is judged in order, and the accepted ones are written.
+   */
+  private async storeBatch(trx: Kysely<Database>, jobs: IntakeJob[]): Promise<Settled<StoredTask>[]> {
+    const now = Date.now();
+    const names = new Set<string>();
+    for (const job of jobs) for (const p of job.parsed) for (const n of domainCandidates(p.host)) names.add(n);
+    const byName = new Map<string, DomainRow>();
+    for (const r of await findDomainsByNames(trx, [...names])) byName.set(r.name, r);
+
+    const domainErrors = jobs.map((job) => this.checkDomains(job, byName));
+    const quotaErrors = await this.quotas.reserve(
+      trx,
+      jobs.map((job, i) => (domainErrors[i] ? null : { accountId: job.input.accountId, use: quotaUse(job.input, job.parsed.length) })),
+      now,
+    );
+    const accepted: number[] = [];
+    const rows: tasks.NewTask[] = [];
+    jobs.forEach((job, i) => {
+      if (domainErrors[i] || quotaErrors[i]) return;
+      accepted.push(i);
+      rows.push(newTaskRows(job, now));
+    });
+    const inserted = await tasks.insertTasks(trx, rows);
+    const out: Settled<StoredTask>[] = jobs.map((_, i) => ({ ok: false, error: domainErrors[i] ?? quotaErrors[i] }));
+    accepted.forEach((jobIndex, k) => {
+      out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds } };
+    });
+    return out;
+  }
+
+  /** CDN.0108 when a URL's host is not a domain of the account, CDN.0106 when that domain is disabled. */
+  private checkDomains(job: IntakeJob, byName: Map<string, DomainRow>): CachectlError | null {
+    const hosts = new Set(job.parsed.map((p) => p.host));
+    for (const host of hosts) {
+      let domain: DomainRow | undefined;
+      for (const name of domainCandidates(host)) {
+        const row = byName.get(name);
+        if (row && row.account_id === job.input.accountId) {
+          domain = row;
+          break;
+        }
+      }
+      if (!domain) return urlNotTenantDomain(`The URL domain name ${host} is not the acceleration domain name of the current tenant.`);
+      if (!ACTIVE.has(domain.status)) return domainStateForbids(`The domain ${domain.name} is ${domain.status}; only online or configuring domains can be refreshed or preheated.`);
+    }
+    return null;
   }
 
   list(filter: tasks.TaskFilter) {

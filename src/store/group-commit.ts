@@ -1,24 +1,32 @@
-// Group commit: jobs submitted in the same turn of the event loop share one transaction, so with
-// synchronous=FULL a burst of task creations costs one fsync instead of one each. Each job runs
-// under its own savepoint: a job that throws leaves no trace and does not fail its neighbours.
-import { sql, type Kysely } from 'kysely';
+// Group commit: jobs submitted in the same turn of the event loop are handled as one batch in one
+// transaction, so with synchronous=FULL a burst of task creations costs one fsync, and the handler
+// can read and write for the whole batch at once instead of statement by statement per job.
+import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 
-type Job = { run: (trx: Kysely<Database>) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
-export class GroupCommit {
-  private queue: Job[] = [];
+type Pending<J, R> = { job: J; resolve: (v: R) => void; reject: (e: unknown) => void };
+
+/**
+ * `handle` gets the batch and answers one Settled per job, in order. A job it refuses must leave no
+ * writes behind (decide first, then write); if it throws, nothing of the batch is stored and every
+ * job is rejected.
+ */
+export class GroupCommit<J, R> {
+  private queue: Pending<J, R>[] = [];
   private scheduled = false;
   private running: Promise<void> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly maxJobs = 256,
+    private readonly handle: (trx: Kysely<Database>, jobs: J[]) => Promise<Settled<R>[]>,
+    private readonly maxJobs = 512,
   ) {}
 
-  submit<R>(run: (trx: Kysely<Database>) => Promise<R>): Promise<R> {
+  submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ job, resolve, reject });
       this.schedule();
     });
   }
@@ -36,27 +44,18 @@ export class GroupCommit {
   }
 
   private async flush(): Promise<void> {
-    const jobs = this.queue.splice(0, this.maxJobs);
-    const settled: Array<{ ok: boolean; value: unknown }> = [];
+    const batch = this.queue.splice(0, this.maxJobs);
+    let settled: Settled<R>[];
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const job of jobs) {
-          await sql`savepoint job`.execute(trx);
-          try {
-            settled.push({ ok: true, value: await job.run(trx) });
-            await sql`release savepoint job`.execute(trx);
-          } catch (err) {
-            await sql`rollback to savepoint job`.execute(trx);
-            await sql`release savepoint job`.execute(trx);
-            settled.push({ ok: false, value: err });
-          }
-        }
-      });
+      settled = await this.db.transaction().execute((trx) => this.handle(trx, batch.map((p) => p.job)));
     } catch (err) {
-      // The commit itself failed: nothing of this batch is stored.
-      for (const job of jobs) job.reject(err);
+      for (const p of batch) p.reject(err);
       return;
     }
-    jobs.forEach((job, i) => (settled[i].ok ? job.resolve(settled[i].value) : job.reject(settled[i].value)));
+    batch.forEach((p, i) => {
+      const s = settled[i];
+      if (s.ok) p.resolve(s.value);
+      else p.reject(s.error);
+    });
   }
 }

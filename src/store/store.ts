@@ -1,5 +1,5 @@
 // One entry point to storage, whatever the database behind it.
-import { Migrator, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { migrationProvider, type DialectName } from './migrations.js';
 import { openSqlite, type SqliteOptions } from './sqlite/open-sqlite.js';
@@ -7,6 +7,12 @@ import { openSqlite, type SqliteOptions } from './sqlite/open-sqlite.js';
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: DialectName;
+  /**
+   * A transaction whose loss in a power cut is harmless because it is redone after a restart (the
+   * engine's URL outcomes: a lost outcome means the URL is purged again). The store may skip the
+   * flush to disk; the next ordinary commit makes it durable anyway.
+   */
+  recoverableTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -21,5 +27,22 @@ export async function createStore(config: StoreConfig): Promise<Store> {
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));
   }
-  return { db, dialect, close: () => db.destroy() };
+  const relax = config.synchronous === 'FULL';
+  return {
+    db,
+    dialect,
+    recoverableTransaction: (fn) =>
+      relax
+        ? // Holding the connection keeps other transactions from running between the pragmas.
+          db.connection().execute(async (conn) => {
+            await sql`pragma synchronous = NORMAL`.execute(conn);
+            try {
+              return await conn.transaction().execute(fn);
+            } finally {
+              await sql`pragma synchronous = FULL`.execute(conn);
+            }
+          })
+        : db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createStore } from '../../src/store/store.js';
-import { countTasks, insertTask, recordOutcomes, type TaskFilter } from '../../src/store/repositories/task-repository.js';
+import { countTasks, insertTasks, recordOutcomes, type TaskFilter } from '../../src/store/repositories/task-repository.js';
 import { DAY_MS } from '../../src/store/migrations.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-counts-'));
@@ -23,11 +23,10 @@ test('countTasks equals a plain count for random filters and windows', async () 
     for (let i = 0; i < 400; i++) {
       const create = base + Math.floor(rnd() * 10 * DAY_MS);
       const account = rnd() < 0.8 ? 'a' : 'b';
-      const { urlIds: ids } = await insertTask(
-        db,
-        { account_id: account, task_type: rnd() < 0.5 ? 'refresh' : 'preheating', file_type: rnd() < 0.7 ? 'file' : 'directory', mode: 'all', status: 'task_inprocess', total: 1, processing: 1, succeed: 0, failed: 0, create_time: create },
-        [{ account_id: account, url: 'http://x/', host: 'x', target: '/', status: 'waiting', task_type: 'REFRESH', file_type: 'file', mode: 'all', fail_classify: null, fail_desc: null, create_time: create, modify_time: create }],
-      );
+      const [{ urlIds: ids }] = await insertTasks(db, [{
+        task: { account_id: account, task_type: rnd() < 0.5 ? 'refresh' : 'preheating', file_type: rnd() < 0.7 ? 'file' : 'directory', mode: 'all', status: 'task_inprocess', total: 1, processing: 1, succeed: 0, failed: 0, create_time: create },
+        urls: [{ account_id: account, url: 'http://x/', host: 'x', target: '/', status: 'waiting', task_type: 'REFRESH', file_type: 'file', mode: 'all', fail_classify: null, fail_desc: null, create_time: create, modify_time: create }],
+      }]);
       urlIds.push(...ids);
     }
     // Half the tasks finish: their counts move from task_inprocess to task_done.

@@ -18,6 +18,11 @@ export async function findAccountById(db: Kysely<Database>, id: string): Promise
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+export async function findAccountsByIds(db: Kysely<Database>, ids: string[]): Promise<Account[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute();
+}
+
 export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {
   return db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('name').execute();
 }

@@ -4,10 +4,22 @@ import type { Database } from '../database.js';
 
 export type QuotaType = 'file_refresh' | 'dir_refresh' | 'preheat';
 
-export async function usageOn(db: Kysely<Database>, accountId: string, day: string): Promise<Record<QuotaType, number>> {
+export async function usageOf(db: Kysely<Database>, accountId: string, day: string): Promise<Record<QuotaType, number>> {
   const rows = await db.selectFrom('quota_usage').select(['type', 'used']).where('account_id', '=', accountId).where('day', '=', day).execute();
   const out: Record<QuotaType, number> = { file_refresh: 0, dir_refresh: 0, preheat: 0 };
   for (const r of rows) if (r.type in out) out[r.type as QuotaType] = Number(r.used);
+  return out;
+}
+
+/** Today's use of several accounts at once. */
+export async function usageOfAccounts(db: Kysely<Database>, accountIds: string[], day: string): Promise<Map<string, Record<QuotaType, number>>> {
+  const out = new Map<string, Record<QuotaType, number>>(accountIds.map((id) => [id, { file_refresh: 0, dir_refresh: 0, preheat: 0 }]));
+  if (accountIds.length === 0) return out;
+  const rows = await db.selectFrom('quota_usage').select(['account_id', 'type', 'used']).where('account_id', 'in', accountIds).where('day', '=', day).execute();
+  for (const r of rows) {
+    const u = out.get(r.account_id);
+    if (u && r.type in u) u[r.type as QuotaType] = Number(r.used);
+  }
   return out;
 }
 

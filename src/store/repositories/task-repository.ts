@@ -1,5 +1,5 @@
 // Tasks and their per-URL records.
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import type { Database, TaskTable, TaskUrlTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 
@@ -12,20 +12,37 @@ export const IN_FLIGHT_STATUSES = ['waiting', 'refreshing', 'preheating'] as con
 // SQLite accepts 32,766 bound values per statement; 14 columns per row.
 const INSERT_CHUNK = 1000;
 
-/** Inserts a task and its URLs; returns the task id and the URL ids in order. */
-export async function insertTask(
+export interface NewTask {
+  task: Omit<Insertable<TaskTable>, 'id'>;
+  urls: NewTaskUrl[];
+}
+
+/** Inserts tasks with their URLs and counts them, in the caller's transaction. */
+export async function insertTasks(db: Kysely<Database>, tasks: NewTask[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
+  const out = [];
+  for (const t of tasks) out.push(await insertTask(db, t.task, t.urls));
+  await addTaskCounts(
+    db,
+    tasks.map(({ task }) => ({ account_id: task.account_id, create_time: Number(task.create_time), task_type: task.task_type, file_type: task.file_type, status: task.status, n: 1 })),
+  );
+  return out;
+}
+
+/** Inserts one task and its URLs; the URL ids come back in the order of `urls`. */
+async function insertTask(
   db: Kysely<Database>,
   task: Omit<Insertable<TaskTable>, 'id'>,
   urls: NewTaskUrl[],
 ): Promise<{ taskId: number; urlIds: number[] }> {
   const { id } = await db.insertInto('tasks').values(task).returning('id').executeTakeFirstOrThrow();
   const taskId = Number(id);
-  await bumpCount(db, task, task.status, 1);
   const urlIds: number[] = [];
   for (let i = 0; i < urls.length; i += INSERT_CHUNK) {
     const rows = urls.slice(i, i + INSERT_CHUNK).map((u) => ({ ...u, task_id: taskId }));
     const inserted = await db.insertInto('task_urls').values(rows).returning('id').execute();
-    for (const r of inserted) urlIds.push(Number(r.id));
+    // Ids of one multi-row insert are ascending in row order; RETURNING's order is not promised.
+    const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+    for (const id of ids) urlIds.push(id);
   }
   return { taskId, urlIds };
 }
@@ -53,15 +70,33 @@ export interface TaskFilter {
   offset: number;
 }
 
-type CountKey = { account_id: string; create_time: number; task_type: string; file_type: string };
+export interface CountChange {
+  account_id: string;
+  create_time: number;
+  task_type: string;
+  file_type: string;
+  status: string;
+  n: number;
+}
 
-/** Keeps task_counts in step with tasks, in the caller's transaction. */
-async function bumpCount(db: Kysely<Database>, t: CountKey, status: string, n: number): Promise<void> {
-  await db
-    .insertInto('task_counts')
-    .values({ account_id: t.account_id, day: Math.floor(Number(t.create_time) / DAY_MS), task_type: t.task_type, file_type: t.file_type, status, n })
-    .onConflict((oc) => oc.columns(['account_id', 'day', 'task_type', 'file_type', 'status']).doUpdateSet((eb) => ({ n: eb('task_counts.n', '+', n) })))
-    .execute();
+/** Keeps task_counts in step with tasks, in the caller's transaction: one upsert per distinct cell. */
+export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]): Promise<void> {
+  const cells = new Map<string, { account_id: string; day: number; task_type: string; file_type: string; status: string; n: number }>();
+  for (const c of changes) {
+    const day = Math.floor(Number(c.create_time) / DAY_MS);
+    const key = `${c.account_id}|${day}|${c.task_type}|${c.file_type}|${c.status}`;
+    const cell = cells.get(key);
+    if (cell) cell.n += c.n;
+    else cells.set(key, { account_id: c.account_id, day, task_type: c.task_type, file_type: c.file_type, status: c.status, n: c.n });
+  }
+  for (const cell of cells.values()) {
+    if (cell.n === 0) continue;
+    await db
+      .insertInto('task_counts')
+      .values(cell)
+      .onConflict((oc) => oc.columns(['account_id', 'day', 'task_type', 'file_type', 'status']).doUpdateSet((eb) => ({ n: eb('task_counts.n', '+', cell.n) })))
+      .execute();
+  }
 }
 
 function filterTasks(db: Kysely<Database>, f: TaskFilter, from?: number, to?: number) {
@@ -223,23 +258,32 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
     if (row) bump(Number(row.task_id), false);
   }
   const done: number[] = [];
-  for (const [taskId, c] of perTask) {
-    const row = await db
-      .updateTable('tasks')
-      .set((eb) => ({
-        succeed: eb('succeed', '+', c.succeed),
-        failed: eb('failed', '+', c.failed),
-        processing: eb('processing', '-', c.succeed + c.failed),
-      }))
-      .where('id', '=', taskId)
-      .returning(['processing', 'status', 'account_id', 'create_time', 'task_type', 'file_type'])
-      .executeTakeFirst();
-    if (row && Number(row.processing) <= 0 && row.status !== 'task_done') {
-      await db.updateTable('tasks').set({ status: 'task_done' }).where('id', '=', taskId).execute();
-      await bumpCount(db, row, row.status, -1);
-      await bumpCount(db, row, 'task_done', 1);
-      done.push(taskId);
+  const counts: CountChange[] = [];
+  const entries = [...perTask];
+  for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    const chunk = entries.slice(i, i + INSERT_CHUNK);
+    // One statement for the whole batch of tasks; SET expressions read the row before the update,
+    // so `status` turns task_done exactly when the last in-flight URL ends.
+    const values = sql.join(chunk.map(([id, c]) => sql`(${id}, ${c.succeed}, ${c.failed})`));
+    const { rows } = await sql<{ id: number; processing: number; status: string; account_id: string; create_time: number; task_type: string; file_type: string }>`
+      with v(id, s, f) as (values ${values})
+      update tasks set
+        succeed = tasks.succeed + v.s,
+        failed = tasks.failed + v.f,
+        processing = tasks.processing - v.s - v.f,
+        status = case when tasks.processing - v.s - v.f <= 0 then 'task_done' else tasks.status end
+      from v where tasks.id = v.id
+      returning tasks.id, tasks.processing, tasks.status, tasks.account_id, tasks.create_time, tasks.task_type, tasks.file_type`.execute(db);
+    for (const row of rows) {
+      const c = perTask.get(Number(row.id))!;
+      const processing = Number(row.processing);
+      // Done now, and not already before this batch.
+      if (processing <= 0 && processing + c.succeed + c.failed > 0) {
+        done.push(Number(row.id));
+        counts.push({ ...row, status: 'task_inprocess', n: -1 }, { ...row, status: 'task_done', n: 1 });
+      }
     }
   }
+  await addTaskCounts(db, counts);
   return done;
 }

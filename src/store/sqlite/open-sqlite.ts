@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from '../database.js';
+import { withStatementCache } from './statement-cache.js';
 
 export interface SqliteOptions {
   file: string;
@@ -21,8 +22,7 @@ export function openSqlite(options: SqliteOptions): Kysely<Database> {
   sqlite.pragma(`synchronous = ${options.synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  // Reads of a large history stay in memory-mapped pages instead of copies.
-  sqlite.pragma('mmap_size = 268435456');
-  sqlite.pragma('cache_size = -65536');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // A 32 MiB page cache; no memory map: mapped pages count in the process's resident memory.
+  sqlite.pragma('cache_size = -32768');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite as unknown as SqliteDatabase) }) });
 }
