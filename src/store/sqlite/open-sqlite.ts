@@ -22,7 +22,8 @@ export function openSqlite(options: SqliteOptions): Kysely<Database> {
   sqlite.pragma(`synchronous = ${options.synchronous}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  // A 32 MiB page cache; no memory map: mapped pages count in the process's resident memory.
-  sqlite.pragma('cache_size = -32768');
+  // A 16 MiB page cache and no memory map (mapped pages count in the resident memory): the history
+  // indexes are what must stay warm, and the OS page cache holds the rest.
+  sqlite.pragma('cache_size = -16384');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite as unknown as SqliteDatabase) }) });
 }
