@@ -18,34 +18,38 @@ export interface NewTask {
   urls: NewTaskUrl[];
 }
 
-/** Inserts tasks with their URLs and counts them, in the caller's transaction. */
+/**
+ * Inserts tasks with their URLs and counts them, in the caller's transaction: a few multi-row
+ * statements for the whole batch. URL ids come back per task, in the order of its `urls`.
+ */
 export async function insertTasks(db: Kysely<Database>, tasks: NewTask[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
-  const out = [];
-  for (const t of tasks) out.push(await insertTask(db, t.task, t.urls));
+  if (tasks.length === 0) return [];
+  const taskIds = await insertReturningIds(db, 'tasks', tasks.map((t) => t.task));
+  const urlRows = tasks.flatMap((t, i) => t.urls.map((u) => ({ ...u, task_id: taskIds[i] })));
+  const urlIds = await insertReturningIds(db, 'task_urls', urlRows);
   await addTaskCounts(
     db,
     tasks.map(({ task }) => ({ account_id: task.account_id, create_time: Number(task.create_time), task_type: task.task_type, file_type: task.file_type, status: task.status, n: 1 })),
   );
-  return out;
+  let next = 0;
+  return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
 }
 
-/** Inserts one task and its URLs; the URL ids come back in the order of `urls`. */
-async function insertTask(
-  db: Kysely<Database>,
-  task: Omit<Insertable<TaskTable>, 'id'>,
-  urls: NewTaskUrl[],
-): Promise<{ taskId: number; urlIds: number[] }> {
-  const { id } = await db.insertInto('tasks').values(task).returning('id').executeTakeFirstOrThrow();
-  const taskId = Number(id);
-  const urlIds: number[] = [];
-  for (let i = 0; i < urls.length; i += INSERT_CHUNK) {
-    const rows = urls.slice(i, i + INSERT_CHUNK).map((u) => ({ ...u, task_id: taskId }));
-    const inserted = await db.insertInto('task_urls').values(rows).returning('id').execute();
-    // Ids of one multi-row insert are ascending in row order; RETURNING's order is not promised.
-    const ids = inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
-    for (const id of ids) urlIds.push(id);
+/**
+ * Multi-row inserts; the new ids in row order. The ids of one statement ascend in row order
+ * (autoincrement), while RETURNING promises no order, hence the sort.
+ */
+async function insertReturningIds<T extends 'tasks' | 'task_urls'>(db: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const inserted = await db
+      .insertInto(table as 'tasks')
+      .values(rows.slice(i, i + INSERT_CHUNK) as Insertable<TaskTable>[])
+      .returning('id')
+      .execute();
+    for (const id of inserted.map((r) => Number(r.id)).sort((a, b) => a - b)) ids.push(id);
   }
-  return { taskId, urlIds };
+  return ids;
 }
 
 export async function findTask(db: Kysely<Database>, accountId: string, id: number): Promise<TaskRow | undefined> {
