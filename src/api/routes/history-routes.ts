@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import { taskObject, urlObject, urlRecord } from '../presenters.js';
+import { TaskObject } from '../task-schema.js';
 import { enumParam, intParam, MAX_EPOCH_MS } from '../query-params.js';
 import { badParameter } from '../../errors.js';
 import type { TaskOrderField } from '../../store/repositories/task-repository.js';
@@ -12,17 +13,6 @@ const ORDER_FIELDS: readonly TaskOrderField[] = ['task_type', 'total', 'processi
 const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
 const DAY_MS = 24 * 3600_000;
 
-const TaskObject = Type.Object({
-  id: Type.String(),
-  task_type: Type.String(),
-  status: Type.String(),
-  processing: Type.Integer(),
-  succeed: Type.Integer(),
-  failed: Type.Integer(),
-  total: Type.Integer(),
-  create_time: Type.Integer(),
-  file_type: Type.String(),
-});
 const UrlObject = Type.Object({
   id: Type.String(),
   url: Type.String(),

@@ -4,6 +4,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import type { CreatedTask } from '../../services/task-service.js';
+import { TaskObject } from '../task-schema.js';
+import { taskObject } from '../presenters.js';
 
 const FileType = Type.Union([Type.Literal('file'), Type.Literal('directory')]);
 const Mode = Type.Union([Type.Literal('all'), Type.Literal('detect_modify_refresh')]);
@@ -19,32 +21,11 @@ const PreheatBody = Type.Object({
 const LegacyRefreshBody = Type.Object({ refreshTask: Type.Object({ type: Type.Optional(FileType), urls: Urls }) });
 const LegacyPreheatBody = Type.Object({ preheatingTask: Type.Object({ urls: Urls }) });
 
-const LegacyTask = Type.Object({
-  id: Type.String(),
-  task_type: Type.String(),
-  status: Type.String(),
-  processing: Type.Integer(),
-  succeed: Type.Integer(),
-  failed: Type.Integer(),
-  total: Type.Integer(),
-  create_time: Type.Integer(),
-  file_type: Type.String(),
-  urls: Type.Array(Type.String()),
-});
+// §2.2: the legacy answer is the whole task object plus its URLs.
+const LegacyTask = Type.Object({ ...TaskObject.properties, urls: Type.Array(Type.String()) });
 
 function legacyTask({ task, urls }: CreatedTask) {
-  return {
-    id: String(task.id),
-    task_type: task.task_type,
-    status: task.status,
-    processing: task.processing,
-    succeed: task.succeed,
-    failed: task.failed,
-    total: task.total,
-    create_time: task.create_time,
-    file_type: task.file_type,
-    urls,
-  };
+  return { ...taskObject(task), urls };
 }
 
 export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
