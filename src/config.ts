@@ -47,6 +47,7 @@ export interface ServerConfig {
   rates: RateLimits;
   taskDeadlineMs: number;
   retryBaseMs: number;
+  maxTrackedUrls: number;
   logLevel: string;
 }
 
@@ -90,6 +91,7 @@ export const OPTIONS: Option[] = [
   { key: 'rateQuota', flag: 'rate-quota', env: 'CACHECTL_RATE_QUOTA', help: 'quota calls per second per account' },
   { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
+  { key: 'maxTrackedUrls', flag: 'max-tracked-urls', env: 'CACHECTL_MAX_TRACKED_URLS', def: '100000', help: 'URLs the engine holds in memory at once; the rest wait in the store' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -179,6 +181,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     },
     taskDeadlineMs: need(int('task-deadline-ms', 100, 7 * 24 * 3600_000)),
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),
+    maxTrackedUrls: need(int('max-tracked-urls', 10, 10_000_000)),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   };
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapAccount)) throw new ConfigError(`${name('bootstrap-account')}: letters, digits, '_', '.', '-' only`);

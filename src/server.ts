@@ -71,7 +71,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
     const domainSync = new DomainSync(store.db, fleet, app0.log);
-    const engine = new TaskEngine(store.db, fleet, { outcomeTransaction: (fn) => store.recoverableTransaction(fn), deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, log: app0.log });
+    const engine = new TaskEngine(store.db, fleet, { outcomeTransaction: (fn) => store.recoverableTransaction(fn), deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, maxTracked: config.maxTrackedUrls, log: app0.log });
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,

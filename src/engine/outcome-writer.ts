@@ -18,6 +18,8 @@ export class OutcomeWriter {
     private readonly transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>,
     private readonly onTasksDone: (taskIds: number[]) => void,
     private readonly log: (err: unknown) => void,
+    /** URLs whose terminal state is now stored. */
+    private readonly onFlushed: (urlIds: number[]) => void = () => undefined,
   ) {}
 
   /**
@@ -80,6 +82,7 @@ export class OutcomeWriter {
           return recordOutcomes(trx, outcomes, now);
         });
         this.failures = 0;
+        if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id));
         if (done.length > 0) this.onTasksDone(done);
       } catch (err) {
         // Keep what could not be written and try again: an outcome must never be lost.

@@ -26,6 +26,11 @@ interface Tracking extends UrlJob {
 }
 
 export interface EngineOptions {
+  /**
+   * URLs this process tracks at once. More wait in the store (as `waiting`) and are read back as room
+   * frees, so memory stays bounded whatever the backlog, also when a restart resumes millions.
+   */
+  maxTracked?: number;
   /** How outcomes are written; defaults to an ordinary transaction. */
   outcomeTransaction?: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
   deadlineMs: number;
@@ -34,13 +39,22 @@ export interface EngineOptions {
 }
 
 const MAX_BACKOFF_MS = 2000;
-const RECOVERY_PAGE = 5000;
+const REFILL_PAGE = 5000;
+const DEFAULT_MAX_TRACKED = 100_000;
 
 export class TaskEngine {
   private readonly writer: OutcomeWriter;
   private readonly events = new EventEmitter();
   private inFlight = 0;
   private stopped = false;
+  /** URL ids dispatched here whose terminal state is not stored yet. */
+  private readonly tracked = new Set<number>();
+  private readonly maxTracked: number;
+  /** Lowest URL id that may be in the store but not dispatched; null when none. */
+  private backlogFrom: number | null = null;
+  /** Highest URL id that dispatch() left in the store for lack of room. */
+  private skippedMax = 0;
+  private refilling: Promise<number> | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -55,7 +69,12 @@ export class TaskEngine {
         this.events.emit('tasks-done', ids);
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
+      (ids) => {
+        for (const id of ids) this.tracked.delete(id);
+        if (this.backlogFrom !== null && this.tracked.size <= this.maxTracked / 2) void this.refill();
+      },
     );
+    this.maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
   }
 
   /** URLs in flight in this process. */
@@ -63,36 +82,76 @@ export class TaskEngine {
     return this.inFlight;
   }
 
-  /** Re-dispatches every URL that a previous run accepted and did not finish. */
+  /** Resumes every URL that a previous run accepted and did not finish; returns how many it took up now. */
   async start(): Promise<number> {
-    let after = 0;
+    this.backlogFrom = 1;
+    return this.refill();
+  }
+
+  /** Sends each URL to every node, or leaves it in the store when this process has no room. Call after the URLs are committed. */
+  dispatch(jobs: UrlJob[]): void {
+    if (this.stopped || jobs.length === 0) return;
+    if (this.backlogFrom !== null || this.tracked.size + jobs.length > this.maxTracked) {
+      // Ids grow with commit order, so the store scan from backlogFrom finds these again.
+      for (const job of jobs) {
+        this.backlogFrom = Math.min(this.backlogFrom ?? job.id, job.id);
+        this.skippedMax = Math.max(this.skippedMax, job.id);
+      }
+      void this.refill();
+      return;
+    }
+    this.track(jobs);
+  }
+
+  /** Reads waiting URLs back from the store while there is room; one reader at a time. */
+  private refill(): Promise<number> {
+    // Cleared in a later microtask, so never before the assignment (a pass can end without awaiting).
+    this.refilling ??= this.refillPass().finally(() => {
+      this.refilling = null;
+    });
+    return this.refilling;
+  }
+
+  private async refillPass(): Promise<number> {
     let count = 0;
-    for (;;) {
-      const rows = await listInFlightUrls(this.db, after, RECOVERY_PAGE);
-      if (rows.length === 0) break;
-      const jobs = rows.map((r) => ({
-        id: Number(r.id),
-        taskId: Number(r.task_id),
-        host: r.host,
-        target: r.target,
-        kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
-      }));
-      this.dispatch(jobs);
-      count += jobs.length;
-      after = jobs[jobs.length - 1].id;
+    try {
+      while (this.backlogFrom !== null && !this.stopped) {
+        const room = this.maxTracked - this.tracked.size;
+        if (room < Math.min(REFILL_PAGE, this.maxTracked / 2)) break; // onFlushed calls again
+        const limit = Math.min(room, REFILL_PAGE);
+        const from = this.backlogFrom;
+        const rows = await listInFlightUrls(this.db, from - 1, limit);
+        const jobs = rows
+          .filter((r) => !this.tracked.has(Number(r.id)))
+          .map((r) => ({
+            id: Number(r.id),
+            taskId: Number(r.task_id),
+            host: r.host,
+            target: r.target,
+            kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
+          }));
+        this.track(jobs);
+        count += jobs.length;
+        const last = rows.length > 0 ? Number(rows[rows.length - 1].id) : from - 1;
+        // Done when the scan reached the end and nothing was left behind after it started.
+        this.backlogFrom = rows.length < limit && this.skippedMax <= last ? null : last + 1;
+      }
+    } catch (err) {
+      this.options.log('reading waiting URLs failed; retrying', err);
+      setTimeout(() => void this.refill(), 1000).unref();
     }
     return count;
   }
 
-  /** Sends each URL to every node. Call after the URLs are committed. */
-  dispatch(jobs: UrlJob[]): void {
-    if (this.stopped || jobs.length === 0) return;
+  private track(jobs: UrlJob[]): void {
+    if (jobs.length === 0) return;
     const members = this.fleet.members;
     const deadline = Date.now() + this.options.deadlineMs;
     const starting = new Map<'refreshing' | 'preheating', number[]>();
     for (const job of jobs) {
       const t: Tracking = { ...job, deadline, pending: members.length, failures: [] };
       this.inFlight++;
+      this.tracked.add(job.id);
       const status = job.kind === 'prefetch' ? 'preheating' : 'refreshing';
       let ids = starting.get(status);
       if (!ids) starting.set(status, (ids = []));
