@@ -1,7 +1,7 @@
 // Writes errors in the shapes the official SDKs parse (huawei-cdn-api.md §10, §17): CDN.* as the hybrid
 // body (nested and top-level), APIGW.* as the flat gateway body with request_id.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CachectlError, badParameter, entityTooLarge, internalError, malformedRequest } from '../errors.js';
+import { CachectlError, badParameter, entityTooLarge, internalError } from '../errors.js';
 
 export function errorBody(err: CachectlError, requestId: string): Record<string, unknown> {
   if (err.isGateway) return { error_code: err.code, error_msg: err.message, request_id: requestId };
@@ -21,7 +21,6 @@ export function toCachectlError(err: unknown): CachectlError {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new CachectlError('APIGW.0201', e.statusCode, e.message || 'Malformed request');
   }
-  if (e.code === 'ERR_HTTP_HEADERS_SENT') return internalError('internal error');
   return internalError('Internal server error');
 }
 
@@ -54,5 +53,3 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   if (coded.statusCode === 413) lingerOnUnreadBody(request, reply);
   return reply.code(coded.statusCode).header('content-type', 'application/json; charset=utf-8').send(errorBody(coded, String(request.id)));
 }
-
-export { malformedRequest };

@@ -23,5 +23,5 @@ export function boolParam(value: string | undefined, name: string): boolean | un
   return value === 'true';
 }
 
-/** Any query parameter is a string: the schema for a query object of optional strings. */
+/** The largest time JavaScript dates can hold, as the upper bound of epoch-millisecond parameters. */
 export const MAX_EPOCH_MS = 8_640_000_000_000_000;
