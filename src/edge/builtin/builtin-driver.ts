@@ -1,4 +1,4 @@
-// EdgeDriver for the built-in edge: a thin JSON client of its admin endpoint (see edge-server.ts), over
+// EdgeDriver for the built-in edge: a thin JSON client of its admin endpoint (see admin-handler.ts), over
 // one keep-alive undici Pool. Each driver method is one admin call; results map 1:1.
 
 import { Pool } from 'undici';

@@ -183,7 +183,12 @@ export class EdgeCache {
     return n;
   }
 
-  /** Drops everything of one host (a domain the node no longer serves). */
+  /** The hosts that have entries (a snapshot: dropping hosts while walking it is fine). */
+  hosts(): string[] {
+    return [...this.byHost.keys()];
+  }
+
+  /** Drops everything of one host (a host the node no longer serves, or now serves from another domain). */
   dropHost(host: string): number {
     const targets = this.byHost.get(host);
     if (targets === undefined) return 0;

@@ -1,0 +1,158 @@
+// The admin side of the built-in edge: the JSON control endpoint BuiltinDriver speaks. GET /health,
+// PUT /domains, and POST /purge, /purge-directory, /revalidate, /revalidate-directory and /prefetch,
+// each taking {"items": [{"host", "path"}]} and answering one result per item, in order.
+//
+// Items name concrete hosts, as the control plane sends them: purges and revalidations act on the objects
+// cached under that host (also when a wildcard domain serves it); a prefetch finds its origin through the
+// same lookup as user traffic.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FillContext } from './cache-fill.js';
+import { discard } from './cache-fill.js';
+import type { HeaderRecord } from './cache-policy.js';
+import type { EdgeNode } from './edge-node.js';
+import { AdminError, parseDomains, parseItems, readJson } from './admin-requests.js';
+import type { Item, ItemResult } from './admin-requests.js';
+
+const PREFETCH_CONCURRENCY = 16;
+const NO_HEADERS: HeaderRecord = {};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Runs `work` over `items` with at most `limit` at once; results in item order. */
+async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export class AdminHandler {
+  constructor(private readonly node: EdgeNode) {}
+
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.serve(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof AdminError) {
+        if (err.status === 413) res.shouldKeepAlive = false; // the rest of the body is not read
+        return sendJson(res, err.status, { error: err.message });
+      }
+      sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    });
+  };
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method;
+    const expect = (wanted: string): void => {
+      if (method !== wanted) throw new AdminError(405, `${path} takes ${wanted}`);
+    };
+    const node = this.node;
+    switch (path) {
+      case '/health':
+        expect('GET');
+        return sendJson(res, 200, {
+          up: true,
+          domainsVersion: node.domains.version,
+          entries: node.cache.entries,
+          bytes: node.cache.bytes,
+          bootId: node.bootId,
+        });
+      case '/domains': {
+        expect('PUT');
+        const { version, domains } = parseDomains(await readJson(req));
+        node.applyDomains(domains, version);
+        return sendJson(res, 200, { version });
+      }
+      case '/purge':
+        expect('POST');
+        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.purge(i, false)) });
+      case '/purge-directory':
+        expect('POST');
+        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.purge(i, true)) });
+      case '/revalidate':
+        expect('POST');
+        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.markStale(i, false)) });
+      case '/revalidate-directory':
+        expect('POST');
+        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.markStale(i, true)) });
+      case '/prefetch': {
+        expect('POST');
+        const items = parseItems(await readJson(req));
+        return sendJson(res, 200, { results: await mapBounded(items, PREFETCH_CONCURRENCY, (i) => this.prefetch(i)) });
+      }
+      default:
+        throw new AdminError(404, `no route ${method ?? ''} ${path}`);
+    }
+  }
+
+  private purge(item: Item, directory: boolean): ItemResult {
+    const { cache, flights } = this.node;
+    const purged = directory ? cache.purgePrefix(item.host, item.path) : cache.purge(item.host, item.path);
+    flights.mark(item.host, item.path, directory, 'purge');
+    return { ok: true, purged };
+  }
+
+  private markStale(item: Item, directory: boolean): ItemResult {
+    const { cache, flights } = this.node;
+    const marked = directory ? cache.markStalePrefix(item.host, item.path) : cache.markStale(item.host, item.path);
+    flights.mark(item.host, item.path, directory, 'stale');
+    return { ok: true, marked };
+  }
+
+  /** GETs one object from its origin, bypassing the cache, and stores it (replacing any cached copy). */
+  private async prefetch(item: Item): Promise<ItemResult> {
+    const { flights, origins } = this.node;
+    const domain = this.node.domains.lookup(item.host);
+    if (domain === undefined) {
+      return { ok: false, classify: 'INNER_ERROR', retryable: true, message: `domain ${item.host} not configured on this node` };
+    }
+    if (item.path.charCodeAt(0) !== 47 /* / */) {
+      return { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'path must start with /' };
+    }
+    // Users asking for the key meanwhile wait for this fetch; an already running flight is left alone.
+    const flight = flights.get(item.host, item.path) !== undefined ? null : flights.start(item.host, item.path);
+    try {
+      const headers = ['host', item.host, 'user-agent', 'cachectl-edge-prefetch', 'accept', '*/*'];
+      const answer = await origins.ask(domain, { method: 'GET', path: item.path, headers }, true);
+      if (answer.statusCode >= 400) {
+        answer.body.dump().catch(() => {});
+        return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: `origin answered ${answer.statusCode}` };
+      }
+      const ctx: FillContext = {
+        host: item.host,
+        domain: domain.name,
+        target: item.path,
+        stale: undefined,
+        flight,
+        authorized: false,
+        requestHeaders: NO_HEADERS,
+      };
+      const result = await this.node.fill.absorb(ctx, answer);
+      if (result.kind === 'unstored') {
+        discard(result);
+        return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: result.reason };
+      }
+      if (flight !== null) flights.settle(flight, { entry: result.entry, xcache: 'MISS' });
+      return { ok: true, status: result.entry.status, stored: result.stored };
+    } catch (err) {
+      const failure = origins.toError(err);
+      if (flight !== null) flights.settle(flight, { error: failure });
+      return { ok: false, classify: 'ORIGIN_ERROR', retryable: failure.kind !== 'bad-request', message: failure.message };
+    } finally {
+      if (flight !== null) flights.settle(flight, null);
+    }
+  }
+}
