@@ -18,12 +18,6 @@ export interface RateLimits {
   quota: number;
 }
 
-export interface ExternalEdge {
-  name: string;
-  controlUrl: string;
-  trafficUrl: string;
-}
-
 export interface ServerConfig {
   host: string;
   port: number;
@@ -34,7 +28,6 @@ export interface ServerConfig {
   edgePort: number;
   edgeAdminPort: number;
   edgeMaxBytes: number;
-  edges: ExternalEdge[];
   bootstrapAccount: string;
   bootstrapUser: string;
   bootstrapPassword?: string;
@@ -70,7 +63,6 @@ export const OPTIONS: Option[] = [
   { key: 'edgePort', flag: 'edge-port', env: 'CACHECTL_EDGE_PORT', def: '8081', help: 'traffic port of the first built-in edge (then +1 each)' },
   { key: 'edgeAdminPort', flag: 'edge-admin-port', env: 'CACHECTL_EDGE_ADMIN_PORT', def: '9081', help: 'admin port of the first built-in edge (then +1 each)' },
   { key: 'edgeMaxBytes', flag: 'edge-max-bytes', env: 'CACHECTL_EDGE_MAX_BYTES', def: String(64 * 1024 * 1024), help: 'memory for cached objects per built-in edge' },
-  { key: 'edges', flag: 'edges', env: 'CACHECTL_EDGES', def: '', help: 'more edge nodes: NAME=CONTROL_URL|TRAFFIC_URL, comma-separated' },
   { key: 'bootstrapAccount', flag: 'bootstrap-account', env: 'CACHECTL_BOOTSTRAP_ACCOUNT', def: 'admin', help: 'first account (created on first start)' },
   { key: 'bootstrapUser', flag: 'bootstrap-user', env: 'CACHECTL_BOOTSTRAP_USER', def: 'admin', help: 'its admin user' },
   { key: 'bootstrapPassword', flag: 'bootstrap-password', env: 'CACHECTL_BOOTSTRAP_PASSWORD', help: 'its password (generated when unset)' },
@@ -128,23 +120,6 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     if (!values.includes(v)) throw new ConfigError(`${name(flag)} must be one of ${values.join(', ')} (got '${v}')`);
     return v;
   };
-  const url = (text: string, what: string): string => {
-    try {
-      const u = new URL(text);
-      if (u.protocol !== 'http:') throw new Error();
-      return u.origin;
-    } catch {
-      throw new ConfigError(`${name('edges')}: ${what} '${text}' is not an http:// URL`);
-    }
-  };
-
-  const edges: ExternalEdge[] = [];
-  for (const item of (raw('edges') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_.-]+)=([^|]+)\|(.+)$/.exec(item);
-    if (!m) throw new ConfigError(`${name('edges')}: '${item}' is not NAME=CONTROL_URL|TRAFFIC_URL`);
-    edges.push({ name: m[1], controlUrl: url(m[2], 'control URL'), trafficUrl: url(m[3], 'traffic URL') });
-  }
-
   const preset = QUOTA_PRESETS[oneOf('quota-preset', ['selfhosted', 'cloud'] as const)];
   const ratePreset = RATE_PRESETS[oneOf('rate-preset', ['off', 'cloud'] as const)];
   const big = 1_000_000_000;
@@ -158,7 +133,6 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     edgePort: need(int('edge-port', 0, 65535)),
     edgeAdminPort: need(int('edge-admin-port', 0, 65535)),
     edgeMaxBytes: need(int('edge-max-bytes', 1024 * 1024, 2 ** 40)),
-    edges,
     bootstrapAccount: need(raw('bootstrap-account')),
     bootstrapUser: need(raw('bootstrap-user')),
     bootstrapPassword: raw('bootstrap-password'),

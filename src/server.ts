@@ -10,6 +10,7 @@ import { startBuiltinEdge } from './edge/builtin/edge-server.js';
 import { createDriver } from './edge/create-driver.js';
 import type { EdgeNode } from './edge/edge-driver.js';
 import { EdgeFleet } from './engine/edge-fleet.js';
+import { NodeService } from './services/node-service.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { DomainSync } from './engine/domain-sync.js';
 import { AccountService, type NewCredentials } from './services/account-service.js';
@@ -62,15 +63,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       builtin.push(edge);
       closers.unshift(() => edge.close());
     }
-    const nodes: EdgeNode[] = [
-      ...builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl })),
-      ...config.edges.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl })),
-    ];
+    const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {} }));
     const fleet = new EdgeFleet(nodes.map((node) => ({ node, driver: createDriver(node) })));
     closers.unshift(() => fleet.close());
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
     const domainSync = new DomainSync(store.db, fleet, app0.log);
+    const nodeService = new NodeService(store.db, fleet, domainSync, createDriver);
+    await nodeService.load();
     const engine = new TaskEngine(store.db, fleet, { outcomeTransaction: (fn) => store.recoverableTransaction(fn), deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, maxTracked: config.maxTrackedUrls, log: app0.log });
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
@@ -81,6 +81,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
       rates: new RateLimiter(config.rates),
       fleet,
+      nodes: nodeService,
     };
     const app = await buildApi(ctx, { bodyLimit: config.bodyLimit, logLevel: config.logLevel });
     closers.unshift(async () => {

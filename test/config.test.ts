@@ -18,22 +18,12 @@ test('presets and single overrides', () => {
   assert.deepEqual(c.rates, { create: 30, query: 30, urlTasks: 5, quota: 5 });
 });
 
-test('external edges are parsed', () => {
-  const c = loadServerConfig({ edges: 'a=http://127.0.0.1:9081|http://127.0.0.1:8081, b=http://h:1/|http://h:2' }, {});
-  assert.deepEqual(c.edges, [
-    { name: 'a', controlUrl: 'http://127.0.0.1:9081', trafficUrl: 'http://127.0.0.1:8081' },
-    { name: 'b', controlUrl: 'http://h:1', trafficUrl: 'http://h:2' },
-  ]);
-});
-
 test('bad values are refused with a message naming the setting', () => {
   const bad: Array<[Record<string, string>, Record<string, string>, RegExp]> = [
     [{ port: 'http' }, {}, /--port \/ CACHECTL_PORT must be an integer/],
     [{}, { CACHECTL_PORT: '70000' }, /CACHECTL_PORT must be an integer from 0 to 65535/],
     [{ 'sqlite-sync': 'OFF' }, {}, /CACHECTL_SQLITE_SYNC must be one of FULL, NORMAL/],
     [{ 'quota-preset': 'free' }, {}, /CACHECTL_QUOTA_PRESET must be one of selfhosted, cloud/],
-    [{ edges: 'nodeonly' }, {}, /CACHECTL_EDGES: 'nodeonly' is not NAME=CONTROL_URL\|TRAFFIC_URL/],
-    [{ edges: 'a=ftp://x|http://y' }, {}, /control URL 'ftp:\/\/x' is not an http:\/\/ URL/],
     [{ 'bootstrap-account': 'a b' }, {}, /CACHECTL_BOOTSTRAP_ACCOUNT/],
     [{ 'bootstrap-ak': 'AK' }, {}, /both CACHECTL_BOOTSTRAP_AK and CACHECTL_BOOTSTRAP_SK/],
     [{ 'task-deadline-ms': '5' }, {}, /CACHECTL_TASK_DEADLINE_MS must be an integer from 100/],

@@ -5,6 +5,7 @@ import type { DomainService } from '../services/domain-service.js';
 import type { QuotaService } from '../services/quota-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { EdgeFleet } from '../engine/edge-fleet.js';
+import type { NodeService } from '../services/node-service.js';
 import type { RateLimiter, RateClass } from './rate-limit.js';
 
 export interface ApiContext {
@@ -15,6 +16,7 @@ export interface ApiContext {
   accounts: AccountService;
   rates: RateLimiter;
   fleet: EdgeFleet;
+  nodes: NodeService;
 }
 
 declare module 'fastify' {

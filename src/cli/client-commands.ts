@@ -3,6 +3,7 @@
 // JSON document per line), and exits 0 on success, 1 on an API or network error, 2 on a usage error or
 // missing credentials.
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError, TransportError } from './api-client.js';
 import { CredentialsError, loadClientCredentials } from './client-credentials.js';
@@ -37,8 +38,8 @@ const USAGE_ENTRIES: UsageEntry[] = [
   },
   {
     command: 'task',
-    synopsis: 'cachectl task <id> [--watch] [--status S] [--url U]',
-    help: 'a task and its URLs; --watch shows a live progress bar until task_done (S: processing, succeed, failed, waiting, refreshing, preheating)',
+    synopsis: 'cachectl task <id> [--watch] [--status S] [--url U] [--nodes]',
+    help: 'a task and its URLs; --watch shows a live progress bar until task_done (S: processing, succeed, failed, waiting, refreshing, preheating); --nodes: each node\'s result, time and error per URL',
   },
   {
     command: 'domains',
@@ -47,6 +48,14 @@ const USAGE_ENTRIES: UsageEntry[] = [
   },
   { command: 'domains', synopsis: 'cachectl domains list [--name N] [--exact]', help: 'list domains (--name: a part of the name, or the whole name with --exact)' },
   { command: 'domains', synopsis: 'cachectl domains enable|disable|rm <name or id>', help: 'enable, disable, or delete a domain (only a disabled domain can be deleted)' },
+  {
+    command: 'nodes',
+    synopsis: 'cachectl nodes add <name> --driver builtin|varnish|nginx|ats --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]…',
+    help: '(admin) register an edge node: traffic is where users connect; control is the built-in edge admin URL, the edge agent URL (nginx, ATS) or varnishd -T host:port; --secret-file: varnishd -S file or the agent secret',
+  },
+  { command: 'nodes', synopsis: 'cachectl nodes list', help: '(admin) every edge node, up or down, its domain-set version and backlog' },
+  { command: 'nodes', synopsis: 'cachectl nodes rm <name>', help: '(admin) remove a node: its pending work fails with INNER_ERROR' },
+  { command: 'nodes', synopsis: 'cachectl nodes check <name>', help: '(admin) check a node now; exit 1 when it is down' },
   { command: 'accounts', synopsis: 'cachectl accounts add <name> [--user U] [--password P]', help: '(admin) create an account with a user and a key; prints the secrets once' },
   { command: 'accounts', synopsis: 'cachectl accounts list', help: '(admin) list accounts and their daily quotas' },
   { command: 'keys', synopsis: 'cachectl keys add --account <name> [--description D]', help: "(admin) a new access key for the account's first user" },
@@ -476,11 +485,15 @@ const PAGE = 10_000;
 const WATCH_INTERVAL_MS = 200;
 
 function task(args: string[]): Promise<number> {
-  const options: Record<string, OptionSpec> = { watch: { type: 'boolean' }, status: { type: 'string' }, url: { type: 'string' } };
+  const options: Record<string, OptionSpec> = { watch: { type: 'boolean' }, status: { type: 'string' }, url: { type: 'string' }, nodes: { type: 'boolean' } };
   return run('task', args, options, async ({ client, json, values, positionals }) => {
     const c = 'task';
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a task id' : `one task id only (got ${positionals.length} arguments)`, c);
     const id = positionals[0];
+    if (values.nodes === true) {
+      if (values.watch === true) throw new UsageError('--nodes and --watch do not go together', c);
+      return taskNodes(client, json, id, str(values.url));
+    }
     const status = oneOf(c, 'status', str(values.status), URL_STATUSES);
     const url = str(values.url);
     const path = `/v1.0/cdn/historytasks/${encodeURIComponent(id)}/detail`;
@@ -723,6 +736,149 @@ async function usageOnly(command: string, args: string[], message: string): Prom
   return report(new UsageError(message, command));
 }
 
+interface NodeResultObject {
+  node: string;
+  ok: boolean;
+  ms: number;
+  attempts: number;
+  detail?: string;
+  classify?: string;
+  error?: string;
+}
+
+interface TaskNodesPage {
+  task_id: string;
+  total: number;
+  urls: Array<{ id: string; url: string; status: string; nodes: NodeResultObject[] }>;
+}
+
+/** Each URL's result on each node (cachectl's own endpoint; the Huawei detail does not carry it). */
+async function taskNodes(client: ApiClient, json: boolean, id: string, url: string | undefined): Promise<number> {
+  const pages: TaskNodesPage[] = [];
+  for (let offset = 0; ; offset += NODES_PAGE) {
+    const page = await client.call<TaskNodesPage>('GET', `/cachectl/v1/tasks/${encodeURIComponent(id)}/nodes`, {
+      query: [['offset', offset], ['limit', NODES_PAGE], ['url', url]],
+    });
+    pages.push(page);
+    if (page.urls.length < NODES_PAGE) break;
+  }
+  if (json) {
+    for (const p of pages) printJson(p);
+    return 0;
+  }
+  const rows: Cell[][] = [];
+  for (const u of pages.flatMap((p) => p.urls)) {
+    if (u.nodes.length === 0) rows.push([u.url, u.status, '-', '', '', 'no node has answered yet']);
+    for (const n of u.nodes) rows.push([u.url, u.status, n.node, n.ok ? 'ok' : `failed ${n.classify ?? ''}`.trim(), `${n.ms}`, n.ok ? (n.detail ?? '') : (n.error ?? '')]);
+  }
+  print(
+    rows.length === 0
+      ? 'No URLs.'
+      : renderTable([{ header: 'URL' }, { header: 'STATUS' }, { header: 'NODE' }, { header: 'RESULT' }, { header: 'MS', align: 'right' }, { header: 'DETAIL / ERROR' }], rows),
+  );
+  return 0;
+}
+
+const NODES_PAGE = 1000;
+
+// ---------------------------------------------------------------------------------------------------
+// nodes (admin)
+
+interface NodeObject {
+  name: string;
+  driver: string;
+  traffic_url: string;
+  control_url: string;
+  labels: Record<string, string>;
+  source: string;
+  up: boolean;
+  checked_at: number | null;
+  domains_version: number | null;
+  backlog: number;
+  detail?: string;
+}
+
+const NODE_OPTIONS: Record<string, OptionSpec> = {
+  driver: { type: 'string' },
+  traffic: { type: 'string' },
+  control: { type: 'string' },
+  'secret-file': { type: 'string' },
+  label: { type: 'string', multiple: true },
+};
+
+function nodeTable(nodes: NodeObject[]): string {
+  return renderTable(
+    [{ header: 'NAME' }, { header: 'DRIVER' }, { header: 'STATE' }, { header: 'TRAFFIC' }, { header: 'CONTROL' }, { header: 'DOMAINS V', align: 'right' }, { header: 'BACKLOG', align: 'right' }, { header: 'LABELS' }, { header: 'DETAIL' }],
+    nodes.map((n): Cell[] => [
+      n.source === 'process' ? `${n.name} (built-in)` : n.name,
+      n.driver,
+      n.up ? 'up' : 'DOWN',
+      n.traffic_url,
+      n.control_url,
+      n.domains_version ?? '-',
+      n.backlog,
+      Object.entries(n.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
+      n.detail ?? '',
+    ]),
+  );
+}
+
+function nodes(args: string[]): Promise<number> {
+  const c = 'nodes';
+  const { sub, rest } = splitSubcommand(args, NODE_OPTIONS);
+  switch (sub) {
+    case 'add':
+      return run(c, rest, NODE_OPTIONS, async ({ client, json, values, positionals }) => {
+        if (positionals.length !== 1) throw new UsageError('give one node name', c);
+        const driver = oneOf(c, 'driver', str(values.driver), ['builtin', 'varnish', 'nginx', 'ats'] as const);
+        const traffic = str(values.traffic);
+        const control = str(values.control);
+        if (!driver || !traffic || !control) throw new UsageError('--driver, --traffic and --control are required', c);
+        const labels: Record<string, string> = {};
+        for (const l of list(values.label)) {
+          const eq = l.indexOf('=');
+          if (eq < 1) throw new UsageError(`--label '${l}' is not key=value`, c);
+          labels[l.slice(0, eq)] = l.slice(eq + 1);
+        }
+        const secretFile = str(values['secret-file']);
+        let secret: string | undefined;
+        if (secretFile !== undefined) {
+          try {
+            secret = readFileSync(secretFile, 'utf8').trim();
+          } catch (err) {
+            throw new UsageError(`--secret-file: ${(err as Error).message}`, c);
+          }
+        }
+        const answer = await client.call<{ node: NodeObject }>('POST', '/cachectl/v1/nodes', {
+          body: { name: positionals[0], driver, traffic_url: traffic, control_url: control, labels, ...(secret !== undefined && { secret }) },
+        });
+        if (json) printJson(answer);
+        else print(`${nodeTable([answer.node])}\n\nadded node ${answer.node.name}${answer.node.up ? '' : ' (it is down: tasks fail on it with INNER_ERROR until it answers)'}`);
+        return 0;
+      });
+    case 'list':
+      return run(c, rest, {}, async ({ client, json, positionals }) => {
+        if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, c);
+        const answer = await client.call<{ nodes: NodeObject[] }>('GET', '/cachectl/v1/nodes');
+        if (json) printJson(answer);
+        else print(answer.nodes.length === 0 ? 'No edge nodes: add one with cachectl nodes add.' : nodeTable(answer.nodes));
+        return 0;
+      });
+    case 'rm':
+    case 'check':
+      return run(c, rest, {}, async ({ client, json, positionals }) => {
+        if (positionals.length !== 1) throw new UsageError('give one node name', c);
+        const path = `/cachectl/v1/nodes/${encodeURIComponent(positionals[0])}`;
+        const answer = sub === 'rm' ? await client.call<{ node: NodeObject }>('DELETE', path) : await client.call<{ node: NodeObject }>('POST', `${path}/check`);
+        if (json) printJson(answer);
+        else print(sub === 'rm' ? `removed node ${answer.node.name}` : nodeTable([answer.node]));
+        return sub === 'check' && !answer.node.up ? 1 : 0;
+      });
+    default:
+      return usageOnly(c, args, sub === undefined ? 'give a sub-command: add, list, rm or check' : `unknown sub-command '${sub}'`);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // accounts, keys (admin)
 
@@ -870,4 +1026,5 @@ export const clientCommands: Record<string, (args: string[]) => Promise<number>>
   domains: guarded(domains),
   accounts: guarded(accounts),
   keys: guarded(keys),
+  nodes: guarded(nodes),
 };

@@ -86,13 +86,24 @@ export interface EdgeDriver {
   close(): Promise<void>;
 }
 
+/** The cache engines cachectl drives. */
+export const DRIVER_NAMES = ['builtin', 'varnish', 'nginx', 'ats'] as const;
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
 /** An edge node as the control plane knows it. */
 export interface EdgeNode {
   /** Unique, human-readable; failure descriptions name it. */
   name: string;
-  driver: 'builtin';
+  driver: DriverName;
   /** Where users connect (traffic). */
   trafficUrl: string;
-  /** Where the driver connects (control / admin endpoint). */
+  /**
+   * Where the driver connects: the admin endpoint of a built-in edge, the edge agent beside an nginx or
+   * ATS (`http://host:port`), or varnishd's admin CLI (`host:port`, its -T address).
+   */
   controlUrl: string;
+  /** Shared secret of the control endpoint: varnishd's -S file contents, or the edge agent's token. */
+  secret?: string;
+  /** Free-form labels, e.g. {"pop": "fra1", "region": "eu"}. */
+  labels: Record<string, string>;
 }

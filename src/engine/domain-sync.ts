@@ -112,17 +112,19 @@ export class DomainSync {
     }
   }
 
+  /** Asks one node for its health now; true when it is up but serves another domain set. */
+  async checkMember(m: FleetMember): Promise<boolean> {
+    const h = await m.driver.health().catch((err: unknown) => ({ up: false, detail: String(err), domainsVersion: undefined }));
+    if (m.up && !h.up) this.log(`node ${m.node.name} is down: ${h.detail ?? 'no detail'}`);
+    m.up = h.up;
+    m.detail = h.detail;
+    m.checkedAt = Date.now();
+    if (!h.up) m.domainsVersion = undefined;
+    return h.up && h.domainsVersion !== m.domainsVersion;
+  }
+
   private async checkHealth(): Promise<void> {
-    let stale = false;
-    await Promise.all(
-      this.fleet.members.map(async (m) => {
-        const h = await m.driver.health().catch((err: unknown) => ({ up: false, detail: String(err), domainsVersion: undefined }));
-        m.up = h.up;
-        m.detail = h.detail;
-        if (h.up && h.domainsVersion !== m.domainsVersion) stale = true;
-        if (!h.up) m.domainsVersion = undefined;
-      }),
-    );
-    if (stale && !this.running) this.request();
+    const stale = await Promise.all(this.fleet.members.map((m) => this.checkMember(m)));
+    if (stale.some(Boolean) && !this.running) this.request();
   }
 }

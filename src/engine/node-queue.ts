@@ -18,6 +18,7 @@ export class NodeQueue {
   private inFlight = 0;
   private scheduled = false;
   private next = 0;
+  private closedWith: string | null = null;
 
   constructor(
     readonly name: string,
@@ -28,7 +29,17 @@ export class NodeQueue {
     return this.size + this.inFlight;
   }
 
+  /** Fails everything waiting (not what is in flight) with a final INNER_ERROR; later pushes fail too. */
+  close(message: string): void {
+    this.closedWith = message;
+    for (const q of this.waiting.values()) {
+      for (const op of q.splice(0)) op.done({ ok: false, classify: 'INNER_ERROR', retryable: false, message });
+    }
+    this.size = 0;
+  }
+
   push(op: QueuedOp): void {
+    if (this.closedWith !== null) return op.done({ ok: false, classify: 'INNER_ERROR', retryable: false, message: this.closedWith });
     this.waiting.get(op.kind)!.push(op);
     this.size++;
     if (!this.scheduled) {

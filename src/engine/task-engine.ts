@@ -9,6 +9,7 @@ import type { EdgeResult } from '../edge/edge-driver.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { workKindOf, type WorkKind } from './work.js';
+import { encodeNodeResults, type NodeResult } from './node-results.js';
 
 /** One URL of a task, as the engine needs it. */
 export interface UrlJob {
@@ -22,7 +23,9 @@ export interface UrlJob {
 interface Tracking extends UrlJob {
   deadline: number;
   pending: number;
+  sentAt: number;
   failures: Array<{ node: string; classify: 'ORIGIN_ERROR' | 'INNER_ERROR'; message: string }>;
+  nodes: NodeResult[];
 }
 
 export interface EngineOptions {
@@ -39,6 +42,7 @@ export interface EngineOptions {
 }
 
 const MAX_BACKOFF_MS = 2000;
+const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the node was removed from the fleet before it answered' };
 const REFILL_PAGE = 5000;
 const DEFAULT_MAX_TRACKED = 100_000;
 
@@ -149,7 +153,7 @@ export class TaskEngine {
     const deadline = Date.now() + this.options.deadlineMs;
     const starting = new Map<'refreshing' | 'preheating', number[]>();
     for (const job of jobs) {
-      const t: Tracking = { ...job, deadline, pending: members.length, failures: [] };
+      const t: Tracking = { ...job, deadline, pending: members.length, sentAt: Date.now(), failures: [], nodes: [] };
       this.inFlight++;
       this.tracked.add(job.id);
       const status = job.kind === 'prefetch' ? 'preheating' : 'refreshing';
@@ -167,19 +171,26 @@ export class TaskEngine {
   }
 
   private send(t: Tracking, m: FleetMember, attempt: number): void {
+    if (m.removed) return this.onResult(t, m, attempt, REMOVED);
     m.queue.push({ kind: t.kind, target: { host: t.host, path: t.target }, done: (r) => this.onResult(t, m, attempt, r) });
   }
 
   private onResult(t: Tracking, m: FleetMember, attempt: number, r: EdgeResult): void {
-    if (r.ok) return this.settle(t);
-    if (r.retryable && !this.stopped) {
+    const ms = Date.now() - t.sentAt;
+    if (r.ok) {
+      t.nodes.push({ node: m.node.name, ok: true, ms, attempts: attempt + 1, ...(r.detail !== undefined && { detail: r.detail }) });
+      return this.settle(t);
+    }
+    // A node removed from the fleet is not asked again.
+    if (r.retryable && !this.stopped && !m.removed) {
       const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseMs * 2 ** attempt);
       if (Date.now() + backoff < t.deadline) {
         setTimeout(() => this.send(t, m, attempt + 1), backoff).unref();
         return;
       }
     }
-    const message = r.retryable ? `${r.message} (gave up after ${attempt + 1} attempts)` : r.message;
+    const message = r.retryable && !m.removed ? `${r.message} (gave up after ${attempt + 1} attempts)` : r.message;
+    t.nodes.push({ node: m.node.name, ok: false, ms, attempts: attempt + 1, classify: r.classify, error: message });
     this.settle(t, { node: m.node.name, classify: r.classify, message });
   }
 
@@ -188,14 +199,15 @@ export class TaskEngine {
     if (failure) t.failures.push(failure);
     if (--t.pending > 0) return;
     this.inFlight--;
+    const nodeResults = encodeNodeResults(t.nodes);
     if (t.failures.length === 0) {
-      this.writer.record({ id: t.id, ok: true });
+      this.writer.record({ id: t.id, ok: true, nodeResults });
       return;
     }
     // An origin problem is the likelier explanation for the user; node names say where.
     const classify = t.failures.some((f) => f.classify === 'ORIGIN_ERROR') ? 'ORIGIN_ERROR' : 'INNER_ERROR';
     const desc = t.failures.map((f) => `node ${f.node}: ${f.message}`).join('; ');
-    this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000) });
+    this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults });
   }
 
   /** Resolves true when the task is done, false after timeoutMs. Check the store first: it may be done already. */

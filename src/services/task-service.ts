@@ -1,6 +1,8 @@
 // Refresh and prefetch tasks: validation, the account's domains, quotas, durable intake, and the
 // queries over history (huawei-cdn-api.md §2–§6, §9).
 import type { Kysely } from 'kysely';
+import { nodeResultsOf } from '../store/repositories/node-repository.js';
+import { decodeNodeResults } from '../engine/node-results.js';
 import type { Database } from '../store/database.js';
 import { GroupCommit, type Settled } from '../store/group-commit.js';
 import { findDomainsByNames, type DomainRow } from '../store/repositories/domain-repository.js';
@@ -175,6 +177,13 @@ export class TaskService {
     const task = await this.get(accountId, id);
     const urls = await tasks.listTaskUrls(this.db, { ...filter, taskId: Number(task.id) });
     return { task, urls };
+  }
+
+  /** The task's URLs, each with every node's result (decoded; empty while no node has finished it). */
+  async nodeResults(accountId: string, id: string, filter: Omit<tasks.TaskUrlFilter, 'taskId'>) {
+    const { task, urls } = await this.detail(accountId, id, filter);
+    const byUrl = await nodeResultsOf(this.db, urls.map((u) => Number(u.id)));
+    return { task, urls: urls.map((u) => ({ url: u, nodes: decodeNodeResults(byUrl.get(Number(u.id))) })) };
   }
 
   urlRecords(filter: tasks.UrlRecordFilter) {

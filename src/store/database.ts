@@ -115,6 +115,24 @@ export interface TaskCountTable {
   n: number;
 }
 
+/** An edge node of the registry (configured data; built-in edges of the process are not stored). */
+export interface EdgeNodeTable {
+  name: string;
+  driver: string;
+  traffic_url: string;
+  control_url: string;
+  secret: string | null;
+  /** JSON object of string labels. */
+  labels: string;
+  created_at: number;
+}
+
+/** Per URL: each node's result, as a JSON array (see engine/node-results.ts). */
+export interface UrlNodeResultTable {
+  url_id: number;
+  results: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -131,4 +149,6 @@ export interface Database {
   quota_usage: QuotaUsageTable;
   task_counts: TaskCountTable;
   meta: MetaTable;
+  edge_nodes: EdgeNodeTable;
+  url_node_results: UrlNodeResultTable;
 }

@@ -150,6 +150,26 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         await rebuildTaskCounts(db);
       },
     },
+    '0003_edge_nodes': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('edge_nodes')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('driver', 'text', (c) => c.notNull())
+          .addColumn('traffic_url', 'text', (c) => c.notNull())
+          .addColumn('control_url', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text')
+          .addColumn('labels', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute();
+        // One row per URL (not per URL and node): a single insert per outcome batch keeps the write cost flat.
+        await db.schema
+          .createTable('url_node_results')
+          .addColumn('url_id', bigint, (c) => c.primaryKey())
+          .addColumn('results', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

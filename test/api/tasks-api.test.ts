@@ -145,8 +145,11 @@ test('a node that is down: the URL fails with INNER_ERROR naming it after the de
   const deadPort = (probe.address() as net.AddressInfo).port;
   await new Promise((r) => probe.close(r));
   const dead = `http://127.0.0.1:${deadPort}`;
-  const t = await startTestServer({ 'builtin-edges': '1', edges: `dead-node=${dead}|${dead}`, 'task-deadline-ms': '400', 'retry-base-ms': '20' });
+  const t = await startTestServer({ 'builtin-edges': '1', 'task-deadline-ms': '400', 'retry-base-ms': '20' });
   try {
+    const node = await t.call('POST', '/cachectl/v1/nodes', { body: { name: 'dead-node', driver: 'builtin', traffic_url: dead, control_url: dead } });
+    assert.equal(node.status, 200, node.text);
+    assert.equal(node.json.node.up, false, 'shown down at once');
     const res = await t.call('POST', '/v1.0/cdn/domains', {
       body: { domain: { domain_name: 'www.dead.test', business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: origin.port }] } },
     });

@@ -34,7 +34,6 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
     '--data-dir', dataDir,
     '--port', String(api),
     '--builtin-edges', '0',
-    '--edges', `e1=http://127.0.0.1:${a1}|http://127.0.0.1:${t1},e2=http://127.0.0.1:${a2}|http://127.0.0.1:${t2}`,
     '--task-deadline-ms', '120000',
     '--retry-base-ms', '20',
     '--log-level', 'warn',
@@ -44,6 +43,11 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   assert.equal(fs.statSync(path.join(dataDir, 'credentials.json')).mode & 0o777, 0o600);
   const call = client(`http://127.0.0.1:${api}`, { accessKey: creds.access_key, secretKey: creds.secret_key });
+  // The nodes are registry data: added once, they are still there after the crash.
+  for (const [name, traffic, admin] of [['e1', t1, a1], ['e2', t2, a2]] as const) {
+    const res = await call('POST', '/cachectl/v1/nodes', { body: { name, driver: 'builtin', traffic_url: `http://127.0.0.1:${traffic}`, control_url: `http://127.0.0.1:${admin}` } });
+    assert.equal(res.status, 200, res.text);
+  }
   await addDomain(call, 'www.crash.test', origin.port);
 
   const submit = (from: number, count: number) =>

@@ -1,5 +1,5 @@
-// cachectl's own API, outside the Huawei paths: accounts, keys and nodes (admin account only), and a
-// long-poll on task completion for scripts and benchmarks.
+// cachectl's own API, outside the Huawei paths: accounts, keys and the edge node registry (admin account
+// only), a long-poll on task completion for scripts and benchmarks, and per-node results of a task.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
@@ -62,18 +62,55 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return { deleted: request.params.access_key };
     });
 
-    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin }, async () => ({
-      nodes: ctx.fleet.members.map((m) => ({
-        name: m.node.name,
-        driver: m.node.driver,
-        traffic_url: m.node.trafficUrl,
-        control_url: m.node.controlUrl,
-        up: m.up,
-        domains_version: m.domainsVersion ?? null,
-        backlog: m.queue.backlog,
-        ...(m.detail && { detail: m.detail }),
-      })),
-    }));
+    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin }, async () => ({ nodes: ctx.nodes.list() }));
+
+    app.post(
+      `${ADMIN_PREFIX}/nodes`,
+      {
+        config: admin,
+        schema: {
+          body: Type.Object(
+            {
+              name: Type.String({ maxLength: 63 }),
+              driver: Type.String({ maxLength: 16 }),
+              traffic_url: Type.String({ maxLength: 2048 }),
+              control_url: Type.String({ maxLength: 2048 }),
+              secret: Type.Optional(Type.String({ maxLength: 4096 })),
+              labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request) => ({ node: await ctx.nodes.add(request.body) }),
+    );
+
+    const NodeName = { params: Type.Object({ name: Type.String({ maxLength: 63 }) }) };
+    app.delete(`${ADMIN_PREFIX}/nodes/:name`, { config: admin, schema: NodeName }, async (request) => ({ node: await ctx.nodes.remove(request.params.name) }));
+    app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin, schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name) }));
+
+    // Where each URL of a task landed: every node's result, time taken and error (the Huawei answers
+    // stay as the spec has them). The caller's own tasks only, like the Huawei detail.
+    app.get(
+      `${ADMIN_PREFIX}/tasks/:id/nodes`,
+      {
+        config: { rateClass: 'query' },
+        schema: {
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          querystring: Type.Object({ offset: Type.Optional(Type.String()), limit: Type.Optional(Type.String()), url: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        },
+      },
+      async (request) => {
+        const offset = intParam(request.query.offset, 'offset', 0, 1_000_000_000, 0);
+        const limit = intParam(request.query.limit, 'limit', 1, 10_000, 1000);
+        const { task, urls } = await ctx.tasks.nodeResults(request.caller.accountId, request.params.id, { offset, limit, url: request.query.url });
+        return {
+          task_id: String(task.id),
+          total: Number(task.total),
+          urls: urls.map(({ url, nodes }) => ({ id: String(url.id), url: url.url, status: url.status, nodes })),
+        };
+      },
+    );
 
     app.get(
       `${ADMIN_PREFIX}/tasks/:id/wait`,

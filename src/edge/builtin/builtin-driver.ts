@@ -10,6 +10,8 @@ export interface BuiltinDriverOptions {
   connections?: number;
   /** Connect, headers and body timeout of one admin call. Default 5000 ms. */
   timeoutMs?: number;
+  /** Sent as `Authorization: Bearer <secret>` (the edge agent requires it when it has one). */
+  secret?: string;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -25,6 +27,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function toResult(raw: unknown, counter: Counter): EdgeResult | undefined {
   if (!isObject(raw)) return undefined;
   if (raw.ok === true) {
+    // The edge agent reports what its engine said as free text.
+    if (typeof raw.detail === 'string') return { ok: true, detail: raw.detail };
     if (counter === 'prefetched') {
       if (typeof raw.status !== 'number') return undefined;
       return { ok: true, detail: raw.stored === false ? `origin ${raw.status}, not stored (purged meanwhile)` : `origin ${raw.status}` };
@@ -47,8 +51,11 @@ export class BuiltinDriver implements EdgeDriver {
   /** Route paths, with the control URL's own path prefix if it has one. */
   private readonly paths: Record<'health' | 'domains' | 'purge' | 'purgeDir' | 'revalidate' | 'revalidateDir' | 'prefetch', string>;
 
-  constructor(controlUrl: string, { connections = 8, timeoutMs = 5000 }: BuiltinDriverOptions = {}) {
+  private readonly auth: Record<string, string>;
+
+  constructor(controlUrl: string, { connections = 8, timeoutMs = 5000, secret }: BuiltinDriverOptions = {}) {
     const url = new URL(controlUrl);
+    this.auth = secret ? { authorization: `Bearer ${secret.trim()}` } : {};
     const prefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = timeoutMs;
     this.pool = new Pool(url.origin, {
@@ -92,10 +99,12 @@ export class BuiltinDriver implements EdgeDriver {
   async health(): Promise<EdgeHealth> {
     try {
       const body = await this.call('GET', this.paths.health, undefined);
+      // An edge agent answers up: false when its engine is down.
+      if (isObject(body) && body.up === false) return { up: false, detail: typeof body.detail === 'string' ? body.detail : 'down' };
       if (!isObject(body) || body.up !== true) return { up: false, detail: `malformed answer from GET ${this.paths.health}` };
       const health: EdgeHealth = {
         up: true,
-        detail: `boot ${String(body.bootId)}, ${String(body.entries)} entries, ${String(body.bytes)} bytes`,
+        detail: typeof body.detail === 'string' ? body.detail : `boot ${String(body.bootId)}, ${String(body.entries)} entries, ${String(body.bytes)} bytes`,
       };
       if (typeof body.domainsVersion === 'number') health.domainsVersion = body.domainsVersion;
       return health;
@@ -135,7 +144,7 @@ export class BuiltinDriver implements EdgeDriver {
     let status: number;
     try {
       const options: Dispatcher.RequestOptions =
-        body === undefined ? { method, path } : { method, path, headers: JSON_HEADERS, body };
+        body === undefined ? { method, path, headers: this.auth } : { method, path, headers: { ...JSON_HEADERS, ...this.auth }, body };
       const res = await this.pool.request(options);
       status = res.statusCode;
       text = await res.body.text();

@@ -1,5 +1,6 @@
 // Tasks and their per-URL records.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { insertNodeResults } from './node-repository.js';
 import type { Database, TaskTable, TaskUrlTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 
@@ -225,6 +226,8 @@ export interface UrlOutcome {
   ok: boolean;
   failClassify?: string;
   failDesc?: string;
+  /** Each node's result, encoded (engine/node-results.ts); stored in url_node_results. */
+  nodeResults?: string;
 }
 
 /**
@@ -290,5 +293,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
     }
   }
   await addTaskCounts(db, counts);
+  const perNode = outcomes.filter((o) => o.nodeResults !== undefined).map((o) => ({ url_id: o.id, results: o.nodeResults! }));
+  if (perNode.length > 0) await insertNodeResults(db, perNode);
   return done;
 }

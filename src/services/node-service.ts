@@ -1,0 +1,168 @@
+// The edge node registry: nodes are configured data (name, driver, traffic and control addresses,
+// labels), stored, and joined to the running fleet at once. Built-in edges of this process are shown
+// beside them but are not stored and cannot be removed.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/database.js';
+import { deleteNode, insertNode, listNodes, type EdgeNodeRow } from '../store/repositories/node-repository.js';
+import { DRIVER_NAMES, type DriverName, type EdgeDriver, type EdgeNode } from '../edge/edge-driver.js';
+import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
+import type { DomainSync } from '../engine/domain-sync.js';
+import { badParameter, CachectlError, notFound } from '../errors.js';
+
+export interface NewNode {
+  name: string;
+  driver: string;
+  traffic_url: string;
+  control_url: string;
+  secret?: string;
+  labels?: Record<string, string>;
+}
+
+export interface NodeView {
+  name: string;
+  driver: DriverName;
+  traffic_url: string;
+  control_url: string;
+  labels: Record<string, string>;
+  source: 'registry' | 'process';
+  up: boolean;
+  checked_at: number | null;
+  domains_version: number | null;
+  backlog: number;
+  detail?: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
+
+function httpUrl(value: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw badParameter(`${what} '${value}' is not a URL`);
+  }
+  if (u.protocol !== 'http:' || u.username || u.password || u.search || u.hash) throw badParameter(`${what} '${value}' must be a plain http://host:port URL`);
+  return u.href.replace(/\/$/, '');
+}
+
+/** Checks a new node; returns it normalised, or throws a 400 that says what is wrong. */
+export function validateNode(input: NewNode): EdgeNode {
+  if (!NAME_RE.test(input.name)) throw badParameter(`node name '${input.name}': 1-63 letters, digits, '.', '_' or '-'`);
+  if (!(DRIVER_NAMES as readonly string[]).includes(input.driver)) throw badParameter(`driver '${input.driver}': one of ${DRIVER_NAMES.join(', ')}`);
+  const driver = input.driver as DriverName;
+  const trafficUrl = httpUrl(input.traffic_url, 'traffic_url');
+  let controlUrl: string;
+  if (driver === 'varnish') {
+    // varnishd's admin CLI is a plain TCP protocol: its -T address.
+    const m = HOST_PORT_RE.exec(input.control_url);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw badParameter(`control_url '${input.control_url}': varnish nodes take the -T address, host:port`);
+    if (!input.secret) throw badParameter('a varnish node needs its secret (the contents of varnishd -S)');
+    controlUrl = input.control_url;
+  } else {
+    controlUrl = httpUrl(input.control_url, 'control_url');
+  }
+  const labels = input.labels ?? {};
+  const entries = Object.entries(labels);
+  if (entries.length > 32) throw badParameter('at most 32 labels');
+  for (const [k, v] of entries) {
+    if (!LABEL_KEY_RE.test(k) || typeof v !== 'string' || v.length > 256) throw badParameter(`label '${k}': key of letters, digits, '.', '_', '/', '-'; value a string of at most 256 characters`);
+  }
+  if (input.secret !== undefined && (input.secret.length > 4096 || /[\r\n]/.test(input.secret.trim()))) throw badParameter('secret: one line of at most 4096 characters');
+  return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(input.secret && { secret: input.secret.trim() }) };
+}
+
+export function nodeOfRow(row: EdgeNodeRow): EdgeNode {
+  return {
+    name: row.name,
+    driver: row.driver as DriverName,
+    trafficUrl: row.traffic_url,
+    controlUrl: row.control_url,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    ...(row.secret !== null && { secret: row.secret }),
+  };
+}
+
+export function viewOf(m: FleetMember): NodeView {
+  return {
+    name: m.node.name,
+    driver: m.node.driver,
+    traffic_url: m.node.trafficUrl,
+    control_url: m.node.controlUrl,
+    labels: m.node.labels,
+    source: m.source,
+    up: m.up,
+    checked_at: m.checkedAt || null,
+    domains_version: m.domainsVersion ?? null,
+    backlog: m.queue.backlog,
+    ...(m.detail && { detail: m.detail }),
+  };
+}
+
+export class NodeService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly fleet: EdgeFleet,
+    private readonly domainSync: DomainSync,
+    private readonly createDriver: (node: EdgeNode) => EdgeDriver,
+  ) {}
+
+  /** Joins every stored node to the fleet (at start). */
+  async load(): Promise<void> {
+    for (const row of await listNodes(this.db)) {
+      const node = nodeOfRow(row);
+      this.fleet.add(node, this.createDriver(node), 'registry');
+    }
+  }
+
+  list(): NodeView[] {
+    return this.fleet.members.map(viewOf);
+  }
+
+  async add(input: NewNode): Promise<NodeView> {
+    const node = validateNode(input);
+    if (this.fleet.get(node.name)) throw nodeExists(`a node named '${node.name}' exists`);
+    const driver = this.createDriver(node);
+    try {
+      await insertNode(this.db, {
+        name: node.name,
+        driver: node.driver,
+        traffic_url: node.trafficUrl,
+        control_url: node.controlUrl,
+        secret: node.secret ?? null,
+        labels: JSON.stringify(node.labels),
+        created_at: Date.now(),
+      });
+    } catch (err) {
+      await driver.close();
+      if (/unique|primary key/i.test(String(err))) throw nodeExists(`a node named '${node.name}' exists`);
+      throw err;
+    }
+    const member = this.fleet.add(node, driver, 'registry');
+    await this.domainSync.checkMember(member);
+    // Every domain must reach the new node too (domains stay online: the push is idempotent elsewhere).
+    this.domainSync.request();
+    return viewOf(member);
+  }
+
+  async remove(name: string): Promise<NodeView> {
+    const member = this.fleet.get(name);
+    if (!member) throw notFound(`no node named '${name}'`);
+    if (member.source === 'process') throw badParameter(`'${name}' is a built-in edge of this process: start the server with --builtin-edges 0 instead`);
+    await deleteNode(this.db, name);
+    await this.fleet.remove(name);
+    // Domains waiting only for this node can go online now.
+    this.domainSync.request();
+    return { ...viewOf(member), up: false };
+  }
+
+  /** Checks the node's health now (the background check runs every few seconds anyway). */
+  async check(name: string): Promise<NodeView> {
+    const member = this.fleet.get(name);
+    if (!member) throw notFound(`no node named '${name}'`);
+    await this.domainSync.checkMember(member);
+    return viewOf(member);
+  }
+}
