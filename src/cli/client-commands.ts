@@ -844,7 +844,7 @@ function nodes(args: string[]): Promise<number> {
         let secret: string | undefined;
         if (secretFile !== undefined) {
           try {
-            secret = readFileSync(secretFile, 'utf8').trim();
+            secret = readFileSync(secretFile, 'utf8'); // verbatim: varnishd's -S secret is the file's exact bytes
           } catch (err) {
             throw new UsageError(`--secret-file: ${(err as Error).message}`, c);
           }

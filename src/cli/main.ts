@@ -10,6 +10,9 @@ Usage:
   cachectl serve [options]          start the API, the task engine and the built-in edges
   cachectl edge [--name N] [--port P] [--admin-port P] [--host H] [--max-bytes B]
                                     start one built-in edge node on its own
+  cachectl agent nginx|ats --config <engine.json> [--listen H:P] [--secret-file F]
+                                    the edge agent beside an nginx or ATS: register it with
+                                    cachectl nodes add … --control http://H:P
 ${clientUsage}
 Run 'cachectl serve --help' for the server's settings.`;
 
@@ -91,10 +94,52 @@ async function edge(args: string[]): Promise<void> {
   process.once('SIGTERM', () => void stop());
 }
 
+async function agent(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { listen: { type: 'string', default: '127.0.0.1:9300' }, config: { type: 'string' }, 'secret-file': { type: 'string' } },
+  });
+  const [engine] = positionals;
+  if ((engine !== 'nginx' && engine !== 'ats') || positionals.length !== 1) throw new ConfigError("cachectl agent: give the engine, 'nginx' or 'ats'");
+  if (!values.config) throw new ConfigError('cachectl agent: --config <engine.json> is required (the engine options; see README)');
+  const m = /^(.*):(\d{1,5})$/.exec(values.listen!);
+  if (!m) throw new ConfigError(`--listen must be host:port (got '${values.listen}')`);
+  const { readFileSync } = await import('node:fs');
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${what}: ${(err as Error).message}`);
+    }
+  };
+  let options: unknown;
+  try {
+    options = JSON.parse(read(values.config, '--config'));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`--config: not JSON: ${(err as Error).message}`);
+  }
+  const secret = values['secret-file'] ? read(values['secret-file'], '--secret-file').trim() : undefined;
+  const { createLocalEngine } = await import('../edge/agent/local-engine.js');
+  const { startAgentServer } = await import('../edge/agent/agent-server.js');
+  const local = await createLocalEngine(engine, options);
+  const server = await startAgentServer(local, { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), secret, engineName: engine });
+  console.log(`agent ${engine}: control ${server.url}`);
+  const stop = async () => {
+    await server.close();
+    await local.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve(rest).then(() => -1);
   if (command === 'edge') return edge(rest).then(() => -1);
+  if (command === 'agent') return agent(rest).then(() => -1);
   if (command && command in clientCommands) return clientCommands[command](rest);
   console.log(USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

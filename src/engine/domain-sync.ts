@@ -119,8 +119,11 @@ export class DomainSync {
     m.up = h.up;
     m.detail = h.detail;
     m.checkedAt = Date.now();
+    // A node that comes back (or never took a push) gets the set again, whatever version it reports:
+    // an engine restarted from its shipped config reports none.
+    const stale = h.up && (m.domainsVersion === undefined || h.domainsVersion !== m.domainsVersion);
     if (!h.up) m.domainsVersion = undefined;
-    return h.up && h.domainsVersion !== m.domainsVersion;
+    return stale;
   }
 
   private async checkHealth(): Promise<void> {

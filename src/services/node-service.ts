@@ -70,8 +70,13 @@ export function validateNode(input: NewNode): EdgeNode {
   for (const [k, v] of entries) {
     if (!LABEL_KEY_RE.test(k) || typeof v !== 'string' || v.length > 256) throw badParameter(`label '${k}': key of letters, digits, '.', '_', '/', '-'; value a string of at most 256 characters`);
   }
-  if (input.secret !== undefined && (input.secret.length > 4096 || /[\r\n]/.test(input.secret.trim()))) throw badParameter('secret: one line of at most 4096 characters');
-  return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(input.secret && { secret: input.secret.trim() }) };
+  // varnishd authenticates with the -S file's exact bytes (trailing newline included); the agents'
+  // bearer secrets are one line.
+  const secret = driver === 'varnish' ? input.secret : input.secret?.trim();
+  if (secret !== undefined && (secret.length > 4096 || secret.includes('\0') || (driver !== 'varnish' && /[\r\n]/.test(secret)))) {
+    throw badParameter('secret: at most 4096 characters (one line, except a varnishd -S file)');
+  }
+  return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(secret && { secret }) };
 }
 
 export function nodeOfRow(row: EdgeNodeRow): EdgeNode {

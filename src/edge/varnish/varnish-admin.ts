@@ -68,7 +68,8 @@ export class VarnishAdmin {
     }
     if (hello.status !== 200) {
       socket.destroy();
-      throw new VarnishCliError(hello.status, hello.body.trim());
+      // varnishd says nothing on a wrong secret; say what to check.
+      throw new VarnishCliError(hello.status, hello.body.trim() || 'authentication failed: the secret must be the exact contents of the varnishd -S file');
     }
   }
 

@@ -66,7 +66,7 @@ async function httpAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** Starts one varnishd in `dir/<name>` and waits until the CLI answers ping and the HTTP port accepts. */
+/** Starts one varnishd in `dir/<name>` (again, on the same ports, when it ran there before) and waits until the CLI answers ping and the HTTP port accepts. */
 export async function startVarnish(dir: string, name: string, timeoutMs = 30_000): Promise<VarnishInstance> {
   const bin = varnishdPath();
   if (!bin) throw new Error('varnishd not installed: run node scripts/engines.mjs install varnish');
@@ -75,10 +75,13 @@ export async function startVarnish(dir: string, name: string, timeoutMs = 30_000
   // As root, varnishd drops to its jail users (varnish/vcache), which must be able to read the VCL.
   for (const d of [resolve(dir), home]) chmodSync(d, 0o755);
   const secretFile = join(home, 'secret');
-  writeFileSync(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  // A restart in the same folder keeps the ports and the secret, so the registered node works again.
+  const previous = existsSync(join(home, 'instance.json')) ? (JSON.parse(readFileSync(join(home, 'instance.json'), 'utf8')) as VarnishInstance) : undefined;
+  if (!previous || !existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
   const vcl = join(home, 'base.vcl');
   copyFileSync(baseVclPath(), vcl);
-  const [http, admin] = [await freePort(), await freePort()];
+  const portOf = (url: string) => Number(/:(\d+)$/.exec(url)![1]);
+  const [http, admin] = previous ? [portOf(previous.trafficUrl), portOf(previous.adminAddress)] : [await freePort(), await freePort()];
   const log = openSync(join(home, 'varnishd.log'), 'a');
   // -F: stay in the foreground so the PID we record is varnishd's; -n: private state (VSM, compiled VCL).
   const child = spawn(bin, ['-F', '-a', `127.0.0.1:${http}`, '-T', `127.0.0.1:${admin}`, '-S', secretFile,
