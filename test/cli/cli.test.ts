@@ -326,6 +326,46 @@ test('accounts and keys (admin): add, list, rm; a plain account is refused', asy
   assert.match(gone.stderr, /^error APIGW\.0301: /);
 });
 
+test('nodes (admin): add with a secret file and labels, list, check, rm; task --nodes shows each node', async () => {
+  const { startBuiltinEdge } = await import('../../src/edge/builtin/edge-server.js');
+  const edge = await startBuiltinEdge({ name: 'cli-x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20 });
+  const secretFile = path.join(emptyDir, 'node-secret');
+  fs.writeFileSync(secretFile, 'not-needed-by-builtin\n');
+  try {
+    const add = await cli(['nodes', 'add', 'cli-x', '--driver', 'builtin', '--traffic', edge.trafficUrl, '--control', edge.controlUrl, '--label', 'pop=fra1', '--label', 'tier=1', '--secret-file', secretFile]);
+    ok(add, 'nodes add');
+    assert.match(add.stdout, /added node cli-x/);
+    const list = await cli(['nodes', 'list']);
+    ok(list, 'nodes list');
+    assert.match(list.stdout, /^NAME\s+DRIVER\s+STATE/);
+    assert.match(list.stdout, /^edge-1 \(built-in\)\s+builtin\s+up\s/m);
+    assert.match(list.stdout, /^cli-x\s+builtin\s+up\s.*pop=fra1,tier=1/m);
+    const bad = await cli(['nodes', 'add', 'x y', '--driver', 'builtin', '--traffic', edge.trafficUrl, '--control', edge.controlUrl]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error CDN\.0001: node name/);
+    const usage = await cli(['nodes', 'add', 'y', '--driver', 'squid', '--traffic', 'http://a', '--control', 'http://b']);
+    assert.equal(usage.code, 2);
+
+    const purge = await cli(['purge', `http://${host}/n.txt`, '--wait']);
+    ok(purge, 'purge');
+    const id = purge.stdout.trim().split('\n')[0];
+    const perNode = await cli(['task', String(id), '--nodes']);
+    ok(perNode, 'task --nodes');
+    assert.match(perNode.stdout, /^URL\s+STATUS\s+NODE\s+RESULT\s+MS\s+DETAIL \/ ERROR/);
+    for (const name of ['edge-1', 'edge-2', 'cli-x']) assert.match(perNode.stdout, new RegExp(`\\s${name}\\s+ok\\s+\\d+\\s+purged`));
+
+    await edge.close();
+    const check = await cli(['nodes', 'check', 'cli-x']);
+    assert.equal(check.code, 1, 'a down node exits 1');
+    assert.match(check.stdout, /^cli-x\s+builtin\s+DOWN\s/m);
+    const rm = await cli(['nodes', 'rm', 'cli-x']);
+    ok(rm, 'nodes rm');
+    assert.doesNotMatch((await cli(['nodes', 'list'])).stdout, /cli-x/);
+  } finally {
+    await edge.close().catch(() => undefined);
+  }
+});
+
 test('domains disable and rm by name', async () => {
   const other = 'static.cli.test';
   const [added, unknown] = await Promise.all([
