@@ -3,12 +3,13 @@
 // `cachectl agent` beside it, and describes the result as a node for the registry.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { openSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import readline from 'node:readline';
+import { request } from 'undici';
 import type { DriverName } from './edge-driver.js';
-import { freePort, startVarnish, stopVarnish, varnishdPath } from './varnish/varnish-process.js';
+import { startVarnish, stopVarnish, varnishdPath } from './varnish/varnish-process.js';
+import { freePort, sleep, stopPid } from './local-process.js';
 
 export const ENGINE_NAMES = ['varnish', 'nginx', 'ats'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -58,25 +59,7 @@ interface ProcessModule {
 }
 
 async function processModule(engine: 'nginx' | 'ats'): Promise<ProcessModule> {
-  return (engine === 'nginx' ? await import('./nginx/nginx-process.js' as string) : await import('./ats/ats-process.js' as string)) as ProcessModule;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-async function stopPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 200 && alive(pid); i++) await sleep(25);
+  return (engine === 'nginx' ? await import('./nginx/nginx-process.js') : await import('./ats/ats-process.js' as string)) as ProcessModule;
 }
 
 /** The compiled CLI (dist/src/cli/main.js) beside this module. */
@@ -91,22 +74,27 @@ async function startAgent(engine: 'nginx' | 'ats', home: string, options: unknow
   writeFileSync(config, JSON.stringify(options, null, 2));
   writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
   const port = await freePort();
+  // Output to a file: the agent outlives whoever started it (a script that exits, a test).
+  const log = openSync(join(home, 'agent.log'), 'a');
   const child = spawn(process.execPath, [cliPath(), 'agent', engine, '--config', config, '--listen', `127.0.0.1:${port}`, '--secret-file', secretFile], {
     detached: true,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', log, log],
   });
   child.unref();
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`agent ${engine} did not start within 15 s`)), 15_000);
-    child.once('exit', (code) => rej(new Error(`agent ${engine} exited with ${code}`)));
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^agent \S+: control (\S+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent ${engine} exited with ${child.exitCode}: see ${join(home, 'agent.log')}`);
+    try {
+      const res = await request(`${url}/health`, { headers: { authorization: `Bearer ${secret}` } });
+      await res.body.dump();
+      if (res.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`agent ${engine} did not answer within 15 s: see ${join(home, 'agent.log')}`);
+    await sleep(25);
+  }
   return { url, pid: child.pid! };
 }
 

@@ -6,7 +6,7 @@ export async function createLocalEngine(engine: 'nginx' | 'ats', options: unknow
   if (typeof options !== 'object' || options === null) throw new Error(`${engine} options must be a JSON object`);
   switch (engine) {
     case 'nginx': {
-      const { NginxEngine } = await import('../nginx/nginx-engine.js' as string);
+      const { NginxEngine } = await import('../nginx/nginx-engine.js');
       return new NginxEngine(options as ConstructorParameters<typeof NginxEngine>[0]);
     }
     case 'ats': {

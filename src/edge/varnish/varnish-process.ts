@@ -1,12 +1,13 @@
 // Install, start and stop local varnishd instances as plain background processes on loopback ports
 // (no systemd, no standard ports), each with its own state folder. Used by scripts/engines.mjs and tests.
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, openSync, copyFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VarnishAdmin } from './varnish-admin.js';
+import { freePort, shippedFile, sleep, stopPid } from '../local-process.js';
+
 
 export interface VarnishInstance {
   name: string;
@@ -16,14 +17,9 @@ export interface VarnishInstance {
   pid: number;
 }
 
-/** The shipped base VCL (no domains: every host answers 404) at the repo root, from src/ or dist/src/. */
+/** The shipped base VCL (no domains: every host answers 404). */
 export function baseVclPath(): string {
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 6; i++, dir = resolve(dir, '..')) {
-    const p = join(dir, 'engines', 'varnish', 'base.vcl');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('engines/varnish/base.vcl not found');
+  return shippedFile('engines', 'varnish', 'base.vcl');
 }
 
 /** The varnishd binary; $VARNISHD overrides the search (also lets tests check the "not installed" skip). */
@@ -47,18 +43,6 @@ export function installVarnish(): void {
   execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
   execFileSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env });
 }
-
-/** A free loopback port (bind to 0, read it, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    }).on('error', rej);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function httpAnswers(port: number): Promise<boolean> {
   return new Promise((res) => {
@@ -108,7 +92,6 @@ export async function stopVarnish(dir: string, names?: string[]): Promise<void> 
     const f = join(dir, n, 'instance.json');
     if (!existsSync(f)) continue;
     const { pid } = JSON.parse(readFileSync(f, 'utf8')) as VarnishInstance;
-    try { process.kill(pid, 'SIGTERM'); } catch { continue; }
-    for (let i = 0; i < 100; i++) { try { process.kill(pid, 0); await sleep(50); } catch { break; } }
+    await stopPid(pid);
   }
 }

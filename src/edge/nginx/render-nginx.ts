@@ -1,0 +1,102 @@
+// Renders cachectl/servers.conf, the part of the nginx config that depends on the domain set and the
+// listen addresses: a default server (unknown hosts), the loopback control server (purge, version) and
+// one server per domain with its upstream. Pure; data is checked against strict charsets, since nginx
+// config has no quoting that would make arbitrary strings safe.
+import type { DomainConfig } from '../edge-driver.js';
+
+export interface NginxListen {
+  /** host:port where users connect. */
+  traffic: string;
+  /** host:port of the control server (loopback): purges and the version probe. */
+  control: string;
+}
+
+/** Marks nginx's own 404 for a host it does not serve, so that the agent never takes it for an origin 404. */
+export const UNKNOWN_HOST_HEADER = 'x-cachectl-unknown-host';
+export const VERSION_PATH = '/.cachectl/version';
+export const PURGE_PREFIX = '/purge';
+
+const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const ADDR_RE = /^([A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/;
+const LISTEN_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+function checkListen(v: string): string {
+  if (!LISTEN_RE.test(v)) throw new Error(`renderNginx: invalid listen address ${JSON.stringify(v)}`);
+  return v;
+}
+
+function serverLine(address: string, port: number, backup: boolean): string {
+  if (!ADDR_RE.test(address) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`renderNginx: invalid origin ${JSON.stringify(address)}:${port}`);
+  }
+  const bare = address.replace(/^\[|\]$/g, '');
+  const host = bare.includes(':') ? `[${bare}]` : bare;
+  // max_fails=1 fail_timeout=5s: a failed primary is skipped for 5 s, then tried again.
+  return `        server ${host}:${port} max_fails=1 fail_timeout=5s${backup ? ' backup' : ''};`;
+}
+
+export function renderNginx(domains: DomainConfig[], version: number, listen: NginxListen): string {
+  if (!Number.isSafeInteger(version) || version < 0) throw new Error(`renderNginx: invalid version ${version}`);
+  const traffic = checkListen(listen.traffic);
+  const control = checkListen(listen.control);
+  const out: string[] = [
+    `# Rendered by cachectl (src/edge/nginx/render-nginx.ts), domain set version ${version}; do not edit.`,
+    '',
+    '# Hosts cachectl does not serve: 404, marked so that a prefetch is not taken for an origin answer.',
+    'server {',
+    `    listen ${traffic} default_server;`,
+    `    return 404;`,
+    `    add_header ${UNKNOWN_HOST_HEADER} 1 always;`,
+    '}',
+    '',
+    '# Control (loopback only): exact purges with the key rebuilt as proxy_cache_key builds it (the',
+    '# separate-location syntax: the same-location one crashes workers in ngx_cache_purge 2.3), and the',
+    '# version of the domain set, which tells the agent that a reload took effect. The key is taken from',
+    '# $request_uri, raw: a regex capture would be the decoded path, and miss percent-encoded keys.',
+    'map $request_uri $cachectl_purge_uri {',
+    `    ~^${PURGE_PREFIX}(?<u>/.*)$ $u;`,
+    '}',
+    'server {',
+    `    listen ${control};`,
+    '    allow 127.0.0.1;',
+    '    allow ::1;',
+    '    deny all;',
+    `    location = ${VERSION_PATH} {`,
+    `        return 200 "${version}";`,
+    '    }',
+    `    location ^~ ${PURGE_PREFIX}/ {`,
+    '        proxy_cache_purge cachectl $scheme$host$cachectl_purge_uri;',
+    '    }',
+    '    location / {',
+    '        return 404;',
+    '    }',
+    '}',
+  ];
+  domains.forEach((d, i) => {
+    const name = d.name.toLowerCase();
+    if (!HOST_RE.test(name)) throw new Error(`renderNginx: invalid domain name ${JSON.stringify(d.name)}`);
+    const primaries = d.sources.filter((s) => s.primary);
+    const standbys = d.sources.filter((s) => !s.primary);
+    if (d.sources.length === 0) throw new Error(`renderNginx: ${name} has no origin source`);
+    // nginx needs a primary; with standbys only, they serve as primaries.
+    const lines = primaries.length > 0
+      ? [...primaries.map((s) => serverLine(s.address, s.httpPort, false)), ...standbys.map((s) => serverLine(s.address, s.httpPort, true))]
+      : standbys.map((s) => serverLine(s.address, s.httpPort, false));
+    // Exact names win over wildcards in nginx's own server_name matching, as cachectl wants.
+    out.push(
+      '',
+      `upstream cachectl_d${i} {`,
+      ...lines,
+      '    keepalive 16;',
+      '}',
+      'server {',
+      `    listen ${traffic};`,
+      `    server_name ${name === '' ? '_' : name};`,
+      '    location / {',
+      `        proxy_pass http://cachectl_d${i};`,
+      '    }',
+      '}',
+    );
+  });
+  return `${out.join('\n')}\n`;
+}
