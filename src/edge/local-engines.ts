@@ -59,7 +59,7 @@ interface ProcessModule {
 }
 
 async function processModule(engine: 'nginx' | 'ats'): Promise<ProcessModule> {
-  return (engine === 'nginx' ? await import('./nginx/nginx-process.js') : await import('./ats/ats-process.js' as string)) as ProcessModule;
+  return (engine === 'nginx' ? await import('./nginx/nginx-process.js') : await import('./ats/ats-process.js')) as ProcessModule;
 }
 
 /** The compiled CLI (dist/src/cli/main.js) beside this module. */

@@ -199,6 +199,8 @@ export class TaskEngine {
     if (failure) t.failures.push(failure);
     if (--t.pending > 0) return;
     this.inFlight--;
+    // After stop() the store may be closed: the URL stays in flight there and the next start resumes it.
+    if (this.stopped) return;
     const nodeResults = encodeNodeResults(t.nodes);
     if (t.failures.length === 0) {
       this.writer.record({ id: t.id, ok: true, nodeResults });

@@ -10,7 +10,7 @@ export async function createLocalEngine(engine: 'nginx' | 'ats', options: unknow
       return new NginxEngine(options as ConstructorParameters<typeof NginxEngine>[0]);
     }
     case 'ats': {
-      const { AtsEngine } = await import('../ats/ats-engine.js' as string);
+      const { AtsEngine } = await import('../ats/ats-engine.js');
       return new AtsEngine(options as ConstructorParameters<typeof AtsEngine>[0]);
     }
   }

@@ -15,6 +15,7 @@ export interface BuiltinDriverOptions {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const APPLY_TIMEOUT_MS = 60_000;
 /** JSON.stringify replacer: sends exactly host and path of each target, whatever else the objects carry. */
 const ITEM_FIELDS = ['items', 'host', 'path'];
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -114,7 +115,8 @@ export class BuiltinDriver implements EdgeDriver {
   }
 
   async applyDomains(domains: DomainConfig[], version: number): Promise<void> {
-    const body = await this.call('PUT', this.paths.domains, JSON.stringify({ version, domains }));
+    // An engine behind an agent may take seconds to reload (ATS: 1–3 s), more when several pushes queue.
+    const body = await this.call('PUT', this.paths.domains, JSON.stringify({ version, domains }), APPLY_TIMEOUT_MS);
     if (!isObject(body) || body.version !== version) throw new Error(`malformed answer from PUT ${this.paths.domains}`);
   }
 
@@ -139,19 +141,21 @@ export class BuiltinDriver implements EdgeDriver {
   }
 
   /** One admin call: resolves with the parsed JSON of a 2xx answer, rejects with a short message otherwise. */
-  private async call(method: 'GET' | 'PUT' | 'POST', path: string, body: string | undefined): Promise<unknown> {
+  private async call(method: 'GET' | 'PUT' | 'POST', path: string, body: string | undefined, timeoutMs = this.timeoutMs): Promise<unknown> {
     let text: string;
     let status: number;
     try {
       const options: Dispatcher.RequestOptions =
         body === undefined ? { method, path, headers: this.auth } : { method, path, headers: { ...JSON_HEADERS, ...this.auth }, body };
+      options.headersTimeout = timeoutMs;
+      options.bodyTimeout = timeoutMs;
       const res = await this.pool.request(options);
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
       if (typeof code === 'string' && TIMEOUT_CODES.has(code)) {
-        throw new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`, { cause: err });
+        throw new Error(`${method} ${path}: no answer within ${timeoutMs} ms`, { cause: err });
       }
       throw new Error(err instanceof Error ? err.message : String(err), { cause: err });
     }
