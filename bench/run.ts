@@ -5,13 +5,17 @@
 //   2. intake: 1-URL creates at concurrency 32; 1000-URL tasks at concurrency 4
 //   3. ShowHistoryTasks over 1,000,000 tasks (loaded into the SQLite file while the server is stopped)
 //   4. peak RSS of the server (VmHWM), per server process and overall
+//   5. real engines: purge latency and URL throughput with 2 Varnish and 2 nginx nodes vs raw PURGE
 //
+// Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS;
+// `node dist/bench/engines-main.js` runs that section alone.
 // Knobs (environment): BENCH_QUICK=1 (a small run for development), BENCH_PURGES, BENCH_CREATES,
 // BENCH_BIG_TASKS, BENCH_HISTORY_TASKS, BENCH_HISTORY_CALLS, BENCH_CPU_PROF=1 (run the server under
 // `node --cpu-prof` and summarise the hottest functions per phase; slows the server down),
 // BENCH_SERVER_NODE_ARGS="--trace-gc", BENCH_SERVER_ARGS="--sqlite-sync NORMAL" and
 // BENCH_SERVER_LOG=file (diagnosis: flags for the server's node, extra serve flags, and a file that
 // gets the server's output). The default run uses none of these.
+import { engineRows, engineSectionConfig, runEngineSection } from './engine-rows.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -243,6 +247,9 @@ async function main(): Promise<void> {
     await origin.close();
   }
 
+  // ---- engines: 2 Varnish, 2 nginx nodes (each beside raw purges) ------------------------------------
+  const engines = await runEngineSection(engineSectionConfig(quick), log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -287,6 +294,7 @@ async function main(): Promise<void> {
     info('4. peak RSS', 'run 1 sampled peak: anon / file', `${rss1.peakSampledAnonMb} / ${rss1.peakSampledFileMb} MB`),
     info('4. peak RSS', 'run 2 sampled peak: anon / file', `${rss2.peakSampledAnonMb} / ${rss2.peakSampledFileMb} MB`),
   ];
+  rows.push(...engineRows(engines));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -322,6 +330,7 @@ async function main(): Promise<void> {
     intake: { small, big },
     history: { load, queries: history, restartMs: Math.round(run2StartupMs) },
     rss: { peakHwmMb: peakMb, run1: rss1, run2: rss2 },
+    engines,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

@@ -141,6 +141,11 @@ export async function startServerChild(options: StartOptions): Promise<ServerChi
         if (!SECRET_LINE.test(line)) keep(`${(Number(process.hrtime.bigint() - spawnedAt) / 1e9).toFixed(2)} ${line}\n`);
         const a = /^cachectl API listening on (\S+)/.exec(line);
         if (a) api = a[1];
+        // Without built-in edges the API line is the last one to wait for (the credentials file is written by then).
+        if (a && edgeCount === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
         const e = /^edge (\S+): traffic (\S+), control (\S+)$/.exec(line);
         if (e) {
           edges.push({ name: e[1], trafficUrl: e[2], controlUrl: e[3] });

@@ -23,6 +23,8 @@ export interface LocalNode {
   secret: string;
   /** Processes to stop, engine first. */
   pids: number[];
+  /** How to purge one URL on the engine itself, without cachectl (the bench's baseline). */
+  rawPurge: { origin: string; method: string; pathPrefix: string };
   stop(): Promise<void>;
   /** The engine alone (the agent stays): to test a node that dies. */
   stopEngine(): Promise<void>;
@@ -54,7 +56,7 @@ export async function engineMissing(engine: EngineName): Promise<string | undefi
 /** Each engine's process module: start/stop instances in a folder, and what is missing to run one. */
 interface ProcessModule {
   missing(): string | undefined;
-  startLocal(dir: string, name: string): Promise<{ trafficUrl: string; pid: number; engineOptions: unknown }>;
+  startLocal(dir: string, name: string): Promise<{ trafficUrl: string; pid: number; engineOptions: unknown; rawPurge: LocalNode['rawPurge'] }>;
   stopLocal(dir: string, names?: string[]): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startLocalNode(engine: EngineName, dir: string, name: stri
       controlUrl: inst.adminAddress,
       secret: readFileSync(inst.secretFile, 'utf8'),
       pids: [inst.pid],
+      rawPurge: { origin: inst.trafficUrl, method: 'PURGE', pathPrefix: '' },
       stop: () => stopVarnish(dir, [name]),
       stopEngine: () => stopVarnish(dir, [name]),
       restartEngine: async () => {
@@ -129,6 +132,7 @@ export async function startLocalNode(engine: EngineName, dir: string, name: stri
     controlUrl: agent.url,
     secret,
     pids: [inst.pid, agent.pid],
+    rawPurge: inst.rawPurge,
     stop: async () => {
       await stopPid(agent.pid);
       await proc.stopLocal(dir, [name]);

@@ -21,6 +21,7 @@ export interface AtsInstance {
   /** traffic_manager's PID (it starts and restarts traffic_server). */
   pid: number;
   engineOptions: AtsEngineOptions;
+  rawPurge: { origin: string; method: string; pathPrefix: string };
 }
 
 export function missing(): string | undefined {
@@ -75,7 +76,7 @@ export async function startLocal(dir: string, name: string, timeoutMs = 60_000):
     env: { ...process.env, PROXY_CONFIG_ADMIN_USER_ID: 'nobody' },
   });
   child.unref();
-  const inst: AtsInstance = { name, trafficUrl: `http://${options.trafficListen}`, pid: child.pid!, engineOptions: options };
+  const inst: AtsInstance = { name, trafficUrl: `http://${options.trafficListen}`, pid: child.pid!, engineOptions: options, rawPurge: { origin: `http://${options.trafficListen}`, method: 'PURGE', pathPrefix: '' } };
   writeFileSync(record, JSON.stringify(inst, null, 2));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

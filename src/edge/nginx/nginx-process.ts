@@ -6,7 +6,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, openSync, re
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { freePort, shippedFile, sleep, stopPid } from '../local-process.js';
-import { renderNginx, VERSION_PATH } from './render-nginx.js';
+import { PURGE_PREFIX, renderNginx, VERSION_PATH } from './render-nginx.js';
 import type { NginxEngineOptions } from './nginx-engine.js';
 
 const PURGE_MODULE = '/usr/lib/nginx/modules/ngx_http_cache_purge_module.so';
@@ -17,6 +17,8 @@ export interface NginxInstance {
   trafficUrl: string;
   pid: number;
   engineOptions: NginxEngineOptions;
+  /** The purge location on the control server (the bench's baseline). */
+  rawPurge: { origin: string; method: string; pathPrefix: string };
 }
 
 export function nginxPath(): string | undefined {
@@ -62,7 +64,13 @@ export async function startLocal(dir: string, name: string, timeoutMs = 15_000):
   const log = openSync(join(prefix, 'logs', 'stderr.log'), 'a');
   const child = spawn(bin, ['-p', `${prefix}/`, '-c', conf, '-e', 'stderr', '-g', 'daemon off;'], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
-  const inst: NginxInstance = { name, trafficUrl: `http://${options.trafficListen}`, pid: child.pid!, engineOptions: options };
+  const inst: NginxInstance = {
+    name,
+    trafficUrl: `http://${options.trafficListen}`,
+    pid: child.pid!,
+    engineOptions: options,
+    rawPurge: { origin: `http://${options.controlListen}`, method: 'GET', pathPrefix: PURGE_PREFIX },
+  };
   writeFileSync(record, JSON.stringify(inst, null, 2));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
