@@ -2,6 +2,7 @@
 import type { EdgeDriver, EdgeNode } from './edge-driver.js';
 import { BuiltinDriver } from './builtin/builtin-driver.js';
 import { VarnishDriver } from './varnish/varnish-driver.js';
+import { AgentDriver } from './agent/agent-driver.js';
 
 export function createDriver(node: EdgeNode): EdgeDriver {
   switch (node.driver) {
@@ -13,6 +14,6 @@ export function createDriver(node: EdgeNode): EdgeDriver {
     // built-in edge's control protocol (src/edge/agent/agent-server.ts).
     case 'nginx':
     case 'ats':
-      return new BuiltinDriver(node.controlUrl, { secret: node.secret, connections: 16 });
+      return new AgentDriver(node.controlUrl, node.secret);
   }
 }

@@ -47,6 +47,17 @@ export interface EdgeHealth {
   /** Version of the domain set last applied with applyDomains, if the node reports one. */
   domainsVersion?: number;
   detail?: string;
+  /** Where exact purges can be sent straight to the engine, skipping an edge agent (see AgentDriver). */
+  directPurge?: DirectPurge;
+}
+
+/** An engine's own purge endpoint: `method url+pathPrefix+path` with the public Host; 200 purged, 404 not cached. */
+export interface DirectPurge {
+  url: string;
+  method: string;
+  pathPrefix: string;
+  /** ATS: a 404 means "not cached" only with an empty body (with a body the host has no remap rule). */
+  emptyNotFound?: boolean;
 }
 
 /** What a driver can do natively; the engine reads these instead of checking driver names. */

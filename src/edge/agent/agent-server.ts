@@ -53,7 +53,12 @@ export async function startAgentServer(engine: EdgeDriver, opts: AgentServerOpti
     if (path === '/health') {
       if (req.method !== 'GET') throw new AdminError(405, '/health takes GET');
       const h = await engine.health();
-      return sendJson(res, 200, { up: h.up, ...(h.domainsVersion !== undefined && { domainsVersion: h.domainsVersion }), detail: `${opts.engineName}: ${h.detail ?? (h.up ? 'up' : 'down')}` });
+      return sendJson(res, 200, {
+        up: h.up,
+        ...(h.domainsVersion !== undefined && { domainsVersion: h.domainsVersion }),
+        ...(h.directPurge && { directPurge: h.directPurge }),
+        detail: `${opts.engineName}: ${h.detail ?? (h.up ? 'up' : 'down')}`,
+      });
     }
     if (path === '/domains') {
       if (req.method !== 'PUT') throw new AdminError(405, '/domains takes PUT');

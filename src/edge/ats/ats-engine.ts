@@ -48,8 +48,9 @@ export class AtsEngine implements EdgeDriver {
   /** Domain pushes one at a time, and rule changes one at a time (each chain waits for its own reload only). */
   private readonly chains = { domains: Promise.resolve() as Promise<unknown>, rules: Promise.resolve() as Promise<unknown> };
   private rulesMtime = 0;
-  /** When rules were last loaded (epoch s). */
+  /** When rules were last loaded (epoch s), and how many rule changes are queued or loading. */
   private lastRuleLoad = 0;
+  private rulesPending = 0;
   /** Answers 200 to anything on a loopback port: the origin of the version probe host (render-ats.ts). */
   private readonly probeServer = createServer((_req, res) => res.writeHead(200, { 'cache-control': 'no-store' }).end('cachectl probe'));
   private readonly probeReady: Promise<number>;
@@ -122,10 +123,13 @@ export class AtsEngine implements EdgeDriver {
     return Promise.all(
       targets.map(async (t): Promise<EdgeResult> => {
         if (!this.serves(t.host)) return this.notServed(t.host);
+        // A directory rule being loaded now would invalidate this fetch: let it land first.
+        await this.chains.rules;
         let fetched = await this.fetchAndCheck(t);
         // A rule loaded in this second invalidates what is stored in the same second (its Date is not
         // after the rule's time, at 1 s resolution): fetch again once the second has passed.
-        if (fetched.status < 400 && !fetched.stored && Date.now() / 1000 - this.lastRuleLoad < 2) {
+        if (fetched.status < 400 && !fetched.stored && (this.rulesPending > 0 || Date.now() / 1000 - this.lastRuleLoad < 2)) {
+          await this.chains.rules;
           await sleep(1000 - (Date.now() % 1000) + 20);
           fetched = await this.fetchAndCheck(t);
         }
@@ -150,7 +154,7 @@ export class AtsEngine implements EdgeDriver {
   async health(): Promise<EdgeHealth> {
     try {
       const up = this.version >= 0 && (await this.probe(this.version));
-      return { up: true, ...(up && { domainsVersion: this.version }), detail: `${this.hosts.length} domains, ${(await readRules(this.rulesFile)).length} revalidate rules` };
+      return { up: true, ...(up && { domainsVersion: this.version }), directPurge: { url: `http://${this.opts.trafficListen}`, method: 'PURGE', pathPrefix: '', emptyNotFound: true }, detail: `${this.hosts.length} domains, ${(await readRules(this.rulesFile)).length} revalidate rules` };
     } catch (err) {
       return { up: false, detail: (err as Error).message };
     }
@@ -209,6 +213,7 @@ export class AtsEngine implements EdgeDriver {
   }
 
   private addRules(targets: EdgeTarget[], type: Rule['type']): Promise<EdgeResult[]> {
+    this.rulesPending++;
     return this.exclusive('rules', async () => {
       const now = Math.floor(Date.now() / 1000);
       const results: EdgeResult[] = [];
@@ -239,7 +244,7 @@ export class AtsEngine implements EdgeDriver {
       }
       this.lastRuleLoad = Date.now() / 1000;
       return results;
-    });
+    }).finally(() => this.rulesPending--);
   }
 
   private async reload(): Promise<void> {

@@ -108,6 +108,10 @@ export class BuiltinDriver implements EdgeDriver {
         detail: typeof body.detail === 'string' ? body.detail : `boot ${String(body.bootId)}, ${String(body.entries)} entries, ${String(body.bytes)} bytes`,
       };
       if (typeof body.domainsVersion === 'number') health.domainsVersion = body.domainsVersion;
+      const d = body.directPurge;
+      if (isObject(d) && typeof d.url === 'string' && typeof d.method === 'string' && typeof d.pathPrefix === 'string') {
+        health.directPurge = { url: d.url, method: d.method, pathPrefix: d.pathPrefix, emptyNotFound: d.emptyNotFound === true };
+      }
       return health;
     } catch (err) {
       return { up: false, detail: err instanceof Error ? err.message : String(err) };

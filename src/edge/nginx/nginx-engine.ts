@@ -113,7 +113,7 @@ export class NginxEngine implements EdgeDriver {
   async health(): Promise<EdgeHealth> {
     try {
       const version = await this.version();
-      return { up: true, domainsVersion: version, detail: `nginx pid ${this.pid()}` };
+      return { up: true, domainsVersion: version, detail: `nginx pid ${this.pid()}`, directPurge: { url: `http://${this.opts.controlListen}`, method: 'GET', pathPrefix: PURGE_PREFIX } };
     } catch (err) {
       return { up: false, detail: (err as Error).message };
     }

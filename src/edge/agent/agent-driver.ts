@@ -1,0 +1,94 @@
+// The control plane's driver for a node behind an edge agent (nginx, ATS). Everything goes through the
+// agent, except exact purges once the agent has named the engine's own purge endpoint in its health
+// answer: those go straight to the engine, one hop less on the most frequent operation (measured: the
+// agent hop tripled the time a node took for a purge on a busy 2-core machine). If the engine cannot be
+// reached directly, the agent does it.
+import { Pool } from 'undici';
+import type { DirectPurge, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import { BuiltinDriver } from '../builtin/builtin-driver.js';
+
+const LOOPBACK = /^(127\.|\[::1\]|localhost$)/;
+
+export class AgentDriver implements EdgeDriver {
+  private readonly agent: BuiltinDriver;
+  private direct: { spec: DirectPurge; pool: Pool } | null = null;
+  private readonly agentIsLocal: boolean;
+
+  constructor(
+    controlUrl: string,
+    secret: string | undefined,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.agent = new BuiltinDriver(controlUrl, { secret, connections: 16, timeoutMs });
+    this.agentIsLocal = LOOPBACK.test(new URL(controlUrl).hostname);
+  }
+
+  get capabilities(): EdgeCapabilities {
+    return this.agent.capabilities;
+  }
+
+  async purge(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+    const direct = this.direct;
+    if (!direct) return this.agent.purge(targets);
+    try {
+      return await Promise.all(targets.map((t) => this.purgeDirect(direct, t)));
+    } catch {
+      return this.agent.purge(targets);
+    }
+  }
+
+  private async purgeDirect({ spec, pool }: NonNullable<AgentDriver['direct']>, t: EdgeTarget): Promise<EdgeResult> {
+    const { statusCode, body } = await pool.request({ method: spec.method as 'GET', path: `${spec.pathPrefix}${t.path}`, headers: { host: t.host } });
+    const text = await body.text();
+    if (statusCode === 200) return { ok: true, detail: 'purged 1' };
+    if (statusCode === 404 && (!spec.emptyNotFound || text.length === 0)) return { ok: true, detail: 'purged 0' };
+    if (statusCode === 404) return { ok: false, classify: 'INNER_ERROR', retryable: true, message: `domain ${t.host} is not configured on this node` };
+    return { ok: false, classify: 'INNER_ERROR', retryable: statusCode >= 500, message: `purge answered ${statusCode}` };
+  }
+
+  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+    return this.agent.purgeDirectory(targets);
+  }
+
+  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+    return this.agent.revalidate(targets);
+  }
+
+  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+    return this.agent.revalidateDirectory(targets);
+  }
+
+  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+    return this.agent.prefetch(targets);
+  }
+
+  async health(): Promise<EdgeHealth> {
+    const h = await this.agent.health();
+    const spec = h.directPurge;
+    // A loopback address named by a remote agent is that agent's machine, not ours: never use it.
+    const usable = spec && URL.canParse(spec.url) && (this.agentIsLocal || !LOOPBACK.test(new URL(spec.url).hostname));
+    if (!usable) {
+      await this.dropDirect();
+    } else if (this.direct?.spec.url !== spec.url || this.direct.spec.method !== spec.method || this.direct.spec.pathPrefix !== spec.pathPrefix) {
+      await this.dropDirect();
+      const t = this.timeoutMs;
+      this.direct = { spec, pool: new Pool(new URL(spec.url).origin, { connections: 16, headersTimeout: t, bodyTimeout: t, connect: { timeout: t } }) };
+    }
+    return h;
+  }
+
+  applyDomains(domains: DomainConfig[], version: number): Promise<void> {
+    return this.agent.applyDomains(domains, version);
+  }
+
+  async close(): Promise<void> {
+    await this.dropDirect();
+    await this.agent.close();
+  }
+
+  private async dropDirect(): Promise<void> {
+    const d = this.direct;
+    this.direct = null;
+    await d?.pool.close().catch(() => undefined);
+  }
+}
