@@ -2,6 +2,7 @@
 // listen addresses: a default server (unknown hosts), the loopback control server (purge, version) and
 // one server per domain with its upstream. Pure; data is checked against strict charsets, since nginx
 // config has no quoting that would make arbitrary strings safe.
+import { isIP } from 'node:net';
 import type { DomainConfig } from '../edge-driver.js';
 
 export interface NginxListen {
@@ -17,8 +18,14 @@ export const VERSION_PATH = '/.cachectl/version';
 export const PURGE_PREFIX = '/purge';
 
 const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-const ADDR_RE = /^([A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/;
+/** An origin named by DNS (resolved by nginx when it loads the config); IP addresses go through isIP. */
+const ORIGIN_NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 const LISTEN_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** A concrete host name (no wildcard) as nginx's $host has it: lower case, no port. */
+export function isHostName(host: string): boolean {
+  return HOST_RE.test(host) && !host.startsWith('*');
+}
 
 function checkListen(v: string): string {
   if (!LISTEN_RE.test(v)) throw new Error(`renderNginx: invalid listen address ${JSON.stringify(v)}`);
@@ -26,11 +33,12 @@ function checkListen(v: string): string {
 }
 
 function serverLine(address: string, port: number, backup: boolean): string {
-  if (!ADDR_RE.test(address) || !Number.isInteger(port) || port < 1 || port > 65535) {
+  const bare = /^\[.*\]$/.test(address) ? address.slice(1, -1) : address;
+  const ip = isIP(bare);
+  if ((ip === 0 && !ORIGIN_NAME_RE.test(bare)) || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`renderNginx: invalid origin ${JSON.stringify(address)}:${port}`);
   }
-  const bare = address.replace(/^\[|\]$/g, '');
-  const host = bare.includes(':') ? `[${bare}]` : bare;
+  const host = ip === 6 ? `[${bare}]` : bare;
   // max_fails=1 fail_timeout=5s: a failed primary is skipped for 5 s, then tried again.
   return `        server ${host}:${port} max_fails=1 fail_timeout=5s${backup ? ' backup' : ''};`;
 }
@@ -72,9 +80,13 @@ export function renderNginx(domains: DomainConfig[], version: number, listen: Ng
     '    }',
     '}',
   ];
+  const seen = new Set<string>();
   domains.forEach((d, i) => {
     const name = d.name.toLowerCase();
     if (!HOST_RE.test(name)) throw new Error(`renderNginx: invalid domain name ${JSON.stringify(d.name)}`);
+    // nginx only warns about a second server with the same name, and ignores it: refuse instead.
+    if (seen.has(name)) throw new Error(`renderNginx: invalid domain set, ${name} appears twice`);
+    seen.add(name);
     const primaries = d.sources.filter((s) => s.primary);
     const standbys = d.sources.filter((s) => !s.primary);
     if (d.sources.length === 0) throw new Error(`renderNginx: ${name} has no origin source`);
@@ -91,7 +103,7 @@ export function renderNginx(domains: DomainConfig[], version: number, listen: Ng
       '}',
       'server {',
       `    listen ${traffic};`,
-      `    server_name ${name === '' ? '_' : name};`,
+      `    server_name ${name};`,
       '    location / {',
       `        proxy_pass http://cachectl_d${i};`,
       '    }',
