@@ -1,87 +1,81 @@
-// EdgeDriver for an Apache Traffic Server on this machine, run inside the edge agent (`cachectl agent
-// ats`): URL refresh is PURGE, directory refresh and revalidation are regex_revalidate rules loaded at once
-// with `traffic_ctl config reload`, URL revalidation and prefetch are GETs with `Cache-Control: no-cache`
-// (HEAD does not warm ATS), and a domain change is a rendered remap.config + parent.config and a reload,
-// confirmed by a probe of the new version's remap rule.
+// EdgeDriver for an Apache Traffic Server 9.2 on this machine (it reads and writes ATS's config directory
+// and runs traffic_ctl), run inside the edge agent (`cachectl agent ats`):
+// - URL refresh: PURGE on the traffic port with the public Host.
+// - Directory refresh / revalidation: regex_revalidate MISS / STALE rules (revalidate-rules.ts), loaded at
+//   once through traffic_manager and confirmed by the plugin's state file (rule-loader.ts).
+// - URL revalidation and prefetch: GET with `Cache-Control: no-cache` (a conditional request now; HEAD
+//   does not store anything in ATS), checked with `Cache-Control: only-if-cached` (answered from the
+//   cache alone: 504 when ATS holds no fresh copy).
+// - Domains: rendered remap.config + parent.config (render-ats.ts) and a reload, confirmed when ATS's own
+//   version probe answers with the new version.
 import { execFile } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
-import { renderAts, versionHost, VERSION_PROBE_PATH } from './render-ats.js';
-import { directoryRegex, formatRules, mergeRules, readRules, type Rule } from './revalidate-rules.js';
+import { parseRemap, renderAts, VERSION_HOST, versionFromLocation } from './render-ats.js';
+import { directoryRegex, type Rule, type RuleType } from './revalidate-rules.js';
+import { RuleLoader } from './rule-loader.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface AtsEngineOptions {
-  /** host:port of proxy.config.http.server_ports (the node's traffic address). */
+  /** host:port of proxy.config.http.server_ports (the node's traffic address, loopback is fine). */
   trafficListen: string;
-  /** runroot.yaml, for traffic_ctl. */
-  runroot: string;
-  /** ATS's sysconfdir: remap.config, parent.config, regex_revalidate.config. */
+  /** runroot.yaml of this ATS, for traffic_ctl (and where traffic_manager's socket is); none: the packaged layout. */
+  runroot?: string;
+  /** ATS's sysconfdir: AtsEngine owns remap.config, parent.config and regex_revalidate.config there. */
   etcDir: string;
-  /** regex_revalidate's --state-file: rewritten on every load of the rules. */
+  /** regex_revalidate's --state-file (plugin.config): rewritten by the plugin on every load of the rules. */
   stateFile: string;
-  /** Loopback port of the version probe's origin (served by the agent); default: any free one. */
-  probePort?: number;
-  /** Lifetime of a directory rule; at least the longest TTL your origins send. Default 7 days. */
+  /**
+   * false when ATS runs without traffic_manager (not root): directory rules then take effect only when
+   * the plugin's 60 s timer reloads them, and domain changes need an ATS restart. Default true.
+   */
+  manager?: boolean;
+  /**
+   * Lifetime of a directory rule, seconds. Must be at least records.config's
+   * proxy.config.http.cache.guaranteed_max_lifetime (shipped: 86400), the longest an object stays fresh.
+   * Default 86400 + 60.
+   */
   ruleTtlSec?: number;
   trafficCtl?: string;
   /** One HTTP call to ATS. Default 5 s. */
   timeoutMs?: number;
-  /** A config reload until it took effect (measured 1–3 s for remap/parent changes). Default 30 s. */
+  /** A reload until it took effect: rules take milliseconds, domain sets 0–5 s (traffic_manager pushes config changes to traffic_server every 5 s). Default 30 s (manager: false: 90 s for rules). */
   reloadTimeoutMs?: number;
 }
 
 export class AtsEngine implements EdgeDriver {
   readonly capabilities: EdgeCapabilities = { maxBatch: 500, maxInFlight: 8 };
   private readonly pool: Pool;
-  private readonly timeoutMs: number;
-  private readonly rulesFile: string;
-  /** The domain set last applied (or found in remap.config at start). */
-  private version: number;
-  private hosts: string[];
-  /** Domain pushes one at a time, and rule changes one at a time (each chain waits for its own reload only). */
-  private readonly chains = { domains: Promise.resolve() as Promise<unknown>, rules: Promise.resolve() as Promise<unknown> };
-  private rulesMtime = 0;
-  /** When rules were last loaded (epoch s), and how many rule changes are queued or loading. */
-  private lastRuleLoad = 0;
-  private rulesPending = 0;
-  /** Answers 200 to anything on a loopback port: the origin of the version probe host (render-ats.ts). */
-  private readonly probeServer = createServer((_req, res) => res.writeHead(200, { 'cache-control': 'no-store' }).end('cachectl probe'));
-  private readonly probeReady: Promise<number>;
+  private readonly manager: boolean;
+  private readonly rules: RuleLoader;
+  private readonly remapFile: string;
+  private readonly managerSocket: string | undefined;
+  /** The domain set in remap.config (read at start, replaced by applyDomains). */
+  private served: { version: number; names: string[] } | undefined;
+  /** Domain pushes one at a time. */
+  private domainChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: AtsEngineOptions) {
-    this.timeoutMs = opts.timeoutMs ?? 5000;
-    const t = this.timeoutMs;
+    const t = opts.timeoutMs ?? 5000;
+    this.manager = opts.manager ?? true;
     this.pool = new Pool(`http://${opts.trafficListen}`, { connections: 32, headersTimeout: t, bodyTimeout: t, connect: { timeout: t } });
-    this.rulesFile = join(opts.etcDir, 'regex_revalidate.config');
-    this.probeReady = new Promise((resolve, reject) => {
-      this.probeServer.once('error', reject).listen(opts.probePort ?? 0, '127.0.0.1', () => resolve((this.probeServer.address() as AddressInfo).port));
+    this.remapFile = join(opts.etcDir, 'remap.config');
+    this.served = parseRemap(readText(this.remapFile));
+    // traffic_ctl talks to traffic_manager over <runtimedir>/mgmtapi.sock: health() checks it answers.
+    const runtimedir = opts.runroot ? /^runtimedir:\s*(\S+)\s*$/m.exec(readText(opts.runroot))?.[1] : '/run/trafficserver';
+    this.managerSocket = runtimedir && join(runtimedir, 'mgmtapi.sock');
+    this.rules = new RuleLoader({
+      rulesFile: join(opts.etcDir, 'regex_revalidate.config'),
+      stateFile: opts.stateFile,
+      reload: () => (this.manager ? this.reload() : Promise.resolve()),
+      timeoutMs: opts.reloadTimeoutMs ?? (this.manager ? 30_000 : 90_000),
     });
-    const remap = (() => {
-      try {
-        return readFileSync(join(opts.etcDir, 'remap.config'), 'utf8');
-      } catch {
-        return '';
-      }
-    })();
-    this.version = Number(/domain set version (\d+)/.exec(remap)?.[1] ?? -1);
-    this.hosts = [...remap.matchAll(/^map http:\/\/([^/]+)\/ http:\/\/\1\//gm)].map((m) => m[1]);
-    for (const m of remap.matchAll(/^regex_map http:\/\/\(\.\+\)\\\.(\S+)\//gm)) this.hosts.push(`*.${m[1].replace(/\\\./g, '.')}`);
-  }
-
-  private serves(host: string): boolean {
-    const h = host.toLowerCase();
-    return this.hosts.some((d) => (d.startsWith('*.') ? h.endsWith(d.slice(1)) && h.length > d.length - 1 : d === h));
-  }
-
-  private notServed(host: string): EdgeResult {
-    return { ok: false, classify: 'INNER_ERROR', retryable: true, message: `domain ${host} is not configured on this ATS` };
   }
 
   async purge(targets: EdgeTarget[]): Promise<EdgeResult[]> {
@@ -90,11 +84,11 @@ export class AtsEngine implements EdgeDriver {
         const { statusCode, body } = await this.pool.request({ method: 'PURGE', path: t.path, headers: { host: t.host } });
         const text = await body.text();
         if (statusCode === 200) return { ok: true, detail: 'purged 1' };
-        // An empty 404 is "not cached"; a 404 with a body is ATS's own "Not Found on Accelerator": no
-        // remap rule for the host, the purge went nowhere.
+        // An empty 404 is "not cached". A 404 with a body is ATS's own "Not Found on Accelerator": no remap
+        // rule for this host (the domain set has not reached this node yet), the purge went nowhere.
         if (statusCode === 404 && text.length === 0) return { ok: true, detail: 'purged 0' };
         if (statusCode === 404) return this.notServed(t.host);
-        return { ok: false, classify: 'INNER_ERROR', retryable: statusCode >= 500, message: `ATS purge answered ${statusCode}` };
+        return { ok: false, classify: 'INNER_ERROR', retryable: statusCode >= 500, message: `ATS answered PURGE with ${statusCode}` };
       }),
     );
   }
@@ -111,10 +105,15 @@ export class AtsEngine implements EdgeDriver {
     return Promise.all(
       targets.map(async (t): Promise<EdgeResult> => {
         if (!this.serves(t.host)) return this.notServed(t.host);
-        // A conditional request to the origin now: the body comes again only when it changed.
-        const { statusCode } = await this.get(t, { 'cache-control': 'no-cache' });
-        if (statusCode === 502 || statusCode === 504) return { ok: false, classify: 'ORIGIN_ERROR', retryable: true, message: `origin unreachable (ATS answered ${statusCode})` };
-        return { ok: true, detail: `revalidated (${statusCode})` };
+        // Not cached (or already stale): nothing to mark, and a GET would fetch and store it.
+        const cached = await this.cached(t);
+        if (cached === 'unrouted') return this.notServed(t.host);
+        if (cached === 'no') return { ok: true, detail: 'not cached' };
+        // A conditional request to the origin now: a 304 keeps the body, a changed object replaces it.
+        const status = await this.get(t, { 'cache-control': 'no-cache' });
+        if (status === 'unrouted') return this.notServed(t.host);
+        if (status === 502 || status === 504) return { ok: false, classify: 'ORIGIN_ERROR', retryable: true, message: `origin unreachable (ATS answered ${status})` };
+        return { ok: true, detail: `revalidated (${status})` };
       }),
     );
   }
@@ -124,14 +123,18 @@ export class AtsEngine implements EdgeDriver {
       targets.map(async (t): Promise<EdgeResult> => {
         if (!this.serves(t.host)) return this.notServed(t.host);
         // A directory rule being loaded now would invalidate this fetch: let it land first.
-        await this.chains.rules;
+        await this.rules.idle();
         let fetched = await this.fetchAndCheck(t);
-        // A rule loaded in this second invalidates what is stored in the same second (its Date is not
-        // after the rule's time, at 1 s resolution): fetch again once the second has passed.
-        if (fetched.status < 400 && !fetched.stored && (this.rulesPending > 0 || Date.now() / 1000 - this.lastRuleLoad < 2)) {
-          await this.chains.rules;
-          await sleep(1000 - (Date.now() % 1000) + 20);
-          fetched = await this.fetchAndCheck(t);
+        if (fetched === 'unrouted') return this.notServed(t.host);
+        // A rule invalidates what was stored up to the second it loaded in (Date <= its epoch, 1 s
+        // resolution): an object fetched in that same second counts as cached before the rule. Fetch
+        // again once that second has passed.
+        if (fetched.status < 400 && !fetched.stored && (this.rules.busy || Date.now() / 1000 < this.rules.lastEpoch + 2)) {
+          await this.rules.idle();
+          await sleep(Math.max(0, (this.rules.lastEpoch + 1) * 1000 - Date.now()) + 20);
+          const again = await this.fetchAndCheck(t);
+          if (again === 'unrouted') return this.notServed(t.host);
+          fetched = again;
         }
         const { status, stored } = fetched;
         if (status >= 400) return { ok: false, classify: 'ORIGIN_ERROR', retryable: status === 502 || status === 504, message: `origin answered ${status}` };
@@ -141,116 +144,163 @@ export class AtsEngine implements EdgeDriver {
     );
   }
 
-  /** GET with no-cache (a fresh copy replaces the cached one; a 304 keeps the body), then: is it stored? */
-  private async fetchAndCheck(t: EdgeTarget): Promise<{ status: number; stored: boolean }> {
-    const { statusCode } = await this.get(t, { 'cache-control': 'no-cache' });
-    if (statusCode >= 400) return { status: statusCode, stored: false };
-    // only-if-cached never goes to the origin: 504 when ATS did not keep the answer.
-    const check = await this.pool.request({ method: 'HEAD', path: t.path, headers: { host: t.host, 'cache-control': 'only-if-cached' } });
-    await check.body.dump();
-    return { status: statusCode, stored: check.statusCode === 200 };
-  }
-
   async health(): Promise<EdgeHealth> {
     try {
-      const up = this.version >= 0 && (await this.probe(this.version));
-      return { up: true, ...(up && { domainsVersion: this.version }), directPurge: { url: `http://${this.opts.trafficListen}`, method: 'PURGE', pathPrefix: '', emptyNotFound: true }, detail: `${this.hosts.length} domains, ${(await readRules(this.rulesFile)).length} revalidate rules` };
+      const live = await this.liveVersion();
+      const managerDown = this.manager && !(await this.managerAnswers());
+      const rules = await this.rules.count();
+      return {
+        up: !managerDown,
+        ...(live !== undefined && { domainsVersion: live }),
+        directPurge: { url: `http://${this.opts.trafficListen}`, method: 'PURGE', pathPrefix: '', emptyNotFound: true },
+        detail: managerDown
+          ? 'traffic_server answers, traffic_manager does not (no reloads possible)'
+          : `${this.served?.names.length ?? 0} domains, ${rules} revalidate rules${this.manager ? '' : ', no traffic_manager (rules take up to 60 s)'}`,
+      };
     } catch (err) {
-      return { up: false, detail: (err as Error).message };
+      return { up: false, detail: `ATS at ${this.opts.trafficListen}: ${(err as Error).message}` };
     }
   }
 
   applyDomains(domains: DomainConfig[], version: number): Promise<void> {
-    return this.exclusive('domains', async () => {
-      const { remap, parent } = renderAts(domains, version, await this.probeReady);
-      const current = await fsp.readFile(join(this.opts.etcDir, 'remap.config'), 'utf8').catch(() => '');
-      // The same set again (a repeated push): no reload, each costs ATS a second or more.
-      if (current === remap && (await this.probe(version).catch(() => false))) return;
-      const files: Array<[string, string]> = [
-        ['parent.config', parent],
-        ['remap.config', remap],
-      ];
-      for (const [name, text] of files) {
-        const file = join(this.opts.etcDir, name);
-        await fsp.writeFile(`${file}.new`, text);
-        await fsp.rename(`${file}.new`, file);
-      }
-      await this.reload();
-      const wait = this.opts.reloadTimeoutMs ?? 30_000;
-      const deadline = Date.now() + wait;
-      while (!(await this.probe(version).catch(() => false))) {
-        if (Date.now() > deadline) throw new Error(`ATS did not take up domain set ${version} within ${wait} ms (see its log/diags.log)`);
-        await sleep(20);
-      }
-      this.version = version;
-      this.hosts = domains.map((d) => d.name.toLowerCase());
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.pool.close();
-    this.probeServer.closeAllConnections();
-    await new Promise((r) => this.probeServer.close(r));
-  }
-
-  private async get(t: EdgeTarget, headers: Record<string, string>): Promise<{ statusCode: number }> {
-    const { statusCode, body } = await this.pool.request({ method: 'GET', path: t.path, headers: { host: t.host, 'user-agent': 'cachectl-agent', ...headers } });
-    // Read to the end: ATS stores what it passed on completely.
-    await body.dump({ limit: Number.MAX_SAFE_INTEGER });
-    return { statusCode };
-  }
-
-  private async probe(version: number): Promise<boolean> {
-    const { statusCode, body } = await this.pool.request({ method: 'GET', path: VERSION_PROBE_PATH, headers: { host: versionHost(version) } });
-    await body.dump();
-    return statusCode === 200;
-  }
-
-  private exclusive<T>(chain: 'domains' | 'rules', fn: () => Promise<T>): Promise<T> {
-    const next = this.chains[chain].then(fn, fn);
-    this.chains[chain] = next.catch(() => undefined);
+    const next = this.domainChain.then(() => this.pushDomains(domains, version));
+    this.domainChain = next.catch(() => undefined);
     return next;
   }
 
-  private addRules(targets: EdgeTarget[], type: Rule['type']): Promise<EdgeResult[]> {
-    this.rulesPending++;
-    return this.exclusive('rules', async () => {
-      const now = Math.floor(Date.now() / 1000);
-      const results: EdgeResult[] = [];
-      const added: Rule[] = [];
-      for (const t of targets) {
-        if (!this.serves(t.host)) {
-          results.push(this.notServed(t.host));
-          continue;
-        }
-        added.push({ regex: directoryRegex(t.host, t.path), expiry: now + (this.opts.ruleTtlSec ?? 7 * 86_400), type });
-        results.push({ ok: true, detail: type === 'MISS' ? 'rule MISS loaded' : 'rule STALE loaded' });
+  async close(): Promise<void> {
+    await this.rules.idle();
+    await this.pool.close();
+  }
+
+  private async pushDomains(domains: DomainConfig[], version: number): Promise<void> {
+    const { remap, parent } = renderAts(domains, version);
+    // Asked first: when ATS is down this rejects before any file changes.
+    const live = await this.liveVersion();
+    // The same set again (a repeated push): no reload.
+    if (live === version && readText(this.remapFile) === remap) return;
+    // parent.config first: when the new remap rules load, their parents are there (one reload does both).
+    await writeAtomic(join(this.opts.etcDir, 'parent.config'), parent);
+    await writeAtomic(this.remapFile, remap);
+    if (!this.manager) {
+      throw new Error(`ATS runs without traffic_manager: restart it to serve domain set ${version} (remap.config is written)`);
+    }
+    await this.reload();
+    const wait = this.opts.reloadTimeoutMs ?? 30_000;
+    const deadline = Date.now() + wait;
+    while ((await this.liveVersion()) !== version) {
+      if (Date.now() > deadline) throw new Error(`ATS did not take up domain set ${version} within ${wait} ms (see its log/diags.log)`);
+      await sleep(25);
+    }
+    this.served = parseRemap(remap);
+  }
+
+  private serves(host: string): boolean {
+    const h = host.toLowerCase();
+    return (this.served?.names ?? []).some((d) => (d.startsWith('*.') ? h.endsWith(d.slice(1)) && h.length > d.length - 1 : d === h));
+  }
+
+  private notServed(host: string): EdgeResult {
+    // Retryable: the usual cause is a domain set that has not reached this node yet.
+    return { ok: false, classify: 'INNER_ERROR', retryable: true, message: `domain ${host} is not configured on this ATS` };
+  }
+
+  private async addRules(targets: EdgeTarget[], type: RuleType): Promise<EdgeResult[]> {
+    const expiry = Math.floor(Date.now() / 1000) + (this.opts.ruleTtlSec ?? 86_400 + 60);
+    const results: EdgeResult[] = [];
+    const added: Rule[] = [];
+    for (const t of targets) {
+      if (!this.serves(t.host)) {
+        results.push(this.notServed(t.host));
+        continue;
       }
-      if (added.length === 0) return results;
-      const rules = mergeRules(await readRules(this.rulesFile), added, now);
-      await fsp.writeFile(this.rulesFile, formatRules(rules));
-      // The plugin reloads the file only when its mtime (1 s resolution) is newer than at the last load:
-      // give every write a later second than the one before.
-      this.rulesMtime = Math.max(now, this.rulesMtime + 1);
-      await fsp.utimes(this.rulesFile, this.rulesMtime, this.rulesMtime);
-      const before = await fsp.stat(this.opts.stateFile).then((s) => s.mtimeMs, () => 0);
-      await this.reload();
-      // Confirmed when the plugin rewrote its state file (it does on every load).
-      const wait = this.opts.reloadTimeoutMs ?? 30_000;
-      const deadline = Date.now() + wait;
-      while ((await fsp.stat(this.opts.stateFile).then((s) => s.mtimeMs, () => 0)) === before) {
-        if (Date.now() > deadline) throw new Error(`regex_revalidate did not load the new rules within ${wait} ms`);
-        await sleep(5);
-      }
-      this.lastRuleLoad = Date.now() / 1000;
-      return results;
-    }).finally(() => this.rulesPending--);
+      added.push({ regex: directoryRegex(t.host, t.path), expiry, type });
+      results.push({ ok: true });
+    }
+    if (added.length === 0) return results;
+    const epoch = await this.rules.add(added);
+    const detail = `rule ${type} live since ${epoch}`;
+    return results.map((r) => (r.ok ? { ok: true, detail } : r));
+  }
+
+  /** GET with no-cache (a fresh copy replaces the cached one; a 304 keeps the body), then: is it stored? */
+  private async fetchAndCheck(t: EdgeTarget): Promise<{ status: number; stored: boolean } | 'unrouted'> {
+    const status = await this.get(t, { 'cache-control': 'no-cache' });
+    if (status === 'unrouted') return status;
+    if (status >= 400) return { status, stored: false };
+    // ATS finishes the cache write just after the client got the last byte: look a few times.
+    for (let i = 0; i < 5; i++) {
+      if ((await this.cached(t)) === 'yes') return { status, stored: true };
+      await sleep(20 * (i + 1));
+    }
+    return { status, stored: false };
+  }
+
+  /**
+   * only-if-cached is answered from the cache alone: 200 for a fresh copy, 504 otherwise. A 404 is ATS's
+   * own "no remap rule" (negative caching is off, so no cached 404 can answer).
+   */
+  private async cached(t: EdgeTarget): Promise<'yes' | 'no' | 'unrouted'> {
+    const { statusCode, body } = await this.pool.request({ method: 'HEAD', path: t.path, headers: { host: t.host, 'cache-control': 'only-if-cached' } });
+    await body.dump();
+    return statusCode === 200 ? 'yes' : statusCode === 404 ? 'unrouted' : 'no';
+  }
+
+  /** The status of a GET, or 'unrouted' when ATS itself answered that no remap rule matches the host. */
+  private async get(t: EdgeTarget, headers: Record<string, string>): Promise<number | 'unrouted'> {
+    const { statusCode, body } = await this.pool.request({ method: 'GET', path: t.path, headers: { host: t.host, 'user-agent': 'cachectl-agent', ...headers } });
+    if (statusCode === 404) return /Not Found on Accelerator/.test(await body.text()) ? 'unrouted' : 404;
+    // Read to the end: ATS stores what it passed on completely.
+    await body.dump({ limit: Number.MAX_SAFE_INTEGER });
+    return statusCode;
+  }
+
+  /** The domain set version ATS serves now (its version probe's redirect), or undefined (none of ours). */
+  private async liveVersion(): Promise<number | undefined> {
+    const { statusCode, headers, body } = await this.pool.request({ method: 'GET', path: '/', headers: { host: VERSION_HOST } });
+    await body.dump();
+    const location = Array.isArray(headers.location) ? headers.location[0] : headers.location;
+    return statusCode === 301 ? versionFromLocation(location) : undefined;
+  }
+
+  private managerAnswers(): Promise<boolean> {
+    const path = this.managerSocket;
+    if (!path) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const s = connect(path, () => { s.destroy(); resolve(true); });
+      s.setTimeout(this.opts.timeoutMs ?? 5000, () => { s.destroy(); resolve(false); });
+      s.on('error', () => resolve(false));
+    });
   }
 
   private async reload(): Promise<void> {
-    // traffic_ctl exits 0 even when it could not reach traffic_manager: check what it printed.
-    const { stdout, stderr } = await run(this.opts.trafficCtl ?? 'traffic_ctl', [`--run-root=${this.opts.runroot}`, 'config', 'reload'], { timeout: this.opts.reloadTimeoutMs ?? 30_000 });
-    const said = `${stdout}${stderr}`.trim();
-    if (/error|fail|cannot|could not/i.test(said)) throw new Error(`traffic_ctl config reload: ${said}`);
+    // traffic_ctl exits 0 even when it could not reach traffic_manager: check what it printed too.
+    const args = [...(this.opts.runroot ? [`--run-root=${this.opts.runroot}`] : []), 'config', 'reload'];
+    const { stdout, stderr } = await run(this.opts.trafficCtl ?? 'traffic_ctl', args, { timeout: this.opts.timeoutMs ?? 5000 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+      throw new Error(`traffic_ctl config reload: ${(err.stderr || err.message).trim()}`);
+    });
+    const said = `${stdout}${stderr}`.replace(/^NOTE: using command line path as RUNROOT\s*$/gm, '').trim();
+    if (/error|fail|cannot|could not|unable/i.test(said)) throw new Error(`traffic_ctl config reload: ${said}`);
   }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Replaces a file in one step, with an mtime at least a second later than the old one's: traffic_manager
+ * reloads only the files whose mtime changed, and two pushes may come within one second.
+ */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const old = await fsp.stat(file).then((s) => Math.floor(s.mtimeMs / 1000), () => 0);
+  const mtime = Math.max(Math.floor(Date.now() / 1000), old + 1);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, text);
+  await fsp.utimes(tmp, mtime, mtime);
+  await fsp.rename(tmp, file);
 }

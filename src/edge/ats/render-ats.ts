@@ -1,59 +1,93 @@
-// Renders ATS's remap.config and parent.config for a domain set. Pure; data is checked against strict
-// charsets. Each domain remaps to itself, so the cache key (the remapped URL) keeps the public host:
-// two domains on one origin never share objects, and a regex_revalidate rule names one domain. The
-// origins are parents with parent_is_proxy=false (primaries in order, standbys as secondary parents).
-import type { DomainConfig } from '../edge-driver.js';
-
-/** A Host whose remap rule exists only in domain set `version`: the probe that a reload took effect. */
-export const versionHost = (version: number) => `cachectl-v${version}.invalid`;
-export const VERSION_PROBE_PATH = '/';
-
-const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-const ADDR_RE = /^([A-Za-z0-9.-]+|\[?[0-9A-Fa-f:.]+\]?)$/;
-
-function parent(address: string, port: number): string {
-  if (!ADDR_RE.test(address) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`renderAts: invalid origin ${JSON.stringify(address)}:${port}`);
-  }
-  return `${address.replace(/^\[|\]$/g, '')}:${port}|1.0`;
-}
+// Renders ATS's remap.config and parent.config for a domain set. Pure: same input, same text. Everything
+// that comes from data is checked against a strict charset first (these files have no quoting).
+//
+// Each domain remaps to ITSELF (`map http://www.a.test/ http://www.a.test/`), and its origins are
+// parent.config parents with parent_is_proxy=false. Why: ATS keys the cache, and regex_revalidate
+// matches its rules, on the remapped URL. Remapping to the origin would key `http://10.0.0.1/x` for every
+// domain on that origin: two domains would share (and poison) each other's objects, and a directory rule
+// could not name one domain. Remapped to itself, the key is `http://<public host>/<path>`.
+import type { DomainConfig, OriginSource } from '../edge-driver.js';
 
 /**
- * `probePort`: a loopback port answering 200 to anything (the edge agent's): the version host is routed
- * to it like a domain to its origin, so a 200 proves that this version's rules are live.
+ * The Host of the version probe: `redirect`ed by ATS itself (no origin) to
+ * `http://cachectl-version.invalid/v<version>/`, so a GET tells which domain set ATS is serving now.
  */
-export function renderAts(domains: DomainConfig[], version: number, probePort: number): { remap: string; parent: string } {
+export const VERSION_HOST = 'cachectl-version.invalid';
+
+const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+const NAME_OR_IPV4_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function parent(domain: string, s: OriginSource): string {
+  const address = s.address.replace(/^\[|\]$/g, '');
+  if (address.includes(':')) {
+    // parent.config splits host and port at the first ':' ("Malformed parent port"), brackets or not.
+    throw new Error(`renderAts: ${domain}: IPv6 origin ${address} is not supported by ATS 9.2 parent.config (give the origin a host name)`);
+  }
+  if (!NAME_OR_IPV4_RE.test(address) || !Number.isInteger(s.httpPort) || s.httpPort < 1 || s.httpPort > 65535) {
+    throw new Error(`renderAts: ${domain}: invalid origin ${JSON.stringify(s.address)}:${s.httpPort}`);
+  }
+  return `${address}:${s.httpPort}|1.0`;
+}
+
+/** Labels of a name: more labels = more specific (`*.x.a.test` before `*.a.test`). */
+const labels = (name: string) => name.split('.').length;
+
+/** Exact names first (sorted), then wildcards, most specific first: ATS takes the first matching line of both files. */
+export function sortDomains(domains: DomainConfig[]): DomainConfig[] {
+  return [...domains].sort((a, b) => {
+    const wa = a.name.startsWith('*.');
+    const wb = b.name.startsWith('*.');
+    if (wa !== wb) return wa ? 1 : -1;
+    return (wa ? labels(b.name) - labels(a.name) : 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  });
+}
+
+export function renderAts(domains: DomainConfig[], version: number): { remap: string; parent: string } {
   if (!Number.isSafeInteger(version) || version < 0) throw new Error(`renderAts: invalid version ${version}`);
-  const probe = versionHost(version);
   const remap = [
     `# Rendered by cachectl (src/edge/ats/render-ats.ts), domain set version ${version}; do not edit.`,
-    `map http://${probe}/ http://${probe}/`,
+    // ATS answers it itself, to anyone (ATS 9.2 applies no remap ACL to redirect rules): it tells only
+    // this version number.
+    `# The version probe: a 301 to http://${VERSION_HOST}/v${version}/, no origin involved.`,
+    `redirect http://${VERSION_HOST}/ http://${VERSION_HOST}/v${version}/`,
   ];
-  const parents = [
-    `# Rendered by cachectl, domain set version ${version}; do not edit.`,
-    `dest_host=${probe} parent="${parent('127.0.0.1', probePort)}" round_robin=false go_direct=false parent_is_proxy=false`,
-  ];
-  // Exact names first: ATS takes the first matching remap rule.
-  const sorted = [...domains].sort((a, b) => Number(a.name.startsWith('*.')) - Number(b.name.startsWith('*.')));
-  for (const d of sorted) {
-    const name = d.name.toLowerCase();
+  const parents = [`# Rendered by cachectl (src/edge/ats/render-ats.ts), domain set version ${version}; do not edit.`];
+  const seen = new Set<string>();
+  for (const d of sortDomains(domains.map((x) => ({ ...x, name: x.name.toLowerCase() })))) {
+    const name = d.name;
     if (!HOST_RE.test(name)) throw new Error(`renderAts: invalid domain name ${JSON.stringify(d.name)}`);
-    if (d.sources.length === 0) throw new Error(`renderAts: ${name} has no origin source`);
-    const primaries = d.sources.filter((s) => s.primary);
-    const standbys = d.sources.filter((s) => !s.primary);
-    const first = primaries.length > 0 ? primaries : standbys;
-    const second = primaries.length > 0 ? standbys : [];
-    const list = (ss: typeof d.sources) => ss.map((s) => parent(s.address, s.httpPort)).join(';');
-    const secondary = second.length > 0 ? ` secondary_parent="${list(second)}" secondary_mode=2` : '';
-    const common = `parent="${list(first)}"${secondary} round_robin=false go_direct=false parent_is_proxy=false`;
+    if (name === VERSION_HOST || seen.has(name)) throw new Error(`renderAts: domain ${name} given twice or reserved`);
+    seen.add(name);
+    // Primaries in order, then standbys: with round_robin=false ATS always takes the first parent that is
+    // up, and on a connect failure tries the next one in the same request (the varnish fallback director).
+    const sources = [...d.sources.filter((s) => s.primary), ...d.sources.filter((s) => !s.primary)];
+    if (sources.length === 0) throw new Error(`renderAts: ${name} has no origin source`);
+    const rule = `parent="${sources.map((s) => parent(name, s)).join(';')}" round_robin=false go_direct=false parent_is_proxy=false`;
+    // "# domain <name>" lines let AtsEngine read back which names this file serves.
+    remap.push(`# domain ${name}`);
     if (name.startsWith('*.')) {
       const base = name.slice(2);
-      remap.push(`regex_map http://(.+)\\.${base.replace(/\./g, '\\.')}/ http://$1.${base}/`);
-      parents.push(`dest_domain=${base} ${common}`);
+      // Anchored: unanchored, Host "x.a.test.evil.example" would match "(.+)\.a\.test" and fill x.a.test's cache.
+      remap.push(`regex_map http://^(.+)\\.${reEscape(base)}$/ http://$1.${base}/`);
+      parents.push(`dest_domain=${base} ${rule}`);
     } else {
       remap.push(`map http://${name}/ http://${name}/`);
-      parents.push(`dest_host=${name} ${common}`);
+      parents.push(`dest_host=${name} ${rule}`);
     }
   }
   return { remap: `${remap.join('\n')}\n`, parent: `${parents.join('\n')}\n` };
+}
+
+/** The domain set version and names recorded in a rendered remap.config (undefined: not ours, or none yet). */
+export function parseRemap(text: string): { version: number; names: string[] } | undefined {
+  const m = /^# Rendered by cachectl .*domain set version (\d+);/m.exec(text);
+  if (!m) return undefined;
+  return { version: Number(m[1]), names: [...text.matchAll(/^# domain (\S+)$/gm)].map((x) => x[1]) };
+}
+
+/** The version in a probe's Location (`http://cachectl-version.invalid/v7/`), if any. */
+export function versionFromLocation(location: string | undefined): number | undefined {
+  const m = location && /^http:\/\/cachectl-version\.invalid\/v(\d+)\//.exec(location);
+  return m ? Number(m[1]) : undefined;
 }
