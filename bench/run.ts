@@ -7,7 +7,9 @@
 //   4. peak RSS of the server (VmHWM), per server process and overall
 //   5. real engines: purge latency and URL throughput with 2 Varnish and 2 nginx nodes vs raw PURGE
 //
-// Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS;
+// Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
+// BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
+// what cachectl keeps in flight to it: see engine-rows.ts); BENCH_CPU_PROF=1 profiles those servers too.
 // `node dist/bench/engines-main.js` runs that section alone.
 // Knobs (environment): BENCH_QUICK=1 (a small run for development), BENCH_PURGES, BENCH_CREATES,
 // BENCH_BIG_TASKS, BENCH_HISTORY_TASKS, BENCH_HISTORY_CALLS, BENCH_CPU_PROF=1 (run the server under
