@@ -6,6 +6,9 @@
 //   3. ShowHistoryTasks over 1,000,000 tasks (loaded into the SQLite file while the server is stopped)
 //   4. peak RSS of the server (VmHWM), per server process and overall
 //   5. real engines: purge latency and URL throughput with 2 Varnish and 2 nginx nodes vs raw PURGE
+//   6. scale-out on PostgreSQL + NATS: URL throughput with 1 vs 3 worker processes, purge latency through
+//      NATS agents vs direct HTTP, historytasks at 1,000,000 tasks on PostgreSQL, a 100-node fleet in 10 PoPs
+//      (BENCH_SCALE=0 skips; `node dist/bench/scale-main.js` runs it alone; see bench/scale-out.ts)
 //
 // Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
 // BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
@@ -18,6 +21,7 @@
 // BENCH_SERVER_LOG=file (diagnosis: flags for the server's node, extra serve flags, and a file that
 // gets the server's output). The default run uses none of these.
 import { engineRows, engineSectionConfig, runEngineSection } from './engine-rows.js';
+import { runScaleOutSection, scaleOutConfig, scaleOutRows } from './scale-out.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -252,6 +256,9 @@ async function main(): Promise<void> {
   // ---- engines: 2 Varnish, 2 nginx nodes (each beside raw purges) ------------------------------------
   const engines = await runEngineSection(engineSectionConfig(quick), log);
 
+  // ---- scale-out: PostgreSQL, several processes, NATS agents ----------------------------------------
+  const scaleOut = await runScaleOutSection(scaleOutConfig(quick), log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -297,6 +304,7 @@ async function main(): Promise<void> {
     info('4. peak RSS', 'run 2 sampled peak: anon / file', `${rss2.peakSampledAnonMb} / ${rss2.peakSampledFileMb} MB`),
   ];
   rows.push(...engineRows(engines));
+  rows.push(...scaleOutRows(scaleOut));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -333,6 +341,7 @@ async function main(): Promise<void> {
     history: { load, queries: history, restartMs: Math.round(run2StartupMs) },
     rss: { peakHwmMb: peakMb, run1: rss1, run2: rss2 },
     engines,
+    scaleOut,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

@@ -3,7 +3,11 @@
 //   node scripts/conformance.mjs                         the built-in edges (the embedded default)
 //   node scripts/conformance.mjs --fleet varnish:2       real engines instead: varnish, nginx, ats,
 //   node scripts/conformance.mjs --fleet varnish,nginx,ats   registered as nodes (needs a build)
-// With a fleet whose engine is not installed it exits 77 ("skipped"), unless CACHECTL_REQUIRE_ENGINES=1.
+//   node scripts/conformance.mjs --cluster               the scale-out cluster: three serve processes on
+//                                                        PostgreSQL behind a round-robin address, two PoPs
+//                                                        whose NATS agents drive built-in edges
+// With a fleet whose engine is not installed it exits 77 ("skipped"), unless CACHECTL_REQUIRE_ENGINES=1;
+// --cluster without PostgreSQL or NATS likewise, unless CACHECTL_REQUIRE_SERVICES=1.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +23,11 @@ if (!fs.existsSync(suite)) {
   process.exit(1);
 }
 const { signRequest } = await import(path.join(root, 'dist/src/api/auth/sdk-signature.js'));
-const { values: args } = parseArgs({ options: { fleet: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { fleet: { type: 'string' }, cluster: { type: 'boolean' } } });
+if (args.cluster) {
+  const { runOnCluster } = await import('./conformance-cluster.mjs');
+  process.exit(await runOnCluster(root, suite));
+}
 const local = await import(path.join(root, 'dist/src/edge/local-engines.js'));
 const fleet = args.fleet ? local.parseFleet(args.fleet) : [];
 for (const engine of new Set(fleet)) {

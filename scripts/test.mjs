@@ -31,4 +31,11 @@ for (const fleet of fleets) {
     process.exit(conf.status ?? 1);
   }
 }
+// The scale-out cluster: PostgreSQL, three serve processes, NATS agents (exit 77: no PostgreSQL or NATS).
+const cluster = spawnSync(process.execPath, [path.join(root, 'scripts/conformance.mjs'), '--cluster'], { cwd: root, stdio: 'inherit' });
+if (cluster.status === 77) skipped.push('the cluster (no PostgreSQL or NATS)');
+else if (cluster.status !== 0) {
+  console.error('conformance cluster: FAILED');
+  process.exit(cluster.status ?? 1);
+}
 if (skipped.length > 0) console.error(`conformance SKIPPED on ${skipped.join(' and ')}: engines not installed (scripts/install-engines.sh)`);

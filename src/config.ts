@@ -42,6 +42,16 @@ export interface ServerConfig {
   retryBaseMs: number;
   maxTrackedUrls: number;
   logLevel: string;
+  /** postgres://… for the scale-out store; unset: the embedded SQLite file in dataDir. */
+  databaseUrl?: string;
+  databasePoolSize: number;
+  /** all: API and task engine; api: API only (workers elsewhere); worker: task engine only. */
+  role: 'all' | 'api' | 'worker';
+  leaseMs: number;
+  claimPollMs: number;
+  /** nats://… enables nodes with transport nats (commands through PoP agents). */
+  natsUrl?: string;
+  natsPrefix: string;
 }
 
 interface Option {
@@ -84,6 +94,13 @@ export const OPTIONS: Option[] = [
   { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
   { key: 'maxTrackedUrls', flag: 'max-tracked-urls', env: 'CACHECTL_MAX_TRACKED_URLS', def: '100000', help: 'URLs the engine holds in memory at once; the rest wait in the store' },
+  { key: 'databaseUrl', flag: 'database-url', env: 'CACHECTL_DATABASE_URL', help: 'postgres://user@host:port/db: share one PostgreSQL between cachectl processes (default: SQLite in the data dir)' },
+  { key: 'databasePoolSize', flag: 'database-pool', env: 'CACHECTL_DATABASE_POOL', def: '10', help: 'PostgreSQL connections per process' },
+  { key: 'role', flag: 'role', env: 'CACHECTL_ROLE', def: 'all', help: 'all, api (answer the API, leave URLs to workers) or worker (work URLs, no API); api and worker need PostgreSQL' },
+  { key: 'leaseMs', flag: 'lease-ms', env: 'CACHECTL_LEASE_MS', def: '15000', help: 'PostgreSQL: how long a process holds URLs without renewing; work of a dead process resumes after this' },
+  { key: 'claimPollMs', flag: 'claim-poll-ms', env: 'CACHECTL_CLAIM_POLL_MS', def: '100', help: 'PostgreSQL: how often a worker looks for unclaimed work' },
+  { key: 'natsUrl', flag: 'nats-url', env: 'CACHECTL_NATS_URL', help: 'nats://host:port of NATS JetStream: enables nodes with transport nats (driven by PoP agents)' },
+  { key: 'natsPrefix', flag: 'nats-prefix', env: 'CACHECTL_NATS_PREFIX', def: 'cachectl', help: 'subject, stream and bucket prefix on NATS' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -157,7 +174,18 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),
     maxTrackedUrls: need(int('max-tracked-urls', 10, 10_000_000)),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    databaseUrl: raw('database-url'),
+    databasePoolSize: need(int('database-pool', 1, 1000)),
+    role: oneOf('role', ['all', 'api', 'worker'] as const),
+    leaseMs: need(int('lease-ms', 500, 3600_000)),
+    claimPollMs: need(int('claim-poll-ms', 10, 60_000)),
+    natsUrl: raw('nats-url'),
+    natsPrefix: need(raw('nats-prefix')),
   };
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
+  if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
+  if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(config.natsPrefix)) throw new ConfigError(`${name('nats-prefix')}: 1-32 letters, digits, '_' or '-'`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapAccount)) throw new ConfigError(`${name('bootstrap-account')}: letters, digits, '_', '.', '-' only`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapUser)) throw new ConfigError(`${name('bootstrap-user')}: letters, digits, '_', '.', '-' only`);
   if ((config.bootstrapAk === undefined) !== (config.bootstrapSk === undefined)) throw new ConfigError('set both CACHECTL_BOOTSTRAP_AK and CACHECTL_BOOTSTRAP_SK, or neither');

@@ -1,7 +1,9 @@
 // Wires the product together: store → engine (with its edge fleet) → services → HTTP API. Also the
 // first-start bootstrap of the admin account.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createStore, type Store } from './store/store.js';
@@ -19,10 +21,15 @@ import { QuotaService } from './services/quota-service.js';
 import { DomainService } from './services/domain-service.js';
 import { TaskService } from './services/task-service.js';
 import { RateLimiter } from './api/rate-limit.js';
+import { SharedRateLimiter } from './api/shared-rate-limit.js';
+import type { SharedWork } from './engine/task-engine.js';
+import type { EdgeDriver } from './edge/edge-driver.js';
+import { badParameter } from './errors.js';
 import { buildApi } from './api/app.js';
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** The API's address; empty for a worker (it serves no API). */
   url: string;
   edges: EdgeNode[];
   /** Set on the first start only: the bootstrap credentials, shown once. */
@@ -35,21 +42,34 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const store = await createStore({ kind: 'sqlite', file: path.join(config.dataDir, 'cachectl.db'), synchronous: config.sqliteSync });
+  const store = await createStore(
+    config.databaseUrl !== undefined
+      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+      : { kind: 'sqlite', file: path.join(config.dataDir, 'cachectl.db'), synchronous: config.sqliteSync },
+  );
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     const accounts = new AccountService(store.db);
     let bootstrap: NewCredentials | undefined;
     if (!(await findAccountByName(store.db, config.bootstrapAccount))) {
-      bootstrap = await accounts.createAccount({
-        name: config.bootstrapAccount,
-        user: config.bootstrapUser,
-        password: config.bootstrapPassword,
-        accessKey: config.bootstrapAk,
-        secretKey: config.bootstrapSk,
-        admin: true,
-      });
+      try {
+        bootstrap = await accounts.createAccount({
+          name: config.bootstrapAccount,
+          user: config.bootstrapUser,
+          password: config.bootstrapPassword,
+          accessKey: config.bootstrapAk,
+          secretKey: config.bootstrapSk,
+          admin: true,
+        });
+      } catch (err) {
+        // Several processes starting on one fresh PostgreSQL: one of them creates it.
+        if (!(await findAccountByName(store.db, config.bootstrapAccount))) throw err;
+      }
     }
+    const shared: SharedWork | undefined =
+      store.dialect === 'postgres'
+        ? { owner: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, leaseMs: config.leaseMs, pollMs: config.claimPollMs, worker: config.role !== 'api' }
+        : undefined;
 
     const builtin = [];
     for (let i = 0; i < config.builtinEdges; i++) {
@@ -69,9 +89,28 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
     const domainSync = new DomainSync(store.db, fleet, app0.log);
-    const nodeService = new NodeService(store.db, fleet, domainSync, createDriver);
+    const bus = config.natsUrl !== undefined ? await connectEdgeBus(config, shared?.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`) : undefined;
+    if (bus) closers.unshift(() => bus.close());
+    const driverFor = (node: EdgeNode): EdgeDriver => {
+      if (node.transport !== 'nats') return createDriver(node);
+      if (!bus) throw badParameter(`node ${node.name} has transport nats, and this server has no NATS bus: start it with --nats-url`);
+      return bus.driverFor(node);
+    };
+    const nodeService = new NodeService(store.db, fleet, domainSync, driverFor);
     await nodeService.load();
-    const engine = new TaskEngine(store.db, fleet, { outcomeTransaction: (fn) => store.recoverableTransaction(fn), deadlineMs: config.taskDeadlineMs, retryBaseMs: config.retryBaseMs, maxTracked: config.maxTrackedUrls, log: app0.log });
+    if (shared) {
+      const timer = setInterval(() => void nodeService.sync().catch((err: unknown) => app0.log('reading the node registry failed', err)), 2000);
+      timer.unref();
+      closers.unshift(async () => clearInterval(timer));
+    }
+    const engine = new TaskEngine(store.db, fleet, {
+      outcomeTransaction: (fn) => store.recoverableTransaction(fn),
+      deadlineMs: config.taskDeadlineMs,
+      retryBaseMs: config.retryBaseMs,
+      maxTracked: config.maxTrackedUrls,
+      log: app0.log,
+      shared,
+    });
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,
@@ -79,7 +118,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       quotas,
       domains: new DomainService(store.db, domainSync, quotas),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
-      rates: new RateLimiter(config.rates),
+      rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,
       nodes: nodeService,
     };
@@ -94,10 +133,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await domainSync.settled();
     const recovered = await engine.start();
     if (recovered > 0) app.log.info(`resumed ${recovered} URLs accepted before the last stop`);
-    await app.listen({ host: config.host, port: config.port });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    let url = '';
+    if (config.role !== 'worker') {
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
 
     const credentialsFile = path.join(config.dataDir, 'credentials.json');
     if (bootstrap) writeCredentials(credentialsFile, url, bootstrap, nodes);
@@ -138,4 +180,15 @@ function writeCredentials(file: string, url: string, c: NewCredentials, edges: E
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
   fs.chmodSync(file, 0o600);
+}
+
+/** The NATS edge bus, loaded only when configured. */
+async function connectEdgeBus(config: ServerConfig, instanceId: string): Promise<{ driverFor(node: EdgeNode): EdgeDriver; close(): Promise<void> }> {
+  const { connectBus } = await import('./edge/nats/edge-bus.js');
+  const { NatsDriver } = await import('./edge/nats/nats-driver.js');
+  const bus = await connectBus({ url: config.natsUrl!, prefix: config.natsPrefix, instanceId });
+  return {
+    driverFor: (node) => new NatsDriver(bus, node, { deadlineMs: config.taskDeadlineMs }),
+    close: () => bus.close(),
+  };
 }

@@ -70,7 +70,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (config.auth !== false) {
       request.caller = await authenticate(request, ctx.auth, raw);
       if (config.admin && !request.caller.isAdmin) throw forbidden('Only the admin account may do this.');
-      if (config.rateClass) ctx.rates.take(request.caller.accountId, config.rateClass);
+      if (config.rateClass) await ctx.rates.take(request.caller.accountId, config.rateClass);
     }
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) request.body = undefined;

@@ -6,7 +6,7 @@ import type { QuotaService } from '../services/quota-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { EdgeFleet } from '../engine/edge-fleet.js';
 import type { NodeService } from '../services/node-service.js';
-import type { RateLimiter, RateClass } from './rate-limit.js';
+import type { RateGate, RateClass } from './rate-limit.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -14,7 +14,7 @@ export interface ApiContext {
   quotas: QuotaService;
   auth: AuthService;
   accounts: AccountService;
-  rates: RateLimiter;
+  rates: RateGate;
   fleet: EdgeFleet;
   nodes: NodeService;
 }

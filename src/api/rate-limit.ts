@@ -9,7 +9,12 @@ interface Bucket {
   at: number;
 }
 
-export class RateLimiter {
+/** What the API asks of a rate limiter: take one request's token, or throw APIGW.0308. */
+export interface RateGate {
+  take(accountId: string, cls: RateClass): void | Promise<void>;
+}
+
+export class RateLimiter implements RateGate {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(private readonly rates: RateLimits) {}

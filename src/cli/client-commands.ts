@@ -50,7 +50,7 @@ const USAGE_ENTRIES: UsageEntry[] = [
   { command: 'domains', synopsis: 'cachectl domains enable|disable|rm <name or id>', help: 'enable, disable, or delete a domain (only a disabled domain can be deleted)' },
   {
     command: 'nodes',
-    synopsis: 'cachectl nodes add <name> --driver builtin|varnish|nginx|ats --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]…',
+    synopsis: 'cachectl nodes add <name> --driver builtin|varnish|nginx|ats --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]… [--transport http|nats --pop NAME]',
     help: '(admin) register an edge node: traffic is where users connect; control is the built-in edge admin URL, the edge agent URL (nginx, ATS) or varnishd -T host:port; --secret-file: varnishd -S file or the agent secret',
   },
   { command: 'nodes', synopsis: 'cachectl nodes list', help: '(admin) every edge node, up or down, its domain-set version and backlog' },
@@ -790,6 +790,8 @@ interface NodeObject {
   traffic_url: string;
   control_url: string;
   labels: Record<string, string>;
+  transport?: string;
+  pop?: string | null;
   source: string;
   up: boolean;
   checked_at: number | null;
@@ -804,6 +806,8 @@ const NODE_OPTIONS: Record<string, OptionSpec> = {
   control: { type: 'string' },
   'secret-file': { type: 'string' },
   label: { type: 'string', multiple: true },
+  transport: { type: 'string' },
+  pop: { type: 'string' },
 };
 
 function nodeTable(nodes: NodeObject[]): string {
@@ -811,7 +815,7 @@ function nodeTable(nodes: NodeObject[]): string {
     [{ header: 'NAME' }, { header: 'DRIVER' }, { header: 'STATE' }, { header: 'TRAFFIC' }, { header: 'CONTROL' }, { header: 'DOMAINS V', align: 'right' }, { header: 'BACKLOG', align: 'right' }, { header: 'LABELS' }, { header: 'DETAIL' }],
     nodes.map((n): Cell[] => [
       n.source === 'process' ? `${n.name} (built-in)` : n.name,
-      n.driver,
+      n.transport === 'nats' ? `${n.driver} via ${n.pop}` : n.driver,
       n.up ? 'up' : 'DOWN',
       n.traffic_url,
       n.control_url,
@@ -850,7 +854,16 @@ function nodes(args: string[]): Promise<number> {
           }
         }
         const answer = await client.call<{ node: NodeObject }>('POST', '/cachectl/v1/nodes', {
-          body: { name: positionals[0], driver, traffic_url: traffic, control_url: control, labels, ...(secret !== undefined && { secret }) },
+          body: {
+            name: positionals[0],
+            driver,
+            traffic_url: traffic,
+            control_url: control,
+            labels,
+            ...(secret !== undefined && { secret }),
+            ...(str(values.transport) !== undefined && { transport: str(values.transport) }),
+            ...(str(values.pop) !== undefined && { pop: str(values.pop) }),
+          },
         });
         if (json) printJson(answer);
         else print(`${nodeTable([answer.node])}\n\nadded node ${answer.node.name}${answer.node.up ? '' : ' (it is down: tasks fail on it with INNER_ERROR until it answers)'}`);

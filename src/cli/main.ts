@@ -13,6 +13,12 @@ Usage:
   cachectl agent nginx|ats --config <engine.json> [--listen H:P] [--secret-file F]
                                     the edge agent beside an nginx or ATS: register it with
                                     cachectl nodes add … --control http://H:P
+  cachectl agent --nats <url> --pop <name> [--prefix P]
+                                    a PoP's agent on the NATS edge bus: applies the commands
+                                    for the PoP's nodes (cachectl nodes add … --transport nats --pop <name>)
+  cachectl cluster [--serves 3] [--pops 2] [--edges-per-pop 2] [--port 8080] [--dir D]
+                                    the scale-out deployment on loopback (PostgreSQL, NATS,
+                                    API processes, PoP agents, built-in edges) until Ctrl-C
 ${clientUsage}
 Run 'cachectl serve --help' for the server's settings.`;
 
@@ -35,7 +41,7 @@ async function serve(args: string[]): Promise<void> {
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');
   const server = await startServer(config);
-  console.log(`cachectl API listening on ${server.url}`);
+  console.log(server.url ? `cachectl API listening on ${server.url}` : 'cachectl worker running (role worker: no API)');
   for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
   if (server.bootstrap) {
     const b = server.bootstrap;
@@ -95,6 +101,10 @@ async function edge(args: string[]): Promise<void> {
 }
 
 async function agent(args: string[]): Promise<void> {
+  if (args.some((a) => a === '--nats' || a.startsWith('--nats=') || a === '--pop' || a.startsWith('--pop='))) {
+    const { runNatsAgent } = await import('./nats-agent-command.js');
+    return runNatsAgent(args);
+  }
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -140,6 +150,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') return serve(rest).then(() => -1);
   if (command === 'edge') return edge(rest).then(() => -1);
   if (command === 'agent') return agent(rest).then(() => -1);
+  if (command === 'cluster') {
+    const { runCluster } = await import('./cluster-command.js');
+    return runCluster(rest).then(() => 0);
+  }
   if (command && command in clientCommands) return clientCommands[command](rest);
   console.log(USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

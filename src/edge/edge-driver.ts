@@ -28,6 +28,12 @@ export interface DomainConfig {
 export interface EdgeTarget {
   host: string;
   path: string;
+  /**
+   * The engine's id of this URL of a task (task_urls.id), when it has one: the same operation sent
+   * again (a redelivery, or another process resuming the URL) carries the same ref, so a transport
+   * that can remember refs applies it at most once per node.
+   */
+  ref?: number;
 }
 
 /** The outcome of one operation on one target. */
@@ -117,4 +123,11 @@ export interface EdgeNode {
   secret?: string;
   /** Free-form labels, e.g. {"pop": "fra1", "region": "eu"}. */
   labels: Record<string, string>;
+  /**
+   * How commands reach the node: `http` (default) straight from the control plane to controlUrl, or
+   * `nats` through the edge bus to the agent of the node's PoP, which drives the node locally.
+   */
+  transport?: 'http' | 'nats';
+  /** The PoP whose agent drives the node; required with transport `nats`. */
+  pop?: string;
 }

@@ -20,6 +20,8 @@ export class OutcomeWriter {
     private readonly log: (err: unknown) => void,
     /** URLs whose terminal state is now stored. */
     private readonly onFlushed: (urlIds: number[]) => void = () => undefined,
+    /** Shared mode: this process's lease owner name; only URLs it still holds are written. */
+    private readonly owner?: () => string,
   ) {}
 
   /**
@@ -79,7 +81,7 @@ export class OutcomeWriter {
             const pending = ids.filter((id) => !finished.has(id));
             if (pending.length > 0) await markUrlsStarted(trx, pending, status, now);
           }
-          return recordOutcomes(trx, outcomes, now);
+          return recordOutcomes(trx, outcomes, now, this.owner?.());
         });
         this.failures = 0;
         if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id));

@@ -4,7 +4,9 @@
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { listInFlightUrls } from '../store/repositories/task-repository.js';
+import { listInFlightUrls, type TaskUrlRow } from '../store/repositories/task-repository.js';
+import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../store/repositories/lease-repository.js';
+import { randomBytes } from 'node:crypto';
 import type { EdgeResult } from '../edge/edge-driver.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -39,6 +41,19 @@ export interface EngineOptions {
   deadlineMs: number;
   retryBaseMs: number;
   log: (msg: string, err?: unknown) => void;
+  /** Set when several processes share the store (PostgreSQL): work is claimed with leases. */
+  shared?: SharedWork;
+}
+
+export interface SharedWork {
+  /** This process, as lease_owner: unique per start (a suffix is added if it is ever reaped). */
+  owner: string;
+  /** How long this process counts as alive without renewing; a dead process's URLs wait this long. */
+  leaseMs: number;
+  /** How often an idle worker looks for unclaimed or expired work. */
+  pollMs: number;
+  /** false for an API-only process: it stores work and leaves it to the workers. */
+  worker: boolean;
 }
 
 const MAX_BACKOFF_MS = 2000;
@@ -59,6 +74,11 @@ export class TaskEngine {
   /** Highest URL id that dispatch() left in the store for lack of room. */
   private skippedMax = 0;
   private refilling: Promise<number> | null = null;
+  /** Shared mode: URLs another process took over; their outcome is not ours to write. */
+  private readonly abandoned = new Set<number>();
+  /** Shared mode: this process's current lease_owner name. */
+  private owner: string;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -74,11 +94,16 @@ export class TaskEngine {
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
       (ids) => {
-        for (const id of ids) this.tracked.delete(id);
-        if (this.backlogFrom !== null && this.tracked.size <= this.maxTracked / 2) void this.refill();
+        for (const id of ids) {
+          this.tracked.delete(id);
+          this.abandoned.delete(id);
+        }
+        if ((this.backlogFrom !== null || options.shared) && this.tracked.size <= this.maxTracked / 2) void this.refill();
       },
+      options.shared ? () => this.owner : undefined,
     );
     this.maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
+    this.owner = options.shared?.owner ?? '';
   }
 
   /** URLs in flight in this process. */
@@ -88,13 +113,67 @@ export class TaskEngine {
 
   /** Resumes every URL that a previous run accepted and did not finish; returns how many it took up now. */
   async start(): Promise<number> {
-    this.backlogFrom = 1;
+    const shared = this.options.shared;
+    if (!shared) {
+      this.backlogFrom = 1;
+      return this.refill();
+    }
+    if (!shared.worker) return 0;
+    await registerWorker(this.db, this.owner, shared.leaseMs);
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(shared.pollMs, () => void this.refill());
+    every(Math.max(100, Math.floor(shared.leaseMs / 3)), () => void this.keepAlive());
     return this.refill();
+  }
+
+  /**
+   * Shared mode: whether URLs stored now should be leased to this process at intake (it has room and
+   * works), so that they are dispatched here without a claim; otherwise they wait for any worker.
+   */
+  leaseAtIntake(count: number): { owner: string | null; shared: boolean } {
+    const shared = this.options.shared;
+    if (!shared) return { owner: null, shared: false };
+    if (!shared.worker || this.stopped || this.tracked.size + count > this.maxTracked) return { owner: null, shared: true };
+    return { owner: this.owner, shared: true };
+  }
+
+  /**
+   * Renews this process's row and reaps dead processes' URLs. If this process was itself reaped
+   * (stalled longer than the lease), its URLs may be with others now: it drops everything it tracks,
+   * frees what is still in its name, and carries on under a new name.
+   */
+  private async keepAlive(): Promise<void> {
+    const shared = this.options.shared!;
+    if (this.stopped) return;
+    try {
+      if (!(await heartbeat(this.db, this.owner, shared.leaseMs))) {
+        const old = this.owner;
+        this.owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
+        for (const id of this.tracked) this.abandoned.add(id);
+        this.tracked.clear();
+        await releaseWorker(this.db, old);
+        await registerWorker(this.db, this.owner, shared.leaseMs);
+        this.options.log(`this process was taken for dead (no renewal within ${shared.leaseMs} ms); its URLs went back to the pool`);
+      }
+      const freed = await reapDeadWorkers(this.db);
+      if (freed > 0) {
+        this.options.log(`took back ${freed} URLs of processes that stopped renewing`);
+        void this.refill();
+      }
+    } catch (err) {
+      this.options.log('renewing this worker failed; retrying', err);
+    }
   }
 
   /** Sends each URL to every node, or leaves it in the store when this process has no room. Call after the URLs are committed. */
   dispatch(jobs: UrlJob[]): void {
     if (this.stopped || jobs.length === 0) return;
+    // Shared mode: the caller dispatches only what was leased to this process at intake.
+    if (this.options.shared) return this.track(jobs);
     if (this.backlogFrom !== null || this.tracked.size + jobs.length > this.maxTracked) {
       // Ids grow with commit order, so the store scan from backlogFrom finds these again.
       for (const job of jobs) {
@@ -117,6 +196,7 @@ export class TaskEngine {
   }
 
   private async refillPass(): Promise<number> {
+    if (this.options.shared) return this.claimPass(this.options.shared);
     let count = 0;
     try {
       while (this.backlogFrom !== null && !this.stopped) {
@@ -125,15 +205,7 @@ export class TaskEngine {
         const limit = Math.min(room, REFILL_PAGE);
         const from = this.backlogFrom;
         const rows = await listInFlightUrls(this.db, from - 1, limit);
-        const jobs = rows
-          .filter((r) => !this.tracked.has(Number(r.id)))
-          .map((r) => ({
-            id: Number(r.id),
-            taskId: Number(r.task_id),
-            host: r.host,
-            target: r.target,
-            kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
-          }));
+        const jobs = rows.filter((r) => !this.tracked.has(Number(r.id))).map(jobOfRow);
         this.track(jobs);
         count += jobs.length;
         const last = rows.length > 0 ? Number(rows[rows.length - 1].id) : from - 1;
@@ -143,6 +215,26 @@ export class TaskEngine {
     } catch (err) {
       this.options.log('reading waiting URLs failed; retrying', err);
       setTimeout(() => void this.refill(), 1000).unref();
+    }
+    return count;
+  }
+
+  /** Claims unclaimed URLs while there is room. */
+  private async claimPass(shared: SharedWork): Promise<number> {
+    let count = 0;
+    try {
+      while (shared.worker && !this.stopped) {
+        const room = this.maxTracked - this.tracked.size;
+        if (room < Math.min(REFILL_PAGE, this.maxTracked / 2)) break;
+        const limit = Math.min(room, REFILL_PAGE);
+        const rows = await claimUrls(this.db, this.owner, limit);
+        if (this.stopped) break; // claimed by a stopping process: stop() gives them back
+        this.track(rows.map(jobOfRow));
+        count += rows.length;
+        if (rows.length < limit) break;
+      }
+    } catch (err) {
+      this.options.log('claiming work failed; retrying', err);
     }
     return count;
   }
@@ -172,7 +264,7 @@ export class TaskEngine {
 
   private send(t: Tracking, m: FleetMember, attempt: number): void {
     if (m.removed) return this.onResult(t, m, attempt, REMOVED);
-    m.queue.push({ kind: t.kind, target: { host: t.host, path: t.target }, done: (r) => this.onResult(t, m, attempt, r) });
+    m.queue.push({ kind: t.kind, target: { host: t.host, path: t.target, ref: t.id }, done: (r) => this.onResult(t, m, attempt, r) });
   }
 
   private onResult(t: Tracking, m: FleetMember, attempt: number, r: EdgeResult): void {
@@ -201,6 +293,7 @@ export class TaskEngine {
     this.inFlight--;
     // After stop() the store may be closed: the URL stays in flight there and the next start resumes it.
     if (this.stopped) return;
+    if (this.abandoned.delete(t.id)) return;
     const nodeResults = encodeNodeResults(t.nodes);
     if (t.failures.length === 0) {
       this.writer.record({ id: t.id, ok: true, nodeResults });
@@ -216,15 +309,19 @@ export class TaskEngine {
   waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<boolean> {
     return new Promise((resolve) => {
       const event = `done:${taskId}`;
+      const check = () => isDone().then((done) => done && finish(true), () => undefined);
+      // Shared mode: another process may finish the task; look at the store now and then.
+      const poll = this.options.shared ? setInterval(check, 50) : undefined;
       const finish = (v: boolean) => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.events.off(event, onDone);
         resolve(v);
       };
       const onDone = () => finish(true);
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.events.on(event, onDone);
-      isDone().then((done) => done && finish(true), () => undefined);
+      void check();
     });
   }
 
@@ -236,6 +333,19 @@ export class TaskEngine {
   /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
     await this.writer.drain();
+    // The other processes need not wait for this one's row to run out.
+    if (this.options.shared?.worker) await releaseWorker(this.db, this.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
   }
+}
+
+function jobOfRow(r: TaskUrlRow): UrlJob {
+  return {
+    id: Number(r.id),
+    taskId: Number(r.task_id),
+    host: r.host,
+    target: r.target,
+    kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
+  };
 }

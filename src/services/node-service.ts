@@ -16,6 +16,8 @@ export interface NewNode {
   control_url: string;
   secret?: string;
   labels?: Record<string, string>;
+  transport?: string;
+  pop?: string;
 }
 
 export interface NodeView {
@@ -24,6 +26,8 @@ export interface NodeView {
   traffic_url: string;
   control_url: string;
   labels: Record<string, string>;
+  transport: 'http' | 'nats';
+  pop: string | null;
   source: 'registry' | 'process';
   up: boolean;
   checked_at: number | null;
@@ -34,6 +38,7 @@ export interface NodeView {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
+const POP_RE = /^[A-Za-z0-9_-]{1,32}$/;
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
 
@@ -76,7 +81,26 @@ export function validateNode(input: NewNode): EdgeNode {
   if (secret !== undefined && (secret.length > 4096 || secret.includes('\0') || (driver !== 'varnish' && /[\r\n]/.test(secret)))) {
     throw badParameter('secret: at most 4096 characters (one line, except a varnishd -S file)');
   }
-  return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(secret && { secret }) };
+  const transport = input.transport ?? 'http';
+  if (transport !== 'http' && transport !== 'nats') throw badParameter(`transport '${transport}': http or nats`);
+  if (transport === 'nats' && (input.pop === undefined || !POP_RE.test(input.pop))) throw badParameter(`a node with transport nats needs its pop: 1-32 letters, digits, '_' or '-'`);
+  if (transport === 'http' && input.pop !== undefined) throw badParameter('pop applies to transport nats only (the PoP agent that drives the node)');
+  return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(secret && { secret }), ...(transport === 'nats' && { transport, pop: input.pop }) };
+}
+
+/** The node as stored. */
+export function rowOfNode(node: EdgeNode, createdAt: number): EdgeNodeRow {
+  return {
+    name: node.name,
+    driver: node.driver,
+    traffic_url: node.trafficUrl,
+    control_url: node.controlUrl,
+    secret: node.secret ?? null,
+    labels: JSON.stringify(node.labels),
+    created_at: createdAt,
+    transport: node.transport ?? 'http',
+    pop: node.pop ?? null,
+  };
 }
 
 export function nodeOfRow(row: EdgeNodeRow): EdgeNode {
@@ -87,6 +111,7 @@ export function nodeOfRow(row: EdgeNodeRow): EdgeNode {
     controlUrl: row.control_url,
     labels: JSON.parse(row.labels) as Record<string, string>,
     ...(row.secret !== null && { secret: row.secret }),
+    ...(row.transport === 'nats' && { transport: 'nats' as const, pop: row.pop ?? '' }),
   };
 }
 
@@ -97,6 +122,8 @@ export function viewOf(m: FleetMember): NodeView {
     traffic_url: m.node.trafficUrl,
     control_url: m.node.controlUrl,
     labels: m.node.labels,
+    transport: m.node.transport ?? 'http',
+    pop: m.node.pop ?? null,
     source: m.source,
     up: m.up,
     checked_at: m.checkedAt || null,
@@ -114,6 +141,15 @@ export class NodeService {
     private readonly createDriver: (node: EdgeNode) => EdgeDriver,
   ) {}
 
+  /** Registry changes one at a time: a sync must not join a node that add() is joining. */
+  private serial: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
   /** Joins every stored node to the fleet (at start). */
   async load(): Promise<void> {
     for (const row of await listNodes(this.db)) {
@@ -122,24 +158,46 @@ export class NodeService {
     }
   }
 
+  /**
+   * Several processes on one store: nodes added or removed through another process's API join or
+   * leave this fleet here. Answers whether anything changed.
+   */
+  sync(): Promise<boolean> {
+    return this.exclusive(async () => {
+      const rows = await listNodes(this.db);
+      const stored = new Set(rows.map((r) => r.name));
+      let changed = false;
+      for (const row of rows) {
+        if (this.fleet.get(row.name)) continue;
+        const node = nodeOfRow(row);
+        const member = this.fleet.add(node, this.createDriver(node), 'registry');
+        await this.domainSync.checkMember(member);
+        changed = true;
+      }
+      for (const m of this.fleet.members) {
+        if (m.source !== 'registry' || stored.has(m.node.name)) continue;
+        await this.fleet.remove(m.node.name);
+        changed = true;
+      }
+      if (changed) this.domainSync.request();
+      return changed;
+    });
+  }
+
   list(): NodeView[] {
     return this.fleet.members.map(viewOf);
   }
 
-  async add(input: NewNode): Promise<NodeView> {
+  add(input: NewNode): Promise<NodeView> {
     const node = validateNode(input);
+    return this.exclusive(() => this.join(node));
+  }
+
+  private async join(node: EdgeNode): Promise<NodeView> {
     if (this.fleet.get(node.name)) throw nodeExists(`a node named '${node.name}' exists`);
     const driver = this.createDriver(node);
     try {
-      await insertNode(this.db, {
-        name: node.name,
-        driver: node.driver,
-        traffic_url: node.trafficUrl,
-        control_url: node.controlUrl,
-        secret: node.secret ?? null,
-        labels: JSON.stringify(node.labels),
-        created_at: Date.now(),
-      });
+      await insertNode(this.db, rowOfNode(node, Date.now()));
     } catch (err) {
       await driver.close();
       if (/unique|primary key/i.test(String(err))) throw nodeExists(`a node named '${node.name}' exists`);
@@ -152,7 +210,11 @@ export class NodeService {
     return viewOf(member);
   }
 
-  async remove(name: string): Promise<NodeView> {
+  remove(name: string): Promise<NodeView> {
+    return this.exclusive(() => this.leave(name));
+  }
+
+  private async leave(name: string): Promise<NodeView> {
     const member = this.fleet.get(name);
     if (!member) throw notFound(`no node named '${name}'`);
     if (member.source === 'process') throw badParameter(`'${name}' is a built-in edge of this process: start the server with --builtin-edges 0 instead`);

@@ -45,6 +45,8 @@ interface IntakeJob {
 interface StoredTask {
   task: TaskRow;
   urlIds: number[];
+  /** false when the URLs were left to the workers of other processes (shared store). */
+  dispatchHere: boolean;
 }
 
 function quotaUse(input: NewTask, n: number): QuotaUse {
@@ -52,7 +54,7 @@ function quotaUse(input: NewTask, n: number): QuotaUse {
   return input.fileType === 'directory' ? { dir_refresh: n } : { file_refresh: n };
 }
 
-function newTaskRows({ input, parsed }: IntakeJob, now: number): tasks.NewTask {
+function newTaskRows({ input, parsed }: IntakeJob, now: number, lease: { owner: string | null }): tasks.NewTask {
   const urlTaskType = input.taskType === 'preheating' ? 'PREHEATING' : 'REFRESH';
   return {
     task: {
@@ -80,6 +82,7 @@ function newTaskRows({ input, parsed }: IntakeJob, now: number): tasks.NewTask {
       fail_desc: null,
       create_time: now,
       modify_time: now,
+      lease_owner: lease.owner,
     })),
   };
 }
@@ -108,7 +111,7 @@ export class TaskService {
     });
     const stored = await this.intake.submit({ input, parsed });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
-    this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })));
+    if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })));
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }
 
@@ -129,17 +132,14 @@ export class TaskService {
       jobs.map((job, i) => (domainErrors[i] ? null : { accountId: job.input.accountId, use: quotaUse(job.input, job.parsed.length) })),
       now,
     );
-    const accepted: number[] = [];
-    const rows: tasks.NewTask[] = [];
-    jobs.forEach((job, i) => {
-      if (domainErrors[i] || quotaErrors[i]) return;
-      accepted.push(i);
-      rows.push(newTaskRows(job, now));
-    });
+    const accepted = jobs.flatMap((_, i) => (domainErrors[i] || quotaErrors[i] ? [] : [i]));
+    const lease = this.engine.leaseAtIntake(accepted.reduce((n, i) => n + jobs[i].parsed.length, 0));
+    const rows = accepted.map((i) => newTaskRows(jobs[i], now, lease));
+    const dispatchHere = lease.owner !== null || !lease.shared;
     const inserted = await tasks.insertTasks(trx, rows);
     const out: Settled<StoredTask>[] = jobs.map((_, i) => ({ ok: false, error: domainErrors[i] ?? quotaErrors[i] }));
     accepted.forEach((jobIndex, k) => {
-      out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds } };
+      out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds, dispatchHere } };
     });
     return out;
   }

@@ -94,6 +94,14 @@ export interface TaskUrlTable {
   fail_desc: string | null;
   create_time: number;
   modify_time: number;
+  /** The process working on the URL while it is in flight (several processes on one store). */
+  lease_owner: string | null;
+}
+
+/** Processes that work URLs on a shared store, each alive until its row runs out. */
+export interface WorkerTable {
+  owner: string;
+  alive_until: number;
 }
 
 export interface QuotaUsageTable {
@@ -125,6 +133,17 @@ export interface EdgeNodeTable {
   /** JSON object of string labels. */
   labels: string;
   created_at: number;
+  /** http | nats */
+  transport: string;
+  pop: string | null;
+}
+
+/** Requests per account, kind and second: rate limits shared by every process on the store. */
+export interface RateWindowTable {
+  account_id: string;
+  kind: string;
+  second: number;
+  n: number;
 }
 
 /** Per URL: each node's result, as a JSON array (see engine/node-results.ts). */
@@ -151,4 +170,6 @@ export interface Database {
   meta: MetaTable;
   edge_nodes: EdgeNodeTable;
   url_node_results: UrlNodeResultTable;
+  rate_windows: RateWindowTable;
+  workers: WorkerTable;
 }

@@ -3,6 +3,9 @@
 // can read and write for the whole batch at once instead of statement by statement per job.
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
+import { isRetryableConflict } from './transient-error.js';
+
+const MAX_ATTEMPTS = 5;
 
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
@@ -45,12 +48,16 @@ export class GroupCommit<J, R> {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.maxJobs);
-    let settled: Settled<R>[];
-    try {
-      settled = await this.db.transaction().execute((trx) => this.handle(trx, batch.map((p) => p.job)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
+    let settled: Settled<R>[] | undefined;
+    for (let attempt = 1; !settled; attempt++) {
+      try {
+        settled = await this.db.transaction().execute((trx) => this.handle(trx, batch.map((p) => p.job)));
+      } catch (err) {
+        // A deadlock with another process rolled everything back: the batch can run again as is.
+        if (isRetryableConflict(err) && attempt < MAX_ATTEMPTS) continue;
+        for (const p of batch) p.reject(err);
+        return;
+      }
     }
     batch.forEach((p, i) => {
       const s = settled[i];

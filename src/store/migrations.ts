@@ -63,7 +63,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
 
         await db.schema
           .createTable('tasks')
-          .addColumn('id', serial, (c) => c.primaryKey().autoIncrement())
+          .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
           .addColumn('account_id', 'text', (c) => c.notNull())
           .addColumn('task_type', 'text', (c) => c.notNull())
           .addColumn('file_type', 'text', (c) => c.notNull())
@@ -91,7 +91,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
 
         await db.schema
           .createTable('task_urls')
-          .addColumn('id', serial, (c) => c.primaryKey().autoIncrement())
+          .addColumn('id', serial, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
           .addColumn('task_id', bigint, (c) => c.notNull())
           .addColumn('account_id', 'text', (c) => c.notNull())
           .addColumn('url', 'text', (c) => c.notNull())
@@ -168,6 +168,46 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .addColumn('url_id', bigint, (c) => c.primaryKey())
           .addColumn('results', 'text', (c) => c.notNull())
           .execute();
+      },
+    },
+    '0004_scale_out': {
+      async up(db: Kysely<any>) {
+        // Work claiming when several processes share the store: a URL in flight is worked on by the
+        // process named in lease_owner while that process is alive in `workers` (it renews its own
+        // row, not each URL's); when its row runs out, any process may take its URLs.
+        await db.schema.alterTable('task_urls').addColumn('lease_owner', 'text').execute();
+        await db.schema
+          .createTable('workers')
+          .addColumn('owner', 'text', (c) => c.primaryKey())
+          .addColumn('alive_until', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('edge_nodes').addColumn('transport', 'text', (c) => c.notNull().defaultTo('http')).execute();
+        await db.schema.alterTable('edge_nodes').addColumn('pop', 'text').execute();
+        // Per-account request counts per second, for rate limits that hold across processes.
+        await db.schema
+          .createTable('rate_windows')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('second', bigint, (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('rate_windows_pk', ['account_id', 'kind', 'second'])
+          .execute();
+        // Claiming reads only unclaimed URLs, and reaping only claimed ones. PostgreSQL only: the
+        // embedded default has one process and would just pay for the indexes on every insert.
+        if (dialect === 'postgres') {
+          await db.schema
+            .createIndex('task_urls_unclaimed')
+            .on('task_urls')
+            .column('id')
+            .where(sql<boolean>`status in ('waiting', 'refreshing', 'preheating') and lease_owner is null`)
+            .execute();
+          await db.schema
+            .createIndex('task_urls_claimed')
+            .on('task_urls')
+            .column('lease_owner')
+            .where(sql<boolean>`status in ('waiting', 'refreshing', 'preheating') and lease_owner is not null`)
+            .execute();
+        }
       },
     },
   };

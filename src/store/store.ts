@@ -3,6 +3,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { migrationProvider, type DialectName } from './migrations.js';
 import { openSqlite, type SqliteOptions } from './sqlite/open-sqlite.js';
+import { openPostgres, type PostgresOptions } from './postgres/open-postgres.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -16,17 +17,13 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type StoreConfig = { kind: 'sqlite' } & SqliteOptions;
+export type StoreConfig = ({ kind: 'sqlite' } & SqliteOptions) | ({ kind: 'postgres' } & PostgresOptions);
 
 export async function createStore(config: StoreConfig): Promise<Store> {
+  if (config.kind === 'postgres') return createPostgresStore(config);
   const db = openSqlite(config);
   const dialect: DialectName = 'sqlite';
-  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
-  const { error } = await migrator.migrateToLatest();
-  if (error) {
-    await db.destroy();
-    throw error instanceof Error ? error : new Error(String(error));
-  }
+  await migrate(db, dialect);
   const relax = config.synchronous === 'FULL';
   return {
     db,
@@ -45,4 +42,30 @@ export async function createStore(config: StoreConfig): Promise<Store> {
         : db.transaction().execute(fn),
     close: () => db.destroy(),
   };
+}
+
+async function createPostgresStore(config: PostgresOptions): Promise<Store> {
+  const { db } = openPostgres(config);
+  await migrate(db, 'postgres');
+  return {
+    db,
+    dialect: 'postgres',
+    // Commit without waiting for the WAL flush: a crash may lose the last outcomes, which are redone.
+    recoverableTransaction: (fn) =>
+      db.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        return fn(trx);
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+/** Several processes may start at once: the migrator takes a lock in the database. */
+async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
 }

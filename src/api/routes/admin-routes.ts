@@ -77,6 +77,8 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
               control_url: Type.String({ maxLength: 2048 }),
               secret: Type.Optional(Type.String({ maxLength: 4096 })),
               labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+              transport: Type.Optional(Type.String({ maxLength: 8 })),
+              pop: Type.Optional(Type.String({ maxLength: 64 })),
             },
             { additionalProperties: false },
           ),

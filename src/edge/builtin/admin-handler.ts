@@ -37,8 +37,19 @@ async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Pr
   return results;
 }
 
+/** Operations this node has been asked to apply since it started, one per target item. */
+export type OpCounts = Record<'purge' | 'purge_dir' | 'revalidate' | 'revalidate_dir' | 'prefetch', number>;
+
 export class AdminHandler {
+  // Reported by /health: they let tests prove no target was applied twice on a node.
+  private readonly ops: OpCounts = { purge: 0, purge_dir: 0, revalidate: 0, revalidate_dir: 0, prefetch: 0 };
+
   constructor(private readonly node: EdgeNode) {}
+
+  private count<T>(kind: keyof OpCounts, items: T[]): T[] {
+    this.ops[kind] += items.length;
+    return items;
+  }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.serve(req, res).catch((err: unknown) => {
@@ -69,6 +80,7 @@ export class AdminHandler {
           entries: node.cache.entries,
           bytes: node.cache.bytes,
           bootId: node.bootId,
+          ops: this.ops,
         });
       case '/domains': {
         expect('PUT');
@@ -78,19 +90,19 @@ export class AdminHandler {
       }
       case '/purge':
         expect('POST');
-        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.purge(i, false)) });
+        return sendJson(res, 200, { results: this.count('purge', parseItems(await readJson(req))).map((i) => this.purge(i, false)) });
       case '/purge-directory':
         expect('POST');
-        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.purge(i, true)) });
+        return sendJson(res, 200, { results: this.count('purge_dir', parseItems(await readJson(req))).map((i) => this.purge(i, true)) });
       case '/revalidate':
         expect('POST');
-        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.markStale(i, false)) });
+        return sendJson(res, 200, { results: this.count('revalidate', parseItems(await readJson(req))).map((i) => this.markStale(i, false)) });
       case '/revalidate-directory':
         expect('POST');
-        return sendJson(res, 200, { results: parseItems(await readJson(req)).map((i) => this.markStale(i, true)) });
+        return sendJson(res, 200, { results: this.count('revalidate_dir', parseItems(await readJson(req))).map((i) => this.markStale(i, true)) });
       case '/prefetch': {
         expect('POST');
-        const items = parseItems(await readJson(req));
+        const items = this.count('prefetch', parseItems(await readJson(req)));
         return sendJson(res, 200, { results: await mapBounded(items, PREFETCH_CONCURRENCY, (i) => this.prefetch(i)) });
       }
       default:

@@ -95,7 +95,9 @@ export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]
     if (cell) cell.n += c.n;
     else cells.set(key, { account_id: c.account_id, day, task_type: c.task_type, file_type: c.file_type, status: c.status, n: c.n });
   }
-  for (const cell of cells.values()) {
+  // In key order: transactions of several processes then lock the cells in the same order, which
+  // keeps them from deadlocking on each other.
+  for (const [, cell] of [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (cell.n === 0) continue;
     await db
       .insertInto('task_counts')
@@ -233,9 +235,11 @@ export interface UrlOutcome {
 /**
  * Records terminal outcomes and moves the task counters in the same transaction (the caller's).
  * A URL already terminal is left alone, so an outcome is counted once even if delivered twice.
+ * With `owner` (several processes on one store), only URLs that process still holds are written: one
+ * whose lease was lost belongs to the process that took it over.
  * Returns the ids of tasks that became task_done.
  */
-export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[], now: number): Promise<number[]> {
+export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<number[]> {
   const perTask = new Map<number, { succeed: number; failed: number }>();
   const bump = (taskId: number, ok: boolean) => {
     let c = perTask.get(taskId);
@@ -243,36 +247,44 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
     if (ok) c.succeed++;
     else c.failed++;
   };
+  const written = new Set<number>();
   const succeeded = outcomes.filter((o) => o.ok).map((o) => o.id);
   for (let i = 0; i < succeeded.length; i += INSERT_CHUNK) {
-    const rows = await db
+    let q = db
       .updateTable('task_urls')
       .set({ status: 'succeed', modify_time: now })
       .where('id', 'in', succeeded.slice(i, i + INSERT_CHUNK))
-      .where('status', 'in', [...IN_FLIGHT_STATUSES])
-      .returning('task_id')
-      .execute();
-    for (const r of rows) bump(Number(r.task_id), true);
+      .where('status', 'in', [...IN_FLIGHT_STATUSES]);
+    if (owner !== undefined) q = q.where('lease_owner', '=', owner);
+    const rows = await q.returning(['id', 'task_id']).execute();
+    for (const r of rows) {
+      bump(Number(r.task_id), true);
+      written.add(Number(r.id));
+    }
   }
   for (const o of outcomes) {
     if (o.ok) continue;
-    const row = await db
+    let q = db
       .updateTable('task_urls')
       .set({ status: 'failed', fail_classify: o.failClassify ?? 'UNKNOWN_ERROR', fail_desc: o.failDesc ?? '', modify_time: now })
       .where('id', '=', o.id)
-      .where('status', 'in', [...IN_FLIGHT_STATUSES])
-      .returning('task_id')
-      .executeTakeFirst();
-    if (row) bump(Number(row.task_id), false);
+      .where('status', 'in', [...IN_FLIGHT_STATUSES]);
+    if (owner !== undefined) q = q.where('lease_owner', '=', owner);
+    const row = await q.returning('task_id').executeTakeFirst();
+    if (row) {
+      bump(Number(row.task_id), false);
+      written.add(o.id);
+    }
   }
   const done: number[] = [];
   const counts: CountChange[] = [];
-  const entries = [...perTask];
+  const entries = [...perTask].sort(([a], [b]) => a - b);
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
     const chunk = entries.slice(i, i + INSERT_CHUNK);
     // One statement for the whole batch of tasks; SET expressions read the row before the update,
     // so `status` turns task_done exactly when the last in-flight URL ends.
-    const values = sql.join(chunk.map(([id, c]) => sql`(${id}, ${c.succeed}, ${c.failed})`));
+    // Typed: PostgreSQL takes untyped parameters in VALUES for text.
+    const values = sql.join(chunk.map(([id, c]) => sql`(cast(${id} as bigint), cast(${c.succeed} as integer), cast(${c.failed} as integer))`));
     const { rows } = await sql<{ id: number; processing: number; status: string; account_id: string; create_time: number; task_type: string; file_type: string }>`
       with v(id, s, f) as (values ${values})
       update tasks set
@@ -293,7 +305,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
     }
   }
   await addTaskCounts(db, counts);
-  const perNode = outcomes.filter((o) => o.nodeResults !== undefined).map((o) => ({ url_id: o.id, results: o.nodeResults! }));
+  const perNode = outcomes.filter((o) => o.nodeResults !== undefined && written.has(o.id)).map((o) => ({ url_id: o.id, results: o.nodeResults! }));
   if (perNode.length > 0) await insertNodeResults(db, perNode);
   return done;
 }

@@ -1,0 +1,29 @@
+// `cachectl agent --nats <url> --pop <name> [--prefix P]`: a PoP's agent on the edge bus.
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+
+export async function runNatsAgent(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      nats: { type: 'string', default: process.env.CACHECTL_NATS_URL ?? 'nats://127.0.0.1:4222' },
+      pop: { type: 'string' },
+      prefix: { type: 'string', default: process.env.CACHECTL_NATS_PREFIX ?? 'cachectl' },
+      'state-dir': { type: 'string', default: process.env.CACHECTL_AGENT_STATE_DIR ?? './agent-state' },
+    },
+  });
+  const pop = values.pop;
+  if (!pop || !/^[A-Za-z0-9_-]{1,32}$/.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
+  if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${values.nats}')`);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
+  const { startPopAgent } = await import('../pop-agent/pop-agent.js');
+  const agent = await startPopAgent({ natsUrl: values.nats!, pop, prefix: values.prefix, stateDir: values['state-dir']! });
+  // One JSON line once ready: scripts wait for it.
+  console.log(JSON.stringify({ pop, nats: values.nats, prefix: values.prefix }));
+  const stop = async () => {
+    await agent.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

@@ -1,0 +1,75 @@
+// What travels on the edge bus (JSON): commands from the control plane to a PoP's agent, results back,
+// and the control requests (health, domain set) an agent answers. Everything received is checked: a
+// malformed message is dropped with a log line, never trusted.
+import { DRIVER_NAMES, type DomainConfig, type DriverName, type EdgeHealth, type EdgeResult, type EdgeTarget } from '../edge-driver.js';
+import type { WorkKind } from '../../engine/work.js';
+
+/** The node as its PoP's agent needs it: the agent keeps no configuration of its own. */
+export interface BusNode {
+  name: string;
+  driver: DriverName;
+  trafficUrl: string;
+  controlUrl: string;
+  secret?: string;
+}
+
+export interface BusCommand {
+  /** Routes the result back to the waiting call; at-most-once is per target ref, not per command. */
+  id: string;
+  node: BusNode;
+  kind: WorkKind;
+  targets: EdgeTarget[];
+  /** Epoch ms: after this the agent does not apply the command. */
+  deadline: number;
+  replyTo: string;
+}
+
+export interface BusResult {
+  id: string;
+  results: EdgeResult[];
+}
+
+export type ControlRequest = { op: 'health'; node: BusNode } | { op: 'domains'; node: BusNode; domains: DomainConfig[]; version: number };
+export type ControlReply = { ok: true; health?: EdgeHealth } | { ok: false; error: string };
+
+const KINDS: readonly string[] = ['purge', 'purge_dir', 'revalidate', 'revalidate_dir', 'prefetch'];
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+export function parseNode(v: unknown): BusNode {
+  if (!isObject(v) || !isString(v.name) || !(DRIVER_NAMES as readonly unknown[]).includes(v.driver) || !isString(v.trafficUrl) || !isString(v.controlUrl)) throw new Error('bad node');
+  if (v.secret !== undefined && !isString(v.secret)) throw new Error('bad node secret');
+  return { name: v.name, driver: v.driver as DriverName, trafficUrl: v.trafficUrl, controlUrl: v.controlUrl, ...(v.secret !== undefined && { secret: v.secret }) };
+}
+
+export function parseCommand(v: unknown): BusCommand {
+  if (!isObject(v) || !isString(v.id) || !isString(v.kind) || !KINDS.includes(v.kind) || typeof v.deadline !== 'number' || !isString(v.replyTo) || !Array.isArray(v.targets)) throw new Error('bad command');
+  const targets = v.targets.map((t): EdgeTarget => {
+    if (!isObject(t) || !isString(t.host) || !isString(t.path) || (t.ref !== undefined && !Number.isSafeInteger(t.ref))) throw new Error('bad target');
+    return { host: t.host, path: t.path, ...(t.ref !== undefined && { ref: t.ref as number }) };
+  });
+  return { id: v.id, node: parseNode(v.node), kind: v.kind as WorkKind, targets, deadline: v.deadline, replyTo: v.replyTo };
+}
+
+export function parseResult(v: unknown): BusResult {
+  if (!isObject(v) || !isString(v.id) || !Array.isArray(v.results)) throw new Error('bad result');
+  const results = v.results.map((r): EdgeResult => {
+    if (!isObject(r) || typeof r.ok !== 'boolean') throw new Error('bad result entry');
+    if (r.ok) return { ok: true, ...(isString(r.detail) && { detail: r.detail }) };
+    const classify = r.classify === 'ORIGIN_ERROR' ? 'ORIGIN_ERROR' : 'INNER_ERROR';
+    return { ok: false, classify, retryable: r.retryable === true, message: isString(r.message) ? r.message : 'no message' };
+  });
+  return { id: v.id, results };
+}
+
+export function parseControl(v: unknown): ControlRequest {
+  if (!isObject(v)) throw new Error('bad control request');
+  const node = parseNode(v.node);
+  if (v.op === 'health') return { op: 'health', node };
+  if (v.op === 'domains' && Array.isArray(v.domains) && typeof v.version === 'number') return { op: 'domains', node, domains: v.domains as DomainConfig[], version: v.version };
+  throw new Error('bad control request');
+}
+
+export const encode = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
+export const decode = (data: Uint8Array): unknown => JSON.parse(Buffer.from(data).toString('utf8'));
