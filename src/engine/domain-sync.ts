@@ -57,13 +57,19 @@ export class DomainSync {
       this.again = true;
       return;
     }
-    this.running = this.push().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.request();
-      }
-    });
+    this.running = this.push()
+      .catch((err: unknown) => {
+        // The store is unreachable (a database restart): try again, never let it take the process down.
+        this.log('pushing domains failed; retrying', err);
+        this.retryLater();
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.request();
+        }
+      });
   }
 
   /** Resolves after a push that started after this call has finished. */
@@ -89,6 +95,10 @@ export class DomainSync {
     }
     const detail = `not applied on ${failed.join('; ')}`.slice(0, 500);
     for (const row of configuring) await updateDomain(this.db, row.id, { status_detail: detail });
+    this.retryLater();
+  }
+
+  private retryLater(): void {
     const delay = Math.min(5000, 100 * 2 ** this.failures++);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.request(), delay);

@@ -5,7 +5,7 @@
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import { createDriver } from '../edge/create-driver.js';
 import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
-import { decode, encode, parseCommand, parseControl, type BusCommand, type BusNode, type ControlReply } from '../edge/nats/bus-wire.js';
+import { decode, encode, parseCommands, parseControl, type BusCommand, type BusNode, type ControlReply } from '../edge/nats/bus-wire.js';
 import { busNames, connectNats, ensureBus } from '../edge/nats/edge-bus.js';
 import { NodeQueue } from '../engine/node-queue.js';
 import type { WorkKind } from '../engine/work.js';
@@ -107,25 +107,32 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
     return out;
   };
 
+  const late = (cmd: BusCommand) => cmd.targets.map(() => failure(`PoP ${pop}: the deadline passed before the agent got the command for node ${cmd.node.name}; not applied`));
+
   const handle = async (m: JsMsg): Promise<void> => {
-    let cmd: BusCommand;
+    let commands: BusCommand[];
     try {
-      cmd = parseCommand(decode(m.data));
+      commands = parseCommands(decode(m.data));
     } catch (err) {
-      log(`dropping a malformed command: ${err instanceof Error ? err.message : String(err)}`);
+      log(`dropping a malformed message: ${err instanceof Error ? err.message : String(err)}`);
       m.term();
       return;
     }
     try {
-      const late = Date.now() > cmd.deadline;
-      const results = late
-        ? cmd.targets.map(() => failure(`PoP ${pop}: the deadline passed before the agent got the command for node ${cmd.node.name}; not applied`))
-        : await apply(cmd);
-      await js.publish(cmd.replyTo, encode({ id: cmd.id, results }));
+      const now = Date.now();
+      const results = await Promise.all(commands.map(async (cmd) => ({ id: cmd.id, replyTo: cmd.replyTo, results: now > cmd.deadline ? late(cmd) : await apply(cmd) })));
+      // One answer per asking process (commands of one message normally come from one).
+      const byReply = new Map<string, Array<{ id: string; results: EdgeResult[] }>>();
+      for (const r of results) {
+        let list = byReply.get(r.replyTo);
+        if (!list) byReply.set(r.replyTo, (list = []));
+        list.push({ id: r.id, results: r.results });
+      }
+      for (const [replyTo, list] of byReply) await js.publish(replyTo, encode({ results: list }));
       m.ack();
     } catch (err) {
       // The result stream did not answer: deliver again later (the record keeps it once).
-      log(`command ${cmd.id} for ${cmd.node.name}: ${err instanceof Error ? err.message : String(err)}; retrying`);
+      log(`a message of ${commands.length} commands: ${err instanceof Error ? err.message : String(err)}; retrying`);
       m.nak(1000);
     }
   };

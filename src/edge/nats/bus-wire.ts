@@ -52,6 +52,20 @@ export function parseCommand(v: unknown): BusCommand {
   return { id: v.id, node: parseNode(v.node), kind: v.kind as WorkKind, targets, deadline: v.deadline, replyTo: v.replyTo };
 }
 
+/**
+ * One message carries every command of one turn of the sender's event loop for one PoP (a URL goes to
+ * all of a PoP's nodes at once), and one message carries their results back.
+ */
+export function parseCommands(v: unknown): BusCommand[] {
+  if (!isObject(v) || !Array.isArray(v.commands)) throw new Error('bad command message');
+  return v.commands.map(parseCommand);
+}
+
+export function parseResults(v: unknown): BusResult[] {
+  if (!isObject(v) || !Array.isArray(v.results)) throw new Error('bad result message');
+  return v.results.map(parseResult);
+}
+
 export function parseResult(v: unknown): BusResult {
   if (!isObject(v) || !isString(v.id) || !Array.isArray(v.results)) throw new Error('bad result');
   const results = v.results.map((r): EdgeResult => {

@@ -5,7 +5,7 @@
 // Streams are durable, so a command waits for an agent that is away, and a result waits for a
 // control plane that is reconnecting.
 import { DeliverPolicy, connect, nanos, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
-import { decode, encode, parseResult, type BusCommand, type BusResult, type ControlReply, type ControlRequest } from './bus-wire.js';
+import { decode, encode, parseResults, type BusCommand, type BusResult, type ControlReply, type ControlRequest } from './bus-wire.js';
 
 export interface BusNames {
   cmdStream: string;
@@ -90,19 +90,32 @@ export async function connectBus(options: { url: string; prefix: string; instanc
   const messages: ConsumerMessages = await consumer.consume();
   const reading = (async () => {
     for await (const m of messages) {
-      let result: BusResult;
+      let results: BusResult[];
       try {
-        result = parseResult(decode(m.data));
+        results = parseResults(decode(m.data));
       } catch {
         continue;
       }
-      const w = waiting.get(result.id);
-      if (!w) continue; // answered after its deadline, or for an earlier life of this process
-      waiting.delete(result.id);
-      clearTimeout(w.timer);
-      w.resolve(result);
+      for (const result of results) {
+        const w = waiting.get(result.id);
+        if (!w) continue; // answered after its deadline, or for an earlier life of this process
+        waiting.delete(result.id);
+        clearTimeout(w.timer);
+        w.resolve(result);
+      }
     }
   })();
+  // Commands of one turn of the event loop go to each PoP in one message.
+  const outgoing = new Map<string, Array<{ command: BusCommand; fail: (err: unknown) => void }>>();
+  const flush = () => {
+    const batches = [...outgoing];
+    outgoing.clear();
+    for (const [pop, list] of batches) {
+      js.publish(names.cmdSubject(pop), encode({ commands: list.map((c) => c.command) })).catch((err: unknown) => {
+        for (const c of list) c.fail(err);
+      });
+    }
+  };
   return {
     names,
     send: (pop, command) =>
@@ -112,10 +125,18 @@ export async function connectBus(options: { url: string; prefix: string; instanc
           resolve(undefined);
         }, Math.max(0, command.deadline - Date.now()));
         waiting.set(command.id, { resolve, timer });
-        js.publish(names.cmdSubject(pop), encode({ ...command, replyTo })).catch((err: unknown) => {
-          waiting.delete(command.id);
-          clearTimeout(timer);
-          reject(err);
+        let list = outgoing.get(pop);
+        if (!list) {
+          if (outgoing.size === 0) setImmediate(flush);
+          outgoing.set(pop, (list = []));
+        }
+        list.push({
+          command: { ...command, replyTo },
+          fail: (err) => {
+            waiting.delete(command.id);
+            clearTimeout(timer);
+            reject(err);
+          },
         });
       }),
     control: async (pop, request, timeoutMs) => {
