@@ -305,23 +305,34 @@ export class TaskEngine {
     this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults });
   }
 
-  /** Resolves true when the task is done, false after timeoutMs. Check the store first: it may be done already. */
+  /**
+   * Resolves true when the task is done, false after timeoutMs. `isDone` reads the store: it runs once
+   * right after the listener is in place (the task may be done already; an error there rejects), and
+   * in shared mode now and then, since another process may finish the task.
+   */
   waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<boolean> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const event = `done:${taskId}`;
-      const check = () => isDone().then((done) => done && finish(true), () => undefined);
-      // Shared mode: another process may finish the task; look at the store now and then.
-      const poll = this.options.shared ? setInterval(check, 50) : undefined;
-      const finish = (v: boolean) => {
+      const poll = this.options.shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), 50) : undefined;
+      const cleanup = () => {
         clearTimeout(timer);
         clearInterval(poll);
         this.events.off(event, onDone);
+      };
+      const finish = (v: boolean) => {
+        cleanup();
         resolve(v);
       };
       const onDone = () => finish(true);
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.events.on(event, onDone);
-      void check();
+      isDone().then(
+        (done) => done && finish(true),
+        (err: unknown) => {
+          cleanup();
+          reject(err);
+        },
+      );
     });
   }
 

@@ -190,10 +190,22 @@ export class TaskService {
     return tasks.listUrlRecords(this.db, filter);
   }
 
-  /** Waits until the task is done (true) or timeoutMs passes (false). */
-  async waitDone(accountId: string, id: string, timeoutMs: number): Promise<boolean> {
-    const task = await this.get(accountId, id);
-    if (task.status === 'task_done') return true;
-    return this.engine.waitDone(Number(task.id), timeoutMs, async () => (await tasks.findTaskById(this.db, Number(task.id)))?.status === 'task_done');
+  /**
+   * Waits until the task is done or timeoutMs passes; answers which, and the task as it then is. The
+   * listener is in place before the first read, so a task finishing meanwhile is not missed.
+   */
+  async waitDone(accountId: string, id: string, timeoutMs: number): Promise<{ done: boolean; task: TaskRow }> {
+    const n = /^\d{1,16}$/.test(id) ? Number(id) : NaN;
+    if (!Number.isSafeInteger(n)) throw notFound(`The task ${id.slice(0, 64)} does not exist.`);
+    let task: TaskRow | undefined;
+    const read = async () => {
+      task = await tasks.findTask(this.db, accountId, n);
+      if (!task) throw notFound(`The task ${id.slice(0, 64)} does not exist.`);
+      return task.status === 'task_done';
+    };
+    const done = await this.engine.waitDone(n, timeoutMs, read);
+    // Done by an event after (or before the end of) the last read: read the final counts.
+    if (!task || (done && task.status !== 'task_done')) await read();
+    return { done, task: task! };
   }
 }

@@ -47,16 +47,17 @@ export async function createStore(config: StoreConfig): Promise<Store> {
 async function createPostgresStore(config: PostgresOptions): Promise<Store> {
   const { db } = openPostgres(config);
   await migrate(db, 'postgres');
+  // Outcomes go through their own small pool whose sessions do not wait for the WAL flush: a crash
+  // may lose the last of them, and those URLs are simply done again.
+  const relaxed = openPostgres({ ...config, poolSize: 2, relaxed: true }).db;
   return {
     db,
     dialect: 'postgres',
-    // Commit without waiting for the WAL flush: a crash may lose the last outcomes, which are redone.
-    recoverableTransaction: (fn) =>
-      db.transaction().execute(async (trx) => {
-        await sql`set local synchronous_commit = off`.execute(trx);
-        return fn(trx);
-      }),
-    close: () => db.destroy(),
+    recoverableTransaction: (fn) => relaxed.transaction().execute(fn),
+    close: async () => {
+      await relaxed.destroy();
+      await db.destroy();
+    },
   };
 }
 

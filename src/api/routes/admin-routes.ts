@@ -119,8 +119,8 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       { config: { rateClass: 'query' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ timeout_ms: Type.Optional(Type.String()) }) } },
       async (request) => {
         const timeout = intParam(request.query.timeout_ms, 'timeout_ms', 0, 60_000, 30_000);
-        const done = await ctx.tasks.waitDone(request.caller.accountId, request.params.id, timeout);
-        return { done, task: taskObject(await ctx.tasks.get(request.caller.accountId, request.params.id)) };
+        const { done, task } = await ctx.tasks.waitDone(request.caller.accountId, request.params.id, timeout);
+        return { done, task: taskObject(task) };
       },
     );
   };

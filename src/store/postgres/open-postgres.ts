@@ -18,10 +18,15 @@ const types = {
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-export function openPostgres(options: PostgresOptions): { db: Kysely<Database>; pool: pg.Pool } {
+/**
+ * `relaxed` opens the pool for recoverable writes: its sessions commit without waiting for the WAL
+ * flush (synchronous_commit off), which saves a statement per transaction over SET LOCAL.
+ */
+export function openPostgres(options: PostgresOptions & { relaxed?: boolean }): { db: Kysely<Database>; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    ...(options.relaxed && { options: '-c synchronous_commit=off' }),
     types,
     // A restarted server leaves dead connections in the pool; they are dropped on error and new
     // ones are made on demand, so the process reconnects by itself.

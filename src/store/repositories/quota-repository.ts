@@ -1,7 +1,6 @@
 // Daily use of the refresh and prefetch quotas, per account.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
-import { isPostgres } from '../dialect-of.js';
 
 export type QuotaType = 'file_refresh' | 'dir_refresh' | 'preheat';
 
@@ -32,13 +31,3 @@ export async function addUsage(db: Kysely<Database>, accountId: string, day: str
     .execute();
 }
 
-/**
- * Serialises quota bookings of these accounts until the caller's transaction ends, so processes
- * sharing PostgreSQL cannot both book the last of a quota. SQLite has one writer at a time anyway.
- */
-export async function lockQuotas(db: Kysely<Database>, accountIds: string[]): Promise<void> {
-  if (accountIds.length === 0 || !isPostgres(db)) return;
-  // In a fixed order, so two transactions never wait on each other in a cycle.
-  const keys = [...new Set(accountIds)].sort().map((id) => `quota:${id}`);
-  await sql`select pg_advisory_xact_lock(hashtext(k)) from unnest(${keys}::text[]) as k order by k`.execute(db);
-}

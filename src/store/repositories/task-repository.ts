@@ -95,16 +95,15 @@ export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]
     if (cell) cell.n += c.n;
     else cells.set(key, { account_id: c.account_id, day, task_type: c.task_type, file_type: c.file_type, status: c.status, n: c.n });
   }
-  // In key order: transactions of several processes then lock the cells in the same order, which
-  // keeps them from deadlocking on each other.
-  for (const [, cell] of [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (cell.n === 0) continue;
-    await db
-      .insertInto('task_counts')
-      .values(cell)
-      .onConflict((oc) => oc.columns(['account_id', 'day', 'task_type', 'file_type', 'status']).doUpdateSet((eb) => ({ n: eb('task_counts.n', '+', cell.n) })))
-      .execute();
-  }
+  // One statement, rows in key order: transactions of several processes then lock the cells in the
+  // same order, which keeps them from deadlocking on each other.
+  const rows = [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, cell]) => cell).filter((cell) => cell.n !== 0);
+  if (rows.length === 0) return;
+  await db
+    .insertInto('task_counts')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['account_id', 'day', 'task_type', 'file_type', 'status']).doUpdateSet((eb) => ({ n: eb('task_counts.n', '+', eb.ref('excluded.n')) })))
+    .execute();
 }
 
 function filterTasks(db: Kysely<Database>, f: TaskFilter, from?: number, to?: number) {
