@@ -25,6 +25,7 @@ import { Pool } from 'undici';
 import { cachectlChild, type CachectlChild } from '../src/cluster/child-process.js';
 import { reachable } from '../src/cluster/private-nats.js';
 import { createScratchDatabase } from '../src/cluster/scratch-database.js';
+import { removeBus } from '../src/edge/nats/edge-bus.js';
 import { freePort, sleep, stopPid } from '../src/edge/local-process.js';
 import { SignedClient } from './client.js';
 import { benchHistory, type HistoryQueryResult } from './history.js';
@@ -221,7 +222,7 @@ async function startServe(env: Env, stack: Stack, name: string, databaseUrl: str
 }
 
 async function startAgent(env: Env, stack: Stack, natsUrl: string, prefix: string, pop: string): Promise<number> {
-  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith('{'), `agent ${pop}`);
+  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix, '--state-dir', path.join(env.dir, 'agent-state')], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith('{'), `agent ${pop}`);
   try {
     await within(20_000, child.start(), `agent ${pop} did not start in 20 s; see ${path.join(env.dir, `agent-${pop}.log`)}`);
   } finally {
@@ -568,6 +569,7 @@ async function runTransport(env: Env, cfg: ScaleOutConfig): Promise<TransportRes
     const db = await createScratchDatabase(cfg.postgresUrl);
     stack.push(db.drop);
     const prefix = `bench_${randomBytes(4).toString('hex')}`;
+    stack.push(() => removeBus(cfg.natsUrl, prefix));
     const serve = await startServe(env, stack, 'b-serve', db.url, { CACHECTL_NATS_URL: cfg.natsUrl, CACHECTL_NATS_PREFIX: prefix });
     const host = await startEdgeHost(env, stack, 2);
     const agent = await startAgent(env, stack, cfg.natsUrl, prefix, 'p1');
@@ -659,6 +661,7 @@ async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResult> {
     const db = await createScratchDatabase(cfg.postgresUrl);
     stack.push(db.drop);
     const prefix = `bench_${randomBytes(4).toString('hex')}`;
+    stack.push(() => removeBus(cfg.natsUrl, prefix));
     const serve = await startServe(env, stack, 'd-serve', db.url, { CACHECTL_NATS_URL: cfg.natsUrl, CACHECTL_NATS_PREFIX: prefix });
     const host = await startEdgeHost(env, stack, 100, 10);
     const pops = [...new Set(host.edges.map((e) => e.pop!))];
