@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createStore, type Store } from './store/store.js';
 import { findAccountByName } from './store/repositories/account-repository.js';
+import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
 import { createDriver } from './edge/create-driver.js';
 import type { EdgeNode } from './edge/edge-driver.js';
@@ -89,7 +90,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
     const domainSync = new DomainSync(store.db, fleet, app0.log);
-    const bus = config.natsUrl !== undefined ? await connectEdgeBus(config, shared?.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`) : undefined;
+    const bus =
+      config.natsUrl !== undefined
+        ? await connectEdgeBus(config, shared?.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, await deploymentId(store.db))
+        : undefined;
     if (bus) closers.unshift(() => bus.close());
     const driverFor = (node: EdgeNode): EdgeDriver => {
       if (node.transport !== 'nats') return createDriver(node);
@@ -183,12 +187,12 @@ function writeCredentials(file: string, url: string, c: NewCredentials, edges: E
 }
 
 /** The NATS edge bus, loaded only when configured. */
-async function connectEdgeBus(config: ServerConfig, instanceId: string): Promise<{ driverFor(node: EdgeNode): EdgeDriver; close(): Promise<void> }> {
+async function connectEdgeBus(config: ServerConfig, instanceId: string, scope: string): Promise<{ driverFor(node: EdgeNode): EdgeDriver; close(): Promise<void> }> {
   const { connectBus } = await import('./edge/nats/edge-bus.js');
   const { NatsDriver } = await import('./edge/nats/nats-driver.js');
   const bus = await connectBus({ url: config.natsUrl!, prefix: config.natsPrefix, instanceId });
   return {
-    driverFor: (node) => new NatsDriver(bus, node, { deadlineMs: config.taskDeadlineMs }),
+    driverFor: (node) => new NatsDriver(bus, node, { deadlineMs: config.taskDeadlineMs, scope }),
     close: () => bus.close(),
   };
 }

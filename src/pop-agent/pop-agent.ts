@@ -78,7 +78,8 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
   const apply = async (cmd: BusCommand): Promise<EdgeResult[]> => {
     const n = nodeFor(cmd.node);
     const counts = countOf(cmd.node.name);
-    const keyOf = (t: EdgeTarget) => (t.ref === undefined ? undefined : `${cmd.node.name}.${cmd.kind}.${t.ref}`);
+    // Refs are unique within one deployment (its database); the scope keeps two apart.
+    const keyOf = (t: EdgeTarget) => (t.ref === undefined ? undefined : `${cmd.scope}.${cmd.node.name}.${cmd.kind}.${t.ref}`);
     const keys = cmd.targets.map(keyOf);
     // The same target again while it is being applied here waits for that application.
     const claims = record.claim(keys.filter((k): k is string => k !== undefined && !inProgress.has(k)));

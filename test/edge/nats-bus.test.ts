@@ -17,6 +17,7 @@ import type { EdgeNode } from '../../src/edge/edge-driver.js';
 import { source, startOrigin, startTestEdge, type TestEdge, type TestOrigin } from './builtin-edge-fixture.js';
 
 const HOST = 'bus.test';
+const SCOPE = 'deployment-a';
 let natsUrl = process.env.CACHECTL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 let privateNats: { stop(): Promise<void> } | undefined;
 const prefix = `bustest_${randomBytes(4).toString('hex')}`;
@@ -57,7 +58,7 @@ async function ops(): Promise<Record<string, number>> {
 test('a purge through the agent takes effect on the edge; the same refs again are answered, not applied', async () => {
   const agent: PopAgent = await agentFor('fra1');
   try {
-    const driver = new NatsDriver(bus, node, { deadlineMs: 10_000 });
+    const driver = new NatsDriver(bus, node, { deadlineMs: 10_000, scope: SCOPE });
     assert.equal((await driver.health()).up, true);
     origin.put('/a.js');
     await edge.get('/a.js', { host: HOST });
@@ -74,6 +75,10 @@ test('a purge through the agent takes effect on the edge; the same refs again ar
     // Another kind on the same ref is another operation.
     assert.deepEqual((await driver.revalidate([targets[0]])).map((r) => r.ok), [true]);
     assert.equal((await ops()).revalidate, 1);
+    // The same ref from another deployment (another database: its URL ids start over) is applied.
+    const other = new NatsDriver(bus, node, { deadlineMs: 10_000, scope: 'deployment-b' });
+    assert.deepEqual((await other.purge([targets[0]])).map((r) => r.ok), [true]);
+    assert.equal((await ops()).purge - before, 3);
   } finally {
     await agent.close();
   }
@@ -81,7 +86,7 @@ test('a purge through the agent takes effect on the edge; the same refs again ar
   const again = await agentFor('fra1');
   try {
     const before = (await ops()).purge;
-    const driver = new NatsDriver(bus, node, { deadlineMs: 10_000 });
+    const driver = new NatsDriver(bus, node, { deadlineMs: 10_000, scope: SCOPE });
     assert.deepEqual((await driver.purge([{ host: HOST, path: '/a.js', ref: 101 }])).map((r) => r.ok), [true]);
     assert.equal((await ops()).purge - before, 0);
   } finally {
@@ -90,7 +95,7 @@ test('a purge through the agent takes effect on the edge; the same refs again ar
 });
 
 test('an agent that is away gets its commands when it starts', async () => {
-  const driver = new NatsDriver(bus, node, { deadlineMs: 15_000 });
+  const driver = new NatsDriver(bus, node, { deadlineMs: 15_000, scope: SCOPE });
   const before = (await ops()).purge;
   const pending = driver.purge([{ host: HOST, path: '/late.js', ref: 201 }]);
   await new Promise((r) => setTimeout(r, 1500));
@@ -105,7 +110,7 @@ test('an agent that is away gets its commands when it starts', async () => {
 });
 
 test('past the deadline: INNER_ERROR naming the PoP and the node, and the returning agent does not apply it', async () => {
-  const driver = new NatsDriver(bus, node, { deadlineMs: 1000 });
+  const driver = new NatsDriver(bus, node, { deadlineMs: 1000, scope: SCOPE });
   const before = (await ops()).purge;
   const [r] = await driver.purge([{ host: HOST, path: '/never.js', ref: 301 }]);
   assert.equal(r.ok, false);
@@ -125,7 +130,7 @@ test('past the deadline: INNER_ERROR naming the PoP and the node, and the return
 });
 
 test('health of a node whose PoP has no agent says so', async () => {
-  const lonely = new NatsDriver(bus, { ...node, name: 'ams1-edge-1', pop: 'ams1' }, { deadlineMs: 1000 });
+  const lonely = new NatsDriver(bus, { ...node, name: 'ams1-edge-1', pop: 'ams1' }, { deadlineMs: 1000, scope: SCOPE });
   const h = await lonely.health();
   assert.equal(h.up, false);
   assert.match(h.detail ?? '', /PoP ams1/);

@@ -9,6 +9,7 @@ import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } 
 import { QuotaService } from '../../src/services/quota-service.js';
 import { QUOTA_PRESETS } from '../../src/config.js';
 import { freshDatabase } from '../support/postgres.js';
+import { deploymentId } from '../../src/store/repositories/meta-repository.js';
 
 let store: Store;
 let drop: () => Promise<void>;
@@ -137,4 +138,11 @@ test('quota bookings on several connections at once never exceed the limit', asy
   assert.equal(verdicts.filter((v) => v === null).length, 10);
   const [row] = await store.db.selectFrom('quota_usage').select('used').where('account_id', '=', 'q'.repeat(32)).execute();
   assert.equal(Number(row.used), 50);
+});
+
+test('the deployment id is made once, whoever asks first', async () => {
+  const ids = await Promise.all(Array.from({ length: 5 }, () => deploymentId(store.db)));
+  assert.equal(new Set(ids).size, 1);
+  assert.match(ids[0], /^[0-9a-f]{16}$/);
+  assert.equal(await deploymentId(store.db), ids[0]);
 });

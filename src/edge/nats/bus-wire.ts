@@ -16,6 +16,8 @@ export interface BusNode {
 export interface BusCommand {
   /** Routes the result back to the waiting call; at-most-once is per target ref, not per command. */
   id: string;
+  /** The control plane's deployment (its database): target refs are unique within one. */
+  scope: string;
   node: BusNode;
   kind: WorkKind;
   targets: EdgeTarget[];
@@ -44,12 +46,12 @@ export function parseNode(v: unknown): BusNode {
 }
 
 export function parseCommand(v: unknown): BusCommand {
-  if (!isObject(v) || !isString(v.id) || !isString(v.kind) || !KINDS.includes(v.kind) || typeof v.deadline !== 'number' || !isString(v.replyTo) || !Array.isArray(v.targets)) throw new Error('bad command');
+  if (!isObject(v) || !isString(v.id) || !isString(v.scope) || !/^[A-Za-z0-9_-]{1,64}$/.test(v.scope) || !isString(v.kind) || !KINDS.includes(v.kind) || typeof v.deadline !== 'number' || !isString(v.replyTo) || !Array.isArray(v.targets)) throw new Error('bad command');
   const targets = v.targets.map((t): EdgeTarget => {
     if (!isObject(t) || !isString(t.host) || !isString(t.path) || (t.ref !== undefined && !Number.isSafeInteger(t.ref))) throw new Error('bad target');
     return { host: t.host, path: t.path, ...(t.ref !== undefined && { ref: t.ref as number }) };
   });
-  return { id: v.id, node: parseNode(v.node), kind: v.kind as WorkKind, targets, deadline: v.deadline, replyTo: v.replyTo };
+  return { id: v.id, scope: v.scope, node: parseNode(v.node), kind: v.kind as WorkKind, targets, deadline: v.deadline, replyTo: v.replyTo };
 }
 
 /**

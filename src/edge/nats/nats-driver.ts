@@ -20,7 +20,8 @@ export class NatsDriver implements EdgeDriver {
   constructor(
     private readonly bus: EdgeBus,
     node: EdgeNode,
-    private readonly options: { deadlineMs: number },
+    /** scope: the deployment's id (store/repositories/meta-repository.ts), which makes URL refs unique. */
+    private readonly options: { deadlineMs: number; scope: string },
   ) {
     if (node.transport !== 'nats' || !node.pop) throw new Error(`node ${node.name}: the NATS driver needs transport nats and a pop`);
     this.pop = node.pop;
@@ -29,7 +30,7 @@ export class NatsDriver implements EdgeDriver {
 
   private async run(kind: WorkKind, targets: EdgeTarget[]): Promise<EdgeResult[]> {
     const deadline = Date.now() + this.options.deadlineMs;
-    const answer = await this.bus.send(this.pop, { id: randomUUID(), node: this.busNode, kind, targets, deadline });
+    const answer = await this.bus.send(this.pop, { id: randomUUID(), scope: this.options.scope, node: this.busNode, kind, targets, deadline });
     if (!answer) {
       const message = `PoP ${this.pop}: the agent did not apply the command on node ${this.busNode.name} before the deadline`;
       return targets.map(() => ({ ok: false, classify: 'INNER_ERROR', retryable: false, message }));
