@@ -1,5 +1,6 @@
 // Server configuration: every setting is a flag (--port) and an environment variable (CACHECTL_PORT);
 // a flag wins. Everything is validated at start, with a message that names the setting.
+import { BUS_TOKEN_RE } from './edge/nats/bus-wire.js';
 
 export type QuotaPreset = 'selfhosted' | 'cloud';
 
@@ -100,7 +101,7 @@ export const OPTIONS: Option[] = [
   { key: 'leaseMs', flag: 'lease-ms', env: 'CACHECTL_LEASE_MS', def: '15000', help: 'PostgreSQL: how long a process holds URLs without renewing; work of a dead process resumes after this' },
   { key: 'claimPollMs', flag: 'claim-poll-ms', env: 'CACHECTL_CLAIM_POLL_MS', def: '100', help: 'PostgreSQL: how often a worker looks for unclaimed work' },
   { key: 'natsUrl', flag: 'nats-url', env: 'CACHECTL_NATS_URL', help: 'nats://host:port of NATS JetStream: enables nodes with transport nats (driven by PoP agents)' },
-  { key: 'natsPrefix', flag: 'nats-prefix', env: 'CACHECTL_NATS_PREFIX', def: 'cachectl', help: 'subject, stream and bucket prefix on NATS' },
+  { key: 'natsPrefix', flag: 'nats-prefix', env: 'CACHECTL_NATS_PREFIX', def: 'cachectl', help: 'subject and stream prefix on NATS' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -185,7 +186,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
   if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(config.natsPrefix)) throw new ConfigError(`${name('nats-prefix')}: 1-32 letters, digits, '_' or '-'`);
+  if (!BUS_TOKEN_RE.test(config.natsPrefix)) throw new ConfigError(`${name('nats-prefix')}: 1-32 letters, digits, '_' or '-'`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapAccount)) throw new ConfigError(`${name('bootstrap-account')}: letters, digits, '_', '.', '-' only`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapUser)) throw new ConfigError(`${name('bootstrap-user')}: letters, digits, '_', '.', '-' only`);
   if ((config.bootstrapAk === undefined) !== (config.bootstrapSk === undefined)) throw new ConfigError('set both CACHECTL_BOOTSTRAP_AK and CACHECTL_BOOTSTRAP_SK, or neither');

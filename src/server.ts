@@ -67,9 +67,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         if (!(await findAccountByName(store.db, config.bootstrapAccount))) throw err;
       }
     }
+    // This process's name in leases and on the bus: unique even when a PID is reused.
+    const processName = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const shared: SharedWork | undefined =
       store.dialect === 'postgres'
-        ? { owner: `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, leaseMs: config.leaseMs, pollMs: config.claimPollMs, worker: config.role !== 'api' }
+        ? { owner: processName, leaseMs: config.leaseMs, pollMs: config.claimPollMs, worker: config.role !== 'api' }
         : undefined;
 
     const builtin = [];
@@ -92,7 +94,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const domainSync = new DomainSync(store.db, fleet, app0.log);
     const bus =
       config.natsUrl !== undefined
-        ? await connectEdgeBus(config, shared?.owner ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`, await deploymentId(store.db))
+        ? await connectEdgeBus(config, shared?.owner ?? processName, await deploymentId(store.db))
         : undefined;
     if (bus) closers.unshift(() => bus.close());
     const driverFor = (node: EdgeNode): EdgeDriver => {

@@ -1,6 +1,7 @@
 // `cachectl agent --nats <url> --pop <name> [--prefix P]`: a PoP's agent on the edge bus.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
+import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 
 export async function runNatsAgent(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -13,9 +14,9 @@ export async function runNatsAgent(args: string[]): Promise<void> {
     },
   });
   const pop = values.pop;
-  if (!pop || !/^[A-Za-z0-9_-]{1,32}$/.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
+  if (!pop || !BUS_TOKEN_RE.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
   if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${values.nats}')`);
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
+  if (!BUS_TOKEN_RE.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
   const { startPopAgent } = await import('../pop-agent/pop-agent.js');
   const agent = await startPopAgent({ natsUrl: values.nats!, pop, prefix: values.prefix, stateDir: values['state-dir']! });
   // One JSON line once ready: scripts wait for it.

@@ -2,6 +2,7 @@
 // stream consumer, applies them to the local nodes through the ordinary drivers (with the engine's
 // per-node queue: batching and bounded calls in flight), and publishes each result to the process
 // that asked. A command past its deadline is answered, not applied.
+import path from 'node:path';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import { createDriver } from '../edge/create-driver.js';
 import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
@@ -10,7 +11,6 @@ import { busNames, connectNats, ensureBus } from '../edge/nats/edge-bus.js';
 import { NodeQueue } from '../engine/node-queue.js';
 import type { WorkKind } from '../engine/work.js';
 import { AppliedRecord } from './applied-record.js';
-import path from 'node:path';
 
 export interface PopAgentOptions {
   natsUrl: string;

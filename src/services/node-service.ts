@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { deleteNode, insertNode, listNodes, type EdgeNodeRow } from '../store/repositories/node-repository.js';
 import { DRIVER_NAMES, type DriverName, type EdgeDriver, type EdgeNode } from '../edge/edge-driver.js';
+import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
 import type { DomainSync } from '../engine/domain-sync.js';
 import { badParameter, CachectlError, notFound } from '../errors.js';
@@ -38,7 +39,6 @@ export interface NodeView {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
-const POP_RE = /^[A-Za-z0-9_-]{1,32}$/;
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
 
@@ -83,7 +83,7 @@ export function validateNode(input: NewNode): EdgeNode {
   }
   const transport = input.transport ?? 'http';
   if (transport !== 'http' && transport !== 'nats') throw badParameter(`transport '${transport}': http or nats`);
-  if (transport === 'nats' && (input.pop === undefined || !POP_RE.test(input.pop))) throw badParameter(`a node with transport nats needs its pop: 1-32 letters, digits, '_' or '-'`);
+  if (transport === 'nats' && (input.pop === undefined || !BUS_TOKEN_RE.test(input.pop))) throw badParameter(`a node with transport nats needs its pop: 1-32 letters, digits, '_' or '-'`);
   if (transport === 'http' && input.pop !== undefined) throw badParameter('pop applies to transport nats only (the PoP agent that drives the node)');
   return { name: input.name, driver, trafficUrl, controlUrl, labels, ...(secret && { secret }), ...(transport === 'nats' && { transport, pop: input.pop }) };
 }

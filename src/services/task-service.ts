@@ -87,6 +87,15 @@ function newTaskRows({ input, parsed }: IntakeJob, now: number, lease: { owner: 
   };
 }
 
+const missingTask = (id: string) => notFound(`The task ${id.slice(0, 64)} does not exist.`);
+
+/** A task id from a path: anything but a plain decimal that fits a safe integer names no task. */
+function taskIdOf(id: string): number {
+  const n = /^\d{1,16}$/.test(id) ? Number(id) : NaN;
+  if (!Number.isSafeInteger(n)) throw missingTask(id);
+  return n;
+}
+
 export class TaskService {
   private readonly intake: GroupCommit<IntakeJob, StoredTask>;
 
@@ -167,9 +176,8 @@ export class TaskService {
   }
 
   async get(accountId: string, id: string): Promise<TaskRow> {
-    const n = /^\d{1,16}$/.test(id) ? Number(id) : NaN;
-    const task = Number.isSafeInteger(n) ? await tasks.findTask(this.db, accountId, n) : undefined;
-    if (!task) throw notFound(`The task ${id.slice(0, 64)} does not exist.`);
+    const task = await tasks.findTask(this.db, accountId, taskIdOf(id));
+    if (!task) throw missingTask(id);
     return task;
   }
 
@@ -195,12 +203,11 @@ export class TaskService {
    * listener is in place before the first read, so a task finishing meanwhile is not missed.
    */
   async waitDone(accountId: string, id: string, timeoutMs: number): Promise<{ done: boolean; task: TaskRow }> {
-    const n = /^\d{1,16}$/.test(id) ? Number(id) : NaN;
-    if (!Number.isSafeInteger(n)) throw notFound(`The task ${id.slice(0, 64)} does not exist.`);
+    const n = taskIdOf(id);
     let task: TaskRow | undefined;
     const read = async () => {
       task = await tasks.findTask(this.db, accountId, n);
-      if (!task) throw notFound(`The task ${id.slice(0, 64)} does not exist.`);
+      if (!task) throw missingTask(id);
       return task.status === 'task_done';
     };
     const done = await this.engine.waitDone(n, timeoutMs, read);

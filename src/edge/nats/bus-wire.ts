@@ -34,18 +34,21 @@ export interface BusResult {
 export type ControlRequest = { op: 'health'; node: BusNode } | { op: 'domains'; node: BusNode; domains: DomainConfig[]; version: number };
 export type ControlReply = { ok: true; health?: EdgeHealth } | { ok: false; error: string };
 
+/** A PoP name or a NATS prefix: it becomes a token of subjects and stream names. */
+export const BUS_TOKEN_RE = /^[A-Za-z0-9_-]{1,32}$/;
+
 const KINDS: readonly string[] = ['purge', 'purge_dir', 'revalidate', 'revalidate_dir', 'prefetch'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
-export function parseNode(v: unknown): BusNode {
+function parseNode(v: unknown): BusNode {
   if (!isObject(v) || !isString(v.name) || !(DRIVER_NAMES as readonly unknown[]).includes(v.driver) || !isString(v.trafficUrl) || !isString(v.controlUrl)) throw new Error('bad node');
   if (v.secret !== undefined && !isString(v.secret)) throw new Error('bad node secret');
   return { name: v.name, driver: v.driver as DriverName, trafficUrl: v.trafficUrl, controlUrl: v.controlUrl, ...(v.secret !== undefined && { secret: v.secret }) };
 }
 
-export function parseCommand(v: unknown): BusCommand {
+function parseCommand(v: unknown): BusCommand {
   if (!isObject(v) || !isString(v.id) || !isString(v.scope) || !/^[A-Za-z0-9_-]{1,64}$/.test(v.scope) || !isString(v.kind) || !KINDS.includes(v.kind) || typeof v.deadline !== 'number' || !isString(v.replyTo) || !Array.isArray(v.targets)) throw new Error('bad command');
   const targets = v.targets.map((t): EdgeTarget => {
     if (!isObject(t) || !isString(t.host) || !isString(t.path) || (t.ref !== undefined && !Number.isSafeInteger(t.ref))) throw new Error('bad target');
@@ -68,7 +71,7 @@ export function parseResults(v: unknown): BusResult[] {
   return v.results.map(parseResult);
 }
 
-export function parseResult(v: unknown): BusResult {
+function parseResult(v: unknown): BusResult {
   if (!isObject(v) || !isString(v.id) || !Array.isArray(v.results)) throw new Error('bad result');
   const results = v.results.map((r): EdgeResult => {
     if (!isObject(r) || typeof r.ok !== 'boolean') throw new Error('bad result entry');
@@ -85,6 +88,15 @@ export function parseControl(v: unknown): ControlRequest {
   if (v.op === 'health') return { op: 'health', node };
   if (v.op === 'domains' && Array.isArray(v.domains) && typeof v.version === 'number') return { op: 'domains', node, domains: v.domains as DomainConfig[], version: v.version };
   throw new Error('bad control request');
+}
+
+/** An agent's answer to a control request; health as the agent's driver reported it. */
+export function parseControlReply(v: unknown): ControlReply {
+  if (!isObject(v) || typeof v.ok !== 'boolean') throw new Error('bad control reply');
+  if (!v.ok) return { ok: false, error: isString(v.error) ? v.error : 'no message' };
+  if (v.health === undefined) return { ok: true };
+  if (!isObject(v.health) || typeof v.health.up !== 'boolean') throw new Error('bad health in control reply');
+  return { ok: true, health: v.health as unknown as EdgeHealth };
 }
 
 export const encode = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));

@@ -5,7 +5,7 @@
 // Streams are durable, so a command waits for an agent that is away, and a result waits for a
 // control plane that is reconnecting.
 import { DeliverPolicy, connect, nanos, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
-import { decode, encode, parseResults, type BusCommand, type BusResult, type ControlReply, type ControlRequest } from './bus-wire.js';
+import { decode, encode, parseControlReply, parseResults, type BusCommand, type BusResult, type ControlReply, type ControlRequest } from './bus-wire.js';
 
 export interface BusNames {
   cmdStream: string;
@@ -141,7 +141,7 @@ export async function connectBus(options: { url: string; prefix: string; instanc
       }),
     control: async (pop, request, timeoutMs) => {
       const answer = await nc.request(names.ctlSubject(pop), encode(request), { timeout: timeoutMs });
-      return decode(answer.data) as ControlReply;
+      return parseControlReply(decode(answer.data));
     },
     close: async () => {
       for (const [, w] of waiting) {
