@@ -3,9 +3,9 @@ import type { Kysely } from 'kysely';
 import type { QuotaLimits } from '../config.js';
 import type { Database } from '../store/database.js';
 import type { Account } from '../store/repositories/account-repository.js';
-import { findAccountById, lockAccountsForBooking } from '../store/repositories/account-repository.js';
+import { findAccountById } from '../store/repositories/account-repository.js';
 import { countDomains } from '../store/repositories/domain-repository.js';
-import { addUsage, usageOf, usageOfAccounts, type QuotaType } from '../store/repositories/quota-repository.js';
+import { addUsage, lockBookingState, usageOf, type QuotaType } from '../store/repositories/quota-repository.js';
 import { urlQuotaExceeded, type CachectlError } from '../errors.js';
 
 export type QuotaUse = Partial<Record<QuotaType, number>>;
@@ -34,9 +34,9 @@ export class QuotaService {
    */
   async reserve(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<Array<CachectlError | null>> {
     const ids = [...new Set(requests.filter((r) => r !== null).map((r) => r.accountId))];
-    const limits = new Map((await lockAccountsForBooking(trx, ids)).map((a) => [a.id, this.limitsOf(a)]));
     const day = utcDay(now);
-    const used = await usageOfAccounts(trx, ids, day);
+    const { accounts, used } = await lockBookingState(trx, ids, day);
+    const limits = new Map(accounts.map((a) => [a.id, this.limitsOf(a)]));
     const booked = new Map<string, number>();
     const verdicts = requests.map((r) => {
       if (!r) return null;

@@ -4,11 +4,12 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStore, type Store } from '../../src/store/store.js';
-import { insertTasks, listTasks, recordOutcomes, type NewTask } from '../../src/store/repositories/task-repository.js';
+import { insertTasks, listTasks, recordOutcomes } from '../../src/store/repositories/task-repository.js';
 import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../../src/store/repositories/lease-repository.js';
 import { QuotaService } from '../../src/services/quota-service.js';
 import { QUOTA_PRESETS } from '../../src/config.js';
 import { freshDatabase } from '../support/postgres.js';
+import { newTask } from '../support/new-task.js';
 import { deploymentId } from '../../src/store/repositories/meta-repository.js';
 
 let store: Store;
@@ -24,26 +25,7 @@ after(async () => {
   await drop();
 });
 
-function task(account: string, urls: number, now: number, owner: string | null = null): NewTask {
-  return {
-    task: { account_id: account, task_type: 'refresh', file_type: 'file', mode: 'all', status: 'task_inprocess', total: urls, processing: urls, succeed: 0, failed: 0, create_time: now },
-    urls: Array.from({ length: urls }, (_, i) => ({
-      account_id: account,
-      url: `http://a.test/${i}`,
-      host: 'a.test',
-      target: `/${i}`,
-      status: 'waiting',
-      task_type: 'REFRESH',
-      file_type: 'file',
-      mode: 'all',
-      fail_classify: null,
-      fail_desc: null,
-      create_time: now,
-      modify_time: now,
-      lease_owner: owner,
-    })),
-  };
-}
+const task = newTask;
 
 test('migrations ran: numbers come back as numbers, history and counts work', async () => {
   const now = Date.now();

@@ -1,7 +1,6 @@
 // Accounts (tenants), their users, access keys and IAM tokens.
 import type { Kysely, Selectable } from 'kysely';
 import type { AccessKeyTable, AccountTable, Database, UserTable } from '../database.js';
-import { isPostgres } from '../dialect-of.js';
 
 export type Account = Selectable<AccountTable>;
 export type User = Selectable<UserTable>;
@@ -22,17 +21,6 @@ export async function findAccountById(db: Kysely<Database>, id: string): Promise
 export async function findAccountsByIds(db: Kysely<Database>, ids: string[]): Promise<Account[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('accounts').selectAll().where('id', 'in', ids).execute();
-}
-
-/**
- * The accounts, locked until the caller's transaction ends (PostgreSQL), so that processes sharing the
- * database book quotas one after the other: two cannot both take the last of a quota. In id order,
- * so two transactions never wait on each other in a cycle. SQLite has one writer at a time anyway.
- */
-export async function lockAccountsForBooking(db: Kysely<Database>, ids: string[]): Promise<Account[]> {
-  if (ids.length === 0) return [];
-  if (!isPostgres(db)) return findAccountsByIds(db, ids);
-  return db.selectFrom('accounts').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
 }
 
 export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {

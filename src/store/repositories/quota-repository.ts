@@ -1,6 +1,8 @@
 // Daily use of the refresh and prefetch quotas, per account.
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
+import { isPostgres } from '../dialect-of.js';
+import { findAccountsByIds, type Account } from './account-repository.js';
 
 export type QuotaType = 'file_refresh' | 'dir_refresh' | 'preheat';
 
@@ -9,6 +11,23 @@ export async function usageOf(db: Kysely<Database>, accountId: string, day: stri
   const out: Record<QuotaType, number> = { file_refresh: 0, dir_refresh: 0, preheat: 0 };
   for (const r of rows) if (r.type in out) out[r.type as QuotaType] = Number(r.used);
   return out;
+}
+
+/**
+ * What a quota booking reads: the accounts (their limits) and their use on `day`. On PostgreSQL the
+ * account rows stay locked until the caller's transaction ends, so that processes sharing the database
+ * book one after the other: two cannot both take the last of a quota. In id order, so two
+ * transactions never wait on each other in a cycle. The use is read by a second statement, after the
+ * lock is held: one statement would read it with the snapshot taken before waiting for the lock, and
+ * miss what the transaction it waited for had booked (the concurrent-booking test shows it).
+ * SQLite has one writer at a time anyway.
+ */
+export async function lockBookingState(db: Kysely<Database>, accountIds: string[], day: string): Promise<{ accounts: Account[]; used: Map<string, Record<QuotaType, number>> }> {
+  if (accountIds.length === 0) return { accounts: [], used: new Map() };
+  const accounts = isPostgres(db)
+    ? await db.selectFrom('accounts').selectAll().where('id', 'in', accountIds).orderBy('id').forUpdate().execute()
+    : await findAccountsByIds(db, accountIds);
+  return { accounts, used: await usageOfAccounts(db, accountIds, day) };
 }
 
 /** Today's use of several accounts at once. */

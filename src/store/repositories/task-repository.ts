@@ -1,7 +1,10 @@
 // Tasks and their per-URL records.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { isPostgres } from '../dialect-of.js';
 import { insertNodeResults } from './node-repository.js';
-import type { Database, TaskTable, TaskUrlTable } from '../database.js';
+import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
+import { insertTasksInOneStatement } from './task-intake-postgres.js';
+import type { Database, TaskCountTable, TaskTable, TaskUrlTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 
 export type TaskRow = Selectable<TaskTable>;
@@ -25,15 +28,18 @@ export interface NewTask {
  */
 export async function insertTasks(db: Kysely<Database>, tasks: NewTask[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
   if (tasks.length === 0) return [];
+  if (isPostgres(db)) return insertTasksInOneStatement(db, tasks);
   const taskIds = await insertReturningIds(db, 'tasks', tasks.map((t) => t.task));
   const urlRows = tasks.flatMap((t, i) => t.urls.map((u) => ({ ...u, task_id: taskIds[i] })));
   const urlIds = await insertReturningIds(db, 'task_urls', urlRows);
-  await addTaskCounts(
-    db,
-    tasks.map(({ task }) => ({ account_id: task.account_id, create_time: Number(task.create_time), task_type: task.task_type, file_type: task.file_type, status: task.status, n: 1 })),
-  );
+  await addTaskCounts(db, newTaskCounts(tasks));
   let next = 0;
   return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
+}
+
+/** What new tasks add to task_counts. */
+export function newTaskCounts(tasks: NewTask[]): CountChange[] {
+  return tasks.map(({ task }) => ({ account_id: task.account_id, create_time: Number(task.create_time), task_type: task.task_type, file_type: task.file_type, status: task.status, n: 1 }));
 }
 
 /**
@@ -85,9 +91,14 @@ export interface CountChange {
   n: number;
 }
 
-/** Keeps task_counts in step with tasks, in the caller's transaction: one upsert per distinct cell. */
-export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]): Promise<void> {
-  const cells = new Map<string, { account_id: string; day: number; task_type: string; file_type: string; status: string; n: number }>();
+export type CountCell = TaskCountTable;
+
+/**
+ * Count changes summed per cell, non-zero ones only, in key order: transactions of several processes
+ * then lock the cells in the same order, which keeps them from deadlocking on each other.
+ */
+export function countCells(changes: CountChange[]): CountCell[] {
+  const cells = new Map<string, CountCell>();
   for (const c of changes) {
     const day = Math.floor(Number(c.create_time) / DAY_MS);
     const key = `${c.account_id}|${day}|${c.task_type}|${c.file_type}|${c.status}`;
@@ -95,9 +106,12 @@ export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]
     if (cell) cell.n += c.n;
     else cells.set(key, { account_id: c.account_id, day, task_type: c.task_type, file_type: c.file_type, status: c.status, n: c.n });
   }
-  // One statement, rows in key order: transactions of several processes then lock the cells in the
-  // same order, which keeps them from deadlocking on each other.
-  const rows = [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, cell]) => cell).filter((cell) => cell.n !== 0);
+  return [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, cell]) => cell).filter((cell) => cell.n !== 0);
+}
+
+/** Keeps task_counts in step with tasks, in the caller's transaction: one upsert for all cells. */
+export async function addTaskCounts(db: Kysely<Database>, changes: CountChange[]): Promise<void> {
+  const rows = countCells(changes);
   if (rows.length === 0) return;
   await db
     .insertInto('task_counts')
@@ -222,6 +236,18 @@ export async function markUrlsStarted(db: Kysely<Database>, ids: number[], statu
   }
 }
 
+/**
+ * The SET list that moves a task's counters by `s` succeeded and `f` failed URLs (columns of `from`).
+ * SET expressions read the row as it was before the update, so `status` turns task_done exactly when
+ * the last in-flight URL ends.
+ */
+export function taskCountersSet(from: string) {
+  const s = sql.ref(`${from}.s`);
+  const f = sql.ref(`${from}.f`);
+  return sql`succeed = tasks.succeed + ${s}, failed = tasks.failed + ${f}, processing = tasks.processing - ${s} - ${f},
+    status = case when tasks.processing - ${s} - ${f} <= 0 then 'task_done' else tasks.status end`;
+}
+
 export interface UrlOutcome {
   id: number;
   ok: boolean;
@@ -239,6 +265,7 @@ export interface UrlOutcome {
  * Returns the ids of tasks that became task_done.
  */
 export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<number[]> {
+  if (isPostgres(db)) return recordOutcomesInOneStatement(db, outcomes, now, owner);
   const perTask = new Map<number, { succeed: number; failed: number }>();
   const bump = (taskId: number, ok: boolean) => {
     let c = perTask.get(taskId);
@@ -280,17 +307,11 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   const entries = [...perTask].sort(([a], [b]) => a - b);
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
     const chunk = entries.slice(i, i + INSERT_CHUNK);
-    // One statement for the whole batch of tasks; SET expressions read the row before the update,
-    // so `status` turns task_done exactly when the last in-flight URL ends.
-    // Typed: PostgreSQL takes untyped parameters in VALUES for text.
+    // One statement for the whole batch of tasks. Typed: PostgreSQL takes untyped VALUES as text.
     const values = sql.join(chunk.map(([id, c]) => sql`(cast(${id} as bigint), cast(${c.succeed} as integer), cast(${c.failed} as integer))`));
     const { rows } = await sql<{ id: number; processing: number; status: string; account_id: string; create_time: number; task_type: string; file_type: string }>`
       with v(id, s, f) as (values ${values})
-      update tasks set
-        succeed = tasks.succeed + v.s,
-        failed = tasks.failed + v.f,
-        processing = tasks.processing - v.s - v.f,
-        status = case when tasks.processing - v.s - v.f <= 0 then 'task_done' else tasks.status end
+      update tasks set ${taskCountersSet('v')}
       from v where tasks.id = v.id
       returning tasks.id, tasks.processing, tasks.status, tasks.account_id, tasks.create_time, tasks.task_type, tasks.file_type`.execute(db);
     for (const row of rows) {

@@ -1,0 +1,67 @@
+// recordOutcomes on PostgreSQL: the same effect as the portable statements in task-repository.ts, in
+// one statement (data-modifying CTEs), since every statement costs a round trip to the server, and
+// on a busy host that round trip, not the work, is most of a purge's time.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database.js';
+import { DAY_MS } from '../migrations.js';
+import { taskCountersSet, type UrlOutcome } from './task-repository.js';
+
+/**
+ * Terminal outcomes, task counters, per-day task counts and per-node results, in one statement.
+ * Same rules as recordOutcomes: only URLs still in flight (and, with `owner`, still held by that
+ * process) are written and counted; answers the tasks that became task_done with these outcomes.
+ */
+export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<number[]> {
+  if (outcomes.length === 0) return [];
+  const ids = outcomes.map((o) => o.id);
+  const oks = outcomes.map((o) => o.ok);
+  const classes = outcomes.map((o) => (o.ok ? null : (o.failClassify ?? 'UNKNOWN_ERROR')));
+  const descs = outcomes.map((o) => (o.ok ? null : (o.failDesc ?? '')));
+  const results = outcomes.map((o) => o.nodeResults ?? null);
+  const leaseHeld = owner === undefined ? sql`true` : sql`t.lease_owner = ${owner}`;
+  // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
+  // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
+  const { rows } = await sql<{ id: number }>`
+    with o as (
+      select * from unnest(${ids}::bigint[], ${oks}::boolean[], ${classes}::text[], ${descs}::text[], ${results}::text[]) as o(id, ok, cls, descr, results)
+    ),
+    u as (
+      update task_urls t set
+        status = case when o.ok then 'succeed' else 'failed' end,
+        fail_classify = case when o.ok then t.fail_classify else o.cls end,
+        fail_desc = case when o.ok then t.fail_desc else o.descr end,
+        modify_time = ${now}
+      from o
+      where t.id = o.id and t.status in ('waiting', 'refreshing', 'preheating') and ${leaseHeld}
+      returning t.id, t.task_id, o.ok, o.results
+    ),
+    n as (
+      insert into url_node_results (url_id, results)
+      select id, results from u where results is not null
+      on conflict (url_id) do update set results = excluded.results
+    ),
+    c as (
+      select task_id, (count(*) filter (where ok))::int as s, (count(*) filter (where not ok))::int as f from u group by task_id
+    ),
+    t as (
+      update tasks set ${taskCountersSet('c')}
+      from c where tasks.id = c.task_id
+      returning tasks.id, tasks.processing, c.s, c.f, tasks.account_id, tasks.create_time, tasks.task_type, tasks.file_type
+    ),
+    d as (
+      select * from t where processing <= 0 and processing + s + f > 0
+    ),
+    k as (
+      insert into task_counts (account_id, day, task_type, file_type, status, n)
+      select account_id, day, task_type, file_type, status, sum(n) from (
+        select account_id, (create_time / ${DAY_MS})::int as day, task_type, file_type, 'task_inprocess' as status, -1 as n from d
+        union all
+        select account_id, (create_time / ${DAY_MS})::int, task_type, file_type, 'task_done', 1 from d
+      ) x
+      group by account_id, day, task_type, file_type, status
+      order by account_id, day, task_type, file_type, status
+      on conflict (account_id, day, task_type, file_type, status) do update set n = task_counts.n + excluded.n
+    )
+    select id from d`.execute(db);
+  return rows.map((r) => Number(r.id));
+}
