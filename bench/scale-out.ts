@@ -6,7 +6,8 @@
 //   b. 1-URL purge latency with the same 2 edges as NATS nodes (through a PoP agent) and as HTTP nodes,
 //      in alternating blocks
 //   c. ShowHistoryTasks over 1,000,000 tasks on PostgreSQL (bench/pg-history.ts loads them)
-//   d. 100 edges in 10 PoPs behind 10 agents: registering them, and 1-URL purges done on all 100
+//   d. 100 edges in 10 PoPs behind 10 agents: registering them, and 1-URL purges done on all 100, with
+//      the agents in one process and in ten, in alternating blocks
 //
 // Knobs: BENCH_SCALE=0 skips; BENCH_QUICK=1 small sizes; BENCH_SCALE_PARTS=a,c runs only those;
 // BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_NATS_URL (default
@@ -21,7 +22,7 @@ import { reachable } from '../src/cluster/private-nats.js';
 import { startBenchOrigin } from './origin.js';
 import { info, row, type Row } from './report.js';
 import { msSince, now } from './stats.js';
-import { type Part, type ScaleOutConfig, type ScaleOutResult, type WorkerLeg } from './scale/results.js';
+import { type FleetRun, type Part, type ScaleOutConfig, type ScaleOutResult, type WorkerLeg } from './scale/results.js';
 import { type Env } from './scale/processes.js';
 import { coresText } from './scale/cpu-groups.js';
 import { median, runWorkers } from './scale/workers.js';
@@ -152,16 +153,21 @@ export function scaleOutRows(result: ScaleOutResult | { skipped: string }): Row[
   const d = '6d. 100-edge fleet';
   if ('skipped' in f) rows.push(info(d, 'skipped', f.skipped));
   else {
+    const runRows = (r: FleetRun, how: string, target: boolean) => [
+      row(d, `purge p50, ${how} (${r.purge.n}, done on 100 nodes)`, r.purge.p50, 'ms'),
+      row(d, `purge p99, ${how}`, r.purge.p99, 'ms', target ? { op: '<=', limit: 100 } : undefined),
+      info(d, '  create call p50', `${r.createP50.toFixed(2)} ms (the rest is the wait until done)`),
+      info(d, '  cores busy, purges', coresText(r.cpu)),
+      info(d, '  errors', String(r.errors)),
+    ];
     rows.push(
       row(d, 'register 100 nats nodes until all up', f.registerMs, 'ms', undefined, 0),
       info(d, '  of which the 100 POST calls (4 at a time)', `${f.registerCallsMs} ms`),
-      row(d, `purge p50 (${f.purge.n}, done on 100 nodes)`, f.purge.p50, 'ms'),
-      row(d, 'purge p99', f.purge.p99, 'ms', { op: '<=', limit: 100 }),
-      info(d, 'create call p50', `${f.createP50.toFixed(2)} ms (the rest is the wait until done)`),
-      info(d, 'cores busy, purges', coresText(f.cpu)),
+      ...runRows(f.inOne, '10 agents in 1 process', true),
+      ...runRows(f.apart, '10 agent processes', false),
+      row(d, 'p99 ratio, 10 processes / 1', f.apart.purge.p99 / f.inOne.purge.p99, ''),
       info(d, 'cores busy, 2 s idle before', coresText(f.idleCpu)),
       info(d, 'sampled tasks done on all 100 nodes', `${f.verified.allNodes} of ${f.verified.checked}`),
-      info(d, 'errors', String(f.errors)),
     );
   }
   rows.push(info(S, 'section time', `${(result.elapsedMs / 1000).toFixed(0)} s`));

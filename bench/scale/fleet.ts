@@ -1,12 +1,16 @@
-// Section 6d: 100 built-in edges in 10 PoPs behind 10 agents.
+// Section 6d: 100 built-in edges in 10 PoPs behind 10 agents. The agents run two ways, in alternating
+// blocks on the same serve, edges and consumers: all ten in one process (bench/agent-host.ts, the
+// figure: what fits 2 cores) and each in a process of its own (`cachectl agent`, as deployed).
 import { Pool } from 'undici';
 import { sleep } from '../../src/edge/local-process.js';
 import { SignedClient } from '../client.js';
 import { msSince, now, summarize } from '../stats.js';
-import { type FleetResult, type ScaleOutConfig } from './results.js';
-import { type Env, Stack, startAgent, startEdgeHost, startBusServe } from './processes.js';
-import { benchPool, startMeter } from './cpu-groups.js';
+import { type CpuShare, type FleetLayout, type FleetResult, type ScaleOutConfig } from './results.js';
+import { type Env, Stack, startAgent, startAgentHost, startEdgeHost, startBusServe } from './processes.js';
+import { addCpu, benchPool, startMeter } from './cpu-groups.js';
 import { addDomain, prepareAccount, registerNodes, timedPurge, warm } from './api-steps.js';
+
+const LAYOUTS: FleetLayout[] = ['inOne', 'apart', 'apart', 'inOne'];
 
 export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResult> {
   const stack = new Stack();
@@ -15,42 +19,61 @@ export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResu
     const { serve, prefix, db } = await startBusServe(env, stack, cfg, 'd-serve');
     const host = await startEdgeHost(env, stack, 100, 10);
     const pops = [...new Set(host.edges.map((e) => e.pop!))];
-    const agents = await Promise.all(pops.map((p) => startAgent(env, stack, cfg.natsUrl, prefix, p)));
+    const startAgents = async (layout: FleetLayout, agents: Stack): Promise<number[]> =>
+      layout === 'inOne' ? [await startAgentHost(env, agents, cfg.natsUrl, prefix, pops)] : Promise.all(pops.map((p) => startAgent(env, agents, cfg.natsUrl, prefix, p)));
     const client = new SignedClient(serve.url, env.key, 8);
     stack.push(() => client.close());
     stack.push(async () => void (await Promise.all([...pools.values()].map((p) => p.close()))));
     await prepareAccount(client);
+    const perBlock = Math.ceil(cfg.fleetPurges / 2);
+    const paths = Array.from({ length: perBlock * LAYOUTS.length + 10 }, (_, i) => `/f/${i}.bin`);
+    let agents = new Stack();
+    let pids = await startAgents('inOne', agents);
     const t0 = now();
     const callsMs = Math.round(await registerNodes(client, host.edges, host.edges.map((e) => e.name), 'nats', undefined, 4));
     const registerMs = Math.round(msSince(t0));
     env.log(`   100 nodes registered and up in ${registerMs} ms (the 100 calls: ${callsMs} ms)`);
     await addDomain(client, env.originPort);
-    const paths = Array.from({ length: cfg.fleetPurges + 10 }, (_, i) => `/f/${i}.bin`);
     await warm(host.edges, paths, pools);
     for (const p of paths.slice(0, 10)) await timedPurge(client, p).catch(() => undefined);
-    const groups = { serve: [serve.pid], edges: [host.pid], agents };
     const pool = benchPool(db.url, stack);
     // 2 s with nothing to do first: what 100 nodes cost at rest (health checks, heartbeats).
-    const rest = await startMeter(groups, pool, { nats: 'nats-server' });
+    const rest = await startMeter({ serve: [serve.pid], edges: [host.pid], agents: pids }, pool, { nats: 'nats-server' });
     await sleep(2_000);
     const idleCpu = await rest();
-    const samples: number[] = [];
-    const creates: number[] = [];
-    let errors = 0;
+    const runs: Record<FleetLayout, { samples: number[]; creates: number[]; errors: number; cpu?: CpuShare }> = {
+      inOne: { samples: [], creates: [], errors: 0 },
+      apart: { samples: [], creates: [], errors: 0 },
+    };
     const verified = { checked: 0, allNodes: 0 };
-    const meter = await startMeter(groups, pool, { nats: 'nats-server' });
     const ids: string[] = [];
-    for (const p of paths.slice(10)) {
-      try {
-        const r = await timedPurge(client, p);
-        samples.push(r.ms);
-        creates.push(r.createMs);
-        ids.push(r.id);
-      } catch (err) {
-        if (++errors <= 3) env.log(`   purge error: ${(err as Error).message}`);
+    for (const [b, layout] of LAYOUTS.entries()) {
+      if (b > 0 && layout !== LAYOUTS[b - 1]) {
+        await agents.unwind();
+        agents = new Stack();
+        pids = await startAgents(layout, agents);
+        // Ten purges first, as before the first block: connections are made and code is warm before the clock.
+        for (let i = 0; i < 10; i++) await timedPurge(client, `/f/switch-${b}-${i}.bin`).catch(() => undefined);
       }
+      const run = runs[layout];
+      const meter = await startMeter({ serve: [serve.pid], edges: [host.pid], agents: pids }, pool, { nats: 'nats-server' });
+      const block: number[] = [];
+      for (const p of paths.slice(10 + b * perBlock, 10 + (b + 1) * perBlock)) {
+        try {
+          const r = await timedPurge(client, p);
+          block.push(r.ms);
+          run.creates.push(r.createMs);
+          ids.push(r.id);
+        } catch (err) {
+          if (++run.errors <= 3) env.log(`   purge error: ${(err as Error).message}`);
+        }
+      }
+      run.cpu = addCpu(run.cpu, await meter());
+      run.samples.push(...block);
+      const s = summarize(block);
+      env.log(`   block ${b + 1}/${LAYOUTS.length} agents ${layout === 'inOne' ? 'in one process' : 'apart'}: p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms`);
     }
-    const cpu = await meter();
+    await agents.unwind();
     // After the clock: every 20th task's per-node results must name all 100 nodes as done.
     for (const id of ids.filter((_, i) => i % 20 === 0)) {
       const r = await client.ok('GET', `/cachectl/v1/tasks/${id}/nodes`);
@@ -58,7 +81,11 @@ export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResu
       verified.checked++;
       if (nodes.length === 100 && nodes.every((n) => n.ok)) verified.allNodes++;
     }
-    return { nodes: 100, registerMs, registerCallsMs: callsMs, purge: summarize(samples), createP50: summarize(creates).p50, errors, verified, cpu, idleCpu };
+    const result = (layout: FleetLayout) => {
+      const r = runs[layout];
+      return { purge: summarize(r.samples), createP50: summarize(r.creates).p50, errors: r.errors, cpu: r.cpu! };
+    };
+    return { nodes: 100, registerMs, registerCallsMs: callsMs, inOne: result('inOne'), apart: result('apart'), verified, idleCpu };
   } finally {
     await stack.unwind();
   }

@@ -8,7 +8,7 @@ import { cachectlChild, type CachectlChild } from '../../src/cluster/child-proce
 import { createScratchDatabase } from '../../src/cluster/scratch-database.js';
 import { removeBus } from '../../src/edge/nats/edge-bus.js';
 import { freePort, stopPid } from '../../src/edge/local-process.js';
-import { EDGE_HOST } from './results.js';
+import { AGENT_HOST, EDGE_HOST } from './results.js';
 
 /** Everything started, stopped in reverse order; SIGKILLed if the bench exits first. */
 export class Stack {
@@ -107,21 +107,32 @@ export interface Edge {
   pop?: string;
 }
 
-/** bench/edge-host.ts as a child: `count` built-in edges, `perPop` to a PoP. */
-export async function startEdgeHost(env: Env, stack: Stack, count: number, perPop = 0): Promise<{ pid: number; edges: Edge[] }> {
-  const log = fs.openSync(path.join(env.dir, 'edge-host.log'), 'a');
-  const child = spawn(process.execPath, [EDGE_HOST, String(count), String(perPop)], { stdio: ['ignore', 'pipe', log] });
+/** A bench host script as a child: resolves with its pid and the JSON line it prints once ready. */
+async function startHost<T>(env: Env, stack: Stack, script: string, args: string[], what: string): Promise<{ pid: number; ready: T }> {
+  const log = fs.openSync(path.join(env.dir, `${what}.log`), 'a');
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', log] });
   fs.closeSync(log);
   track(stack, () => child.pid!, () => stopPid(child.pid!));
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('edge host did not start in 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`edge host exited with ${code}`)));
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in 30 s; see ${path.join(env.dir, `${what}.log`)}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}; see ${path.join(env.dir, `${what}.log`)}`)));
     readline.createInterface({ input: child.stdout! }).once('line', (l) => {
       clearTimeout(timer);
       resolve(l);
     });
   });
-  return { pid: child.pid!, edges: (JSON.parse(line) as { edges: Edge[] }).edges };
+  return { pid: child.pid!, ready: JSON.parse(line) as T };
+}
+
+/** bench/edge-host.ts as a child: `count` built-in edges, `perPop` to a PoP. */
+export async function startEdgeHost(env: Env, stack: Stack, count: number, perPop = 0): Promise<{ pid: number; edges: Edge[] }> {
+  const { pid, ready } = await startHost<{ edges: Edge[] }>(env, stack, EDGE_HOST, [String(count), String(perPop)], 'edge-host');
+  return { pid, edges: ready.edges };
+}
+
+/** bench/agent-host.ts as a child: the PoPs' agents in one process. */
+export async function startAgentHost(env: Env, stack: Stack, natsUrl: string, prefix: string, pops: string[]): Promise<number> {
+  return (await startHost(env, stack, AGENT_HOST, [natsUrl, prefix, path.join(env.dir, 'agent-state'), ...pops], 'agent-host')).pid;
 }
 
 /** A serve on a scratch database with a NATS prefix of its own; both go when the stack unwinds. */

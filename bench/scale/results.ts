@@ -7,6 +7,7 @@ import { type Summary } from '../stats.js';
 export const DOMAIN = 'bench-scale.example.com';
 export const ACCOUNT = 'admin';
 export const EDGE_HOST = fileURLToPath(new URL('../edge-host.js', import.meta.url));
+export const AGENT_HOST = fileURLToPath(new URL('../agent-host.js', import.meta.url));
 
 export interface ScaleOutConfig {
   quick: boolean;
@@ -41,6 +42,7 @@ export function scaleOutConfig(quick: boolean): ScaleOutConfig {
     historyTasks: quick ? 100_000 : 1_000_000,
     historyCalls: quick ? 140 : 700,
     deepCalls: quick ? 10 : 50,
+    // d: purges per agent layout (in two blocks each)
     fleetPurges: quick ? 50 : 200,
     parts: (process.env.BENCH_SCALE_PARTS || 'a,b,c,d').split(',').map((x) => x.trim()),
   };
@@ -97,17 +99,25 @@ export interface PgHistoryResult {
   cpu: CpuShare;
 }
 
+/** Where 6d's ten agents run: all in one process, or each in its own. */
+export type FleetLayout = 'inOne' | 'apart';
+
+export interface FleetRun {
+  purge: Summary;
+  createP50: number;
+  errors: number;
+  cpu: CpuShare;
+}
+
 export interface FleetResult {
   nodes: number;
   registerMs: number;
   /** Of which the 100 POST calls (4 at a time). */
   registerCallsMs: number;
-  purge: Summary;
-  createP50: number;
-  errors: number;
+  inOne: FleetRun;
+  apart: FleetRun;
   /** Sampled tasks whose per-node results were read: how many had all nodes done. */
   verified: { checked: number; allNodes: number };
-  cpu: CpuShare;
   idleCpu: CpuShare;
 }
 

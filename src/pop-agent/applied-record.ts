@@ -3,7 +3,8 @@
 // again (a redelivery, or another control-plane process resuming the URL) finds the key and gets the
 // stored result instead of a second application. The file outlives agent restarts (WAL, synced on
 // commit with NORMAL: a process crash loses nothing; a power cut may lose the last claims). One
-// statement per command batch keeps it cheap: tens of thousands of targets per second.
+// transaction per message to claim, one to store the results, keeps it cheap: tens of thousands of
+// targets per second.
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';

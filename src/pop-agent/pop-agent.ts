@@ -74,36 +74,43 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
   const countOf = (name: string) => (stats[name] ??= { applied: 0, replayed: 0 });
   const run = (n: LocalNode, kind: WorkKind, target: EdgeTarget) => new Promise<EdgeResult>((resolve) => n.queue.push({ kind, target, done: resolve }));
 
-  /** Applies the command's targets on its node, each at most once (by ref); answers one result per target. */
-  const apply = async (cmd: BusCommand): Promise<EdgeResult[]> => {
-    const n = nodeFor(cmd.node);
-    const counts = countOf(cmd.node.name);
+  /**
+   * Applies each command's targets on its node, each target at most once per node (by ref); answers
+   * one result per target, per command. The whole message costs two record transactions: one claim
+   * before anything is applied, one to store the results.
+   */
+  const applyAll = async (commands: BusCommand[]): Promise<EdgeResult[][]> => {
     // Refs are unique within one deployment (its database); the scope keeps two apart.
-    const keyOf = (t: EdgeTarget) => (t.ref === undefined ? undefined : `${cmd.scope}.${cmd.node.name}.${cmd.kind}.${t.ref}`);
-    const keys = cmd.targets.map(keyOf);
-    // The same target again while it is being applied here waits for that application.
-    const claims = record.claim(keys.filter((k): k is string => k !== undefined && !inProgress.has(k)));
-    let c = 0;
-    const fresh: Array<{ key: string; index: number }> = [];
-    const results = cmd.targets.map((t, i): Promise<EdgeResult> => {
-      const key = keys[i];
-      if (key === undefined) return run(n, cmd.kind, t).then((r) => (counts.applied++, r));
-      const running = inProgress.get(key);
-      if (running) return running;
-      const claim = claims[c++];
-      if (claim.kind === 'done') {
-        counts.replayed++;
-        return Promise.resolve(claim.result);
-      }
-      if (claim.kind === 'interrupted') return Promise.resolve(failure(`PoP ${pop}: the agent restarted while applying this on node ${cmd.node.name}; not applied twice`));
-      const p = run(n, cmd.kind, t);
-      inProgress.set(key, p);
-      fresh.push({ key, index: i });
-      return p.then((r) => (counts.applied++, r));
+    const keysOf = commands.map((cmd) => cmd.targets.map((t) => (t.ref === undefined ? undefined : `${cmd.scope}.${cmd.node.name}.${cmd.kind}.${t.ref}`)));
+    // A target already being applied here (a redelivery racing the first) waits for that application.
+    const toClaim = [...new Set(keysOf.flat().filter((k): k is string => k !== undefined && !inProgress.has(k)))];
+    const claims = record.claim(toClaim);
+    const claimOf = new Map(toClaim.map((k, i) => [k, claims[i]]));
+    const fresh: Array<{ key: string; result: Promise<EdgeResult> }> = [];
+    const pending = commands.map((cmd, c) => {
+      const n = nodeFor(cmd.node);
+      const counts = countOf(cmd.node.name);
+      const applied = (r: EdgeResult) => (counts.applied++, r);
+      return cmd.targets.map((t, i): Promise<EdgeResult> => {
+        const key = keysOf[c][i];
+        if (key === undefined) return run(n, cmd.kind, t).then(applied);
+        const running = inProgress.get(key);
+        if (running) return running;
+        const claim = claimOf.get(key)!;
+        if (claim.kind === 'done') {
+          counts.replayed++;
+          return Promise.resolve(claim.result);
+        }
+        if (claim.kind === 'interrupted') return Promise.resolve(failure(`PoP ${pop}: the agent restarted while applying this on node ${cmd.node.name}; not applied twice`));
+        const result = run(n, cmd.kind, t).then(applied);
+        inProgress.set(key, result);
+        fresh.push({ key, result });
+        return result;
+      });
     });
-    const out = await Promise.all(results);
+    const out = await Promise.all(pending.map((results) => Promise.all(results)));
     // Recorded before the in-progress entries go, so a repeat always finds one or the other.
-    record.finish(fresh.map((f) => ({ key: f.key, result: out[f.index] })));
+    record.finish(await Promise.all(fresh.map(async (f) => ({ key: f.key, result: await f.result }))));
     for (const f of fresh) inProgress.delete(f.key);
     return out;
   };
@@ -121,7 +128,9 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
     }
     try {
       const now = Date.now();
-      const results = await Promise.all(commands.map(async (cmd) => ({ id: cmd.id, replyTo: cmd.replyTo, results: now > cmd.deadline ? late(cmd) : await apply(cmd) })));
+      const applied = await applyAll(commands.filter((cmd) => now <= cmd.deadline));
+      let k = 0;
+      const results = commands.map((cmd) => ({ id: cmd.id, replyTo: cmd.replyTo, results: now > cmd.deadline ? late(cmd) : applied[k++] }));
       // One answer per asking process (commands of one message normally come from one).
       const byReply = new Map<string, Array<{ id: string; results: EdgeResult[] }>>();
       for (const r of results) {
