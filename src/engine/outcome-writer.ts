@@ -2,7 +2,7 @@
 // transaction, so a burst of results costs one commit, and counters move with the URL rows.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { markUrlsStarted, recordOutcomes, type UrlOutcome } from '../store/repositories/task-repository.js';
+import { markUrlsStarted, recordOutcomes, type TaskRow, type UrlOutcome } from '../store/repositories/task-repository.js';
 
 const STARTED_DELAY_MS = 100;
 
@@ -16,7 +16,8 @@ export class OutcomeWriter {
 
   constructor(
     private readonly transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>,
-    private readonly onTasksDone: (taskIds: number[]) => void,
+    /** The tasks that became task_done, as they now are. */
+    private readonly onTasksDone: (tasks: TaskRow[]) => void,
     private readonly log: (err: unknown) => void,
     /** URLs whose terminal state is now stored. */
     private readonly onFlushed: (urlIds: number[]) => void = () => undefined,

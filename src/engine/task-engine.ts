@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { listInFlightUrls, type TaskUrlRow } from '../store/repositories/task-repository.js';
+import { listInFlightUrls, type TaskRow, type TaskUrlRow } from '../store/repositories/task-repository.js';
 import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../store/repositories/lease-repository.js';
 import { randomBytes } from 'node:crypto';
 import type { EdgeResult } from '../edge/edge-driver.js';
@@ -88,9 +88,9 @@ export class TaskEngine {
     this.events.setMaxListeners(0);
     this.writer = new OutcomeWriter(
       options.outcomeTransaction ?? ((fn) => db.transaction().execute(fn)),
-      (ids) => {
-        for (const id of ids) this.events.emit(`done:${id}`);
-        this.events.emit('tasks-done', ids);
+      (tasks) => {
+        for (const t of tasks) this.events.emit(`done:${t.id}`, t);
+        this.events.emit('tasks-done', tasks.map((t) => t.id));
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
       (ids) => {
@@ -306,11 +306,12 @@ export class TaskEngine {
   }
 
   /**
-   * Resolves true when the task is done, false after timeoutMs. `isDone` reads the store: it runs once
-   * right after the listener is in place (the task may be done already; an error there rejects), and
-   * in shared mode now and then, since another process may finish the task.
+   * Resolves done when the task is done, not done after timeoutMs. `isDone` reads the store: it runs
+   * once right after the listener is in place (the task may be done already; an error there rejects),
+   * and in shared mode now and then, since another process may finish the task. When this process
+   * finished it, `final` is the task as its last outcomes left it (no need to read it again).
    */
-  waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<boolean> {
+  waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<{ done: boolean; final?: TaskRow }> {
     return new Promise((resolve, reject) => {
       const event = `done:${taskId}`;
       const poll = this.options.shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), 50) : undefined;
@@ -319,11 +320,11 @@ export class TaskEngine {
         clearInterval(poll);
         this.events.off(event, onDone);
       };
-      const finish = (v: boolean) => {
+      const finish = (done: boolean, final?: TaskRow) => {
         cleanup();
-        resolve(v);
+        resolve({ done, final });
       };
-      const onDone = () => finish(true);
+      const onDone = (final: TaskRow) => finish(true, final);
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.events.on(event, onDone);
       isDone().then(

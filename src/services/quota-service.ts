@@ -5,7 +5,7 @@ import type { Database } from '../store/database.js';
 import type { Account } from '../store/repositories/account-repository.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
 import { countDomains } from '../store/repositories/domain-repository.js';
-import { addUsage, lockBookingState, usageOf, type QuotaType } from '../store/repositories/quota-repository.js';
+import { addUsages, lockBookingState, usageOf, type QuotaType, type UsageDelta } from '../store/repositories/quota-repository.js';
 import { urlQuotaExceeded, type CachectlError } from '../errors.js';
 
 export type QuotaUse = Partial<Record<QuotaType, number>>;
@@ -28,16 +28,17 @@ export class QuotaService {
   }
 
   /**
-   * Books each request's use against what is left today, in order, in the caller's transaction.
-   * Answers, per request, null when booked or the CDN.0110 error when it does not fit (nothing of it
-   * is written). A null request is skipped.
+   * Judges each request's use against what is left today, in order, in the caller's transaction (the
+   * accounts stay locked until it ends). Answers, per request, null when it fits or the CDN.0110 error
+   * when it does not, and the use to book for those that fit: the caller writes it with what it
+   * accepts (insertTasks), so that a refused request books nothing. A null request is skipped.
    */
-  async reserve(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<Array<CachectlError | null>> {
+  async judge(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<{ verdicts: Array<CachectlError | null>; bookings: UsageDelta[] }> {
     const ids = [...new Set(requests.filter((r) => r !== null).map((r) => r.accountId))];
     const day = utcDay(now);
     const { accounts, used } = await lockBookingState(trx, ids, day);
     const limits = new Map(accounts.map((a) => [a.id, this.limitsOf(a)]));
-    const booked = new Map<string, number>();
+    const booked = new Map<string, UsageDelta>();
     const verdicts = requests.map((r) => {
       if (!r) return null;
       const limit = limits.get(r.accountId);
@@ -49,15 +50,22 @@ export class QuotaService {
         }
       }
       for (const [type, n] of entries) {
+        if (n <= 0) continue;
         today[type] += n;
-        booked.set(`${r.accountId}|${type}`, (booked.get(`${r.accountId}|${type}`) ?? 0) + n);
+        const key = `${r.accountId}|${type}`;
+        const b = booked.get(key);
+        if (b) b.used += n;
+        else booked.set(key, { account_id: r.accountId, day, type, used: n });
       }
       return null;
     });
-    for (const [key, n] of booked) {
-      const [accountId, type] = key.split('|') as [string, QuotaType];
-      if (n > 0) await addUsage(trx, accountId, day, type, n);
-    }
+    return { verdicts, bookings: [...booked.values()] };
+  }
+
+  /** judge, and books the use of the requests that fit at once. */
+  async reserve(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<Array<CachectlError | null>> {
+    const { verdicts, bookings } = await this.judge(trx, requests, now);
+    await addUsages(trx, bookings);
     return verdicts;
   }
 

@@ -136,7 +136,7 @@ export class TaskService {
     for (const r of await findDomainsByNames(trx, [...names])) byName.set(r.name, r);
 
     const domainErrors = jobs.map((job) => this.checkDomains(job, byName));
-    const quotaErrors = await this.quotas.reserve(
+    const { verdicts: quotaErrors, bookings } = await this.quotas.judge(
       trx,
       jobs.map((job, i) => (domainErrors[i] ? null : { accountId: job.input.accountId, use: quotaUse(job.input, job.parsed.length) })),
       now,
@@ -145,7 +145,7 @@ export class TaskService {
     const lease = this.engine.leaseAtIntake(accepted.reduce((n, i) => n + jobs[i].parsed.length, 0));
     const rows = accepted.map((i) => newTaskRows(jobs[i], now, lease));
     const dispatchHere = lease.owner !== null || !lease.shared;
-    const inserted = await tasks.insertTasks(trx, rows);
+    const inserted = await tasks.insertTasks(trx, rows, bookings);
     const out: Settled<StoredTask>[] = jobs.map((_, i) => ({ ok: false, error: domainErrors[i] ?? quotaErrors[i] }));
     accepted.forEach((jobIndex, k) => {
       out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds, dispatchHere } };
@@ -210,7 +210,9 @@ export class TaskService {
       if (!task) throw missingTask(id);
       return task.status === 'task_done';
     };
-    const done = await this.engine.waitDone(n, timeoutMs, read);
+    const { done, final } = await this.engine.waitDone(n, timeoutMs, read);
+    // Finished here: the row as the last outcomes left it (the first read showed it is the caller's).
+    if (final && task && final.account_id === accountId) return { done, task: final };
     // Done by an event after (or before the end of) the last read: read the final counts.
     if (!task || (done && task.status !== 'task_done')) await read();
     return { done, task: task! };

@@ -19,9 +19,15 @@ const task = (account: string, urls: number, createTime: number, owner: string |
 
 /** Runs the deliveries on a store; answers the finished tasks per delivery and every row touched. */
 async function scenario(store: Store) {
-  const [a, b, c, d] = await store.db.transaction().execute((trx) =>
-    insertTasks(trx, [task('acct-1', 3, NOW, 'me'), task('acct-1', 2, NOW - DAY_MS, 'me'), task('acct-2', 1, NOW, 'me'), task('acct-2', 2, NOW, 'other')]),
+  const day = new Date(NOW).toISOString().slice(0, 10);
+  // The quota use the intake books goes in with the tasks; a second intake adds to it.
+  const [a, b, c] = await store.db.transaction().execute((trx) =>
+    insertTasks(trx, [task('acct-1', 3, NOW, 'me'), task('acct-1', 2, NOW - DAY_MS, 'me'), task('acct-2', 1, NOW, 'me')], [
+      { account_id: 'acct-1', day, type: 'file_refresh', used: 5 },
+      { account_id: 'acct-2', day, type: 'file_refresh', used: 1 },
+    ]),
   );
+  const [d] = await store.db.transaction().execute((trx) => insertTasks(trx, [task('acct-2', 2, NOW, 'other')], [{ account_id: 'acct-2', day, type: 'file_refresh', used: 2 }]));
   const deliveries: UrlOutcome[][] = [
     [
       { id: a.urlIds[0], ok: true, nodeResults: '[["e1",1,3,1,"ok"]]' },
@@ -41,16 +47,22 @@ async function scenario(store: Store) {
     [...a.urlIds, ...b.urlIds, ...c.urlIds].map((id) => ({ id, ok: true })),
   ];
   const done: number[][] = [];
+  const doneRows = [];
   for (const [i, outcomes] of deliveries.entries()) {
-    done.push((await store.recoverableTransaction((trx) => recordOutcomes(trx, outcomes, NOW + i + 1, 'me'))).sort((x, y) => x - y));
+    const rows = await store.recoverableTransaction((trx) => recordOutcomes(trx, outcomes, NOW + i + 1, 'me'));
+    done.push(rows.map((t) => t.id).sort((x, y) => x - y));
+    doneRows.push(...rows);
   }
+  // The finished tasks come back as they are stored.
+  for (const row of doneRows) assert.deepEqual(row, await store.db.selectFrom('tasks').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow());
   const tasks = await store.db.selectFrom('tasks').select(['id', 'account_id', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time']).orderBy('id').execute();
   const urls = await store.db.selectFrom('task_urls').select(['id', 'task_id', 'url', 'target', 'status', 'fail_classify', 'fail_desc', 'create_time', 'modify_time', 'lease_owner']).orderBy('id').execute();
   const counts = await store.db.selectFrom('task_counts').selectAll().where('n', '!=', 0).orderBy('account_id').orderBy('day').orderBy('status').execute();
   const results = await store.db.selectFrom('url_node_results').selectAll().orderBy('url_id').execute();
+  const usage = await store.db.selectFrom('quota_usage').selectAll().orderBy('account_id').orderBy('type').execute();
   const ids = { a: a.taskId, b: b.taskId, c: c.taskId };
   const inserted = [a, b, c, d];
-  return { ids, inserted, done, tasks, urls, counts: counts.map((r) => ({ ...r, day: Number(r.day), n: Number(r.n) })), results };
+  return { ids, inserted, usage: usage.map((u) => ({ ...u, used: Number(u.used) })), done, tasks, urls, counts: counts.map((r) => ({ ...r, day: Number(r.day), n: Number(r.n) })), results };
 }
 
 test('the same tasks and outcomes leave the same rows on PostgreSQL and on SQLite', async (t) => {
@@ -94,6 +106,7 @@ test('the same tasks and outcomes leave the same rows on PostgreSQL and on SQLit
     onSqlite.counts.map((r) => [r.account_id, r.day - today, r.status, r.n]),
     [['acct-1', -1, 'task_done', 1], ['acct-1', 0, 'task_done', 1], ['acct-2', 0, 'task_done', 1], ['acct-2', 0, 'task_inprocess', 1]],
   );
+  assert.deepEqual(onSqlite.usage.map((u) => [u.account_id, u.type, u.used]), [['acct-1', 'file_refresh', 5], ['acct-2', 'file_refresh', 3]]);
   assert.deepEqual(onPg, onSqlite);
 });
 

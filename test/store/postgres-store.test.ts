@@ -33,7 +33,7 @@ test('migrations ran: numbers come back as numbers, history and counts work', as
   assert.equal(typeof taskId, 'number');
   assert.equal(urlIds.length, 3);
   const done = await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: true })), now));
-  assert.deepEqual(done, [taskId]);
+  assert.deepEqual(done.map((t) => t.id), [taskId]);
   const { total, rows } = await listTasks(store.db, { accountId: 'acct-h', orderField: 'create_time', orderType: 'desc', limit: 30, offset: 0 });
   assert.equal(total, 1);
   assert.equal(rows[0].status, 'task_done');
@@ -92,7 +92,7 @@ test('a process that stops renewing is reaped: its URLs are taken over, and its 
   // Its outcome arrives late: not written, not counted.
   assert.deepEqual(await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: false, failClassify: 'INNER_ERROR', failDesc: 'late' })), Date.now(), 'old')), []);
   const done = await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: true })), Date.now(), 'new'));
-  assert.deepEqual(done, [taskId]);
+  assert.deepEqual(done.map((t) => t.id), [taskId]);
   const row = await store.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
   assert.deepEqual([row.succeed, row.failed, row.processing, row.status], [10, 0, 0, 'task_done']);
 });

@@ -1,6 +1,6 @@
 // Daily use of the refresh and prefetch quotas, per account.
 import type { Kysely } from 'kysely';
-import type { Database } from '../database.js';
+import type { Database, QuotaUsageTable } from '../database.js';
 import { isPostgres } from '../dialect-of.js';
 import { findAccountsByIds, type Account } from './account-repository.js';
 
@@ -40,6 +40,13 @@ export async function usageOfAccounts(db: Kysely<Database>, accountIds: string[]
     if (u && r.type in u) u[r.type as QuotaType] = Number(r.used);
   }
   return out;
+}
+
+export type UsageDelta = QuotaUsageTable;
+
+/** Adds to the day's use, one statement per delta (the intake on PostgreSQL folds them into its own). */
+export async function addUsages(db: Kysely<Database>, deltas: UsageDelta[]): Promise<void> {
+  for (const d of deltas) await addUsage(db, d.account_id, d.day, d.type as QuotaType, d.used);
 }
 
 export async function addUsage(db: Kysely<Database>, accountId: string, day: string, type: QuotaType, n: number): Promise<void> {

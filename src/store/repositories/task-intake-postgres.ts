@@ -1,15 +1,16 @@
-// insertTasks on PostgreSQL: tasks, their URLs and the task counts in one statement (data-modifying
+// insertTasks on PostgreSQL: tasks, their URLs, the task counts and the quota use in one statement (data-modifying
 // CTEs over arrays), where the portable version needs three or more; every statement is a round
 // trip to the server, and the intake's round trips are most of a create call's time.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { countCells, newTaskCounts, type NewTask } from './task-repository.js';
+import type { UsageDelta } from './quota-repository.js';
 
 /**
  * Same contract as insertTasks: URL ids per task, in the order of its `urls`. Rows go in with ORDER BY
  * and ids come from one sequence in that order, so the k-th new task id (ascending) is the k-th task.
  */
-export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: NewTask[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
+export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: NewTask[], usage: UsageDelta[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
   const t = tasks.map((x) => x.task);
   const urls = tasks.flatMap((x, k) => x.urls.map((u) => ({ ...u, k })));
   const cells = countCells(newTaskCounts(tasks));
@@ -52,6 +53,11 @@ export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: New
         ${col(cells, (c) => c.file_type)}::text[], ${col(cells, (c) => c.status)}::text[], ${col(cells, (c) => c.n)}::bigint[]
       )
       on conflict (account_id, day, task_type, file_type, status) do update set n = task_counts.n + excluded.n
+    ),
+    q as (
+      insert into quota_usage (account_id, day, type, used)
+      select * from unnest(${col(usage, (d) => d.account_id)}::text[], ${col(usage, (d) => d.day)}::text[], ${col(usage, (d) => d.type)}::text[], ${col(usage, (d) => d.used)}::int[])
+      on conflict (account_id, day, type) do update set used = quota_usage.used + excluded.used
     )
     select id, task_id from u
     union all

@@ -4,14 +4,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { DAY_MS } from '../migrations.js';
-import { taskCountersSet, type UrlOutcome } from './task-repository.js';
+import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome } from './task-repository.js';
 
 /**
  * Terminal outcomes, task counters, per-day task counts and per-node results, in one statement.
  * Same rules as recordOutcomes: only URLs still in flight (and, with `owner`, still held by that
- * process) are written and counted; answers the tasks that became task_done with these outcomes.
+ * process) are written and counted; answers the tasks that became task_done, as they now are.
  */
-export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<number[]> {
+export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<TaskRow[]> {
   if (outcomes.length === 0) return [];
   const ids = outcomes.map((o) => o.id);
   const oks = outcomes.map((o) => o.ok);
@@ -21,7 +21,7 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
   const leaseHeld = owner === undefined ? sql`true` : sql`t.lease_owner = ${owner}`;
   // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
   // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
-  const { rows } = await sql<{ id: number }>`
+  const { rows } = await sql<TaskRow & { s: number; f: number }>`
     with o as (
       select * from unnest(${ids}::bigint[], ${oks}::boolean[], ${classes}::text[], ${descs}::text[], ${results}::text[]) as o(id, ok, cls, descr, results)
     ),
@@ -46,7 +46,7 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
     t as (
       update tasks set ${taskCountersSet('c')}
       from c where tasks.id = c.task_id
-      returning tasks.id, tasks.processing, c.s, c.f, tasks.account_id, tasks.create_time, tasks.task_type, tasks.file_type
+      returning ${TASK_COLUMNS}, c.s, c.f
     ),
     d as (
       select * from t where processing <= 0 and processing + s + f > 0
@@ -62,6 +62,6 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
       order by account_id, day, task_type, file_type, status
       on conflict (account_id, day, task_type, file_type, status) do update set n = task_counts.n + excluded.n
     )
-    select id from d`.execute(db);
-  return rows.map((r) => Number(r.id));
+    select * from d`.execute(db);
+  return rows.map(({ s: _s, f: _f, ...task }) => task);
 }

@@ -4,6 +4,7 @@ import { isPostgres } from '../dialect-of.js';
 import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
+import { addUsages, type UsageDelta } from './quota-repository.js';
 import type { Database, TaskCountTable, TaskTable, TaskUrlTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 
@@ -23,12 +24,14 @@ export interface NewTask {
 }
 
 /**
- * Inserts tasks with their URLs and counts them, in the caller's transaction: a few multi-row
- * statements for the whole batch. URL ids come back per task, in the order of its `urls`.
+ * Inserts tasks with their URLs, counts them, and books the quota `usage` they take, in the caller's
+ * transaction: a few multi-row statements for the whole batch (one on PostgreSQL). URL ids come back
+ * per task, in the order of its `urls`.
  */
-export async function insertTasks(db: Kysely<Database>, tasks: NewTask[]): Promise<Array<{ taskId: number; urlIds: number[] }>> {
+export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage: UsageDelta[] = []): Promise<Array<{ taskId: number; urlIds: number[] }>> {
+  if (isPostgres(db) && tasks.length > 0) return insertTasksInOneStatement(db, tasks, usage);
+  await addUsages(db, usage);
   if (tasks.length === 0) return [];
-  if (isPostgres(db)) return insertTasksInOneStatement(db, tasks);
   const taskIds = await insertReturningIds(db, 'tasks', tasks.map((t) => t.task));
   const urlRows = tasks.flatMap((t, i) => t.urls.map((u) => ({ ...u, task_id: taskIds[i] })));
   const urlIds = await insertReturningIds(db, 'task_urls', urlRows);
@@ -236,6 +239,11 @@ export async function markUrlsStarted(db: Kysely<Database>, ids: number[], statu
   }
 }
 
+/** Every column of tasks, qualified: what RETURNING gives back as a TaskRow. */
+export const TASK_COLUMNS = sql.raw(
+  ['id', 'account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time'].map((c) => `tasks.${c}`).join(', '),
+);
+
 /**
  * The SET list that moves a task's counters by `s` succeeded and `f` failed URLs (columns of `from`).
  * SET expressions read the row as it was before the update, so `status` turns task_done exactly when
@@ -262,9 +270,9 @@ export interface UrlOutcome {
  * A URL already terminal is left alone, so an outcome is counted once even if delivered twice.
  * With `owner` (several processes on one store), only URLs that process still holds are written: one
  * whose lease was lost belongs to the process that took it over.
- * Returns the ids of tasks that became task_done.
+ * Returns the tasks that became task_done, as they now are.
  */
-export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<number[]> {
+export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<TaskRow[]> {
   if (isPostgres(db)) return recordOutcomesInOneStatement(db, outcomes, now, owner);
   const perTask = new Map<number, { succeed: number; failed: number }>();
   const bump = (taskId: number, ok: boolean) => {
@@ -302,24 +310,24 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
       written.add(o.id);
     }
   }
-  const done: number[] = [];
+  const done: TaskRow[] = [];
   const counts: CountChange[] = [];
   const entries = [...perTask].sort(([a], [b]) => a - b);
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
     const chunk = entries.slice(i, i + INSERT_CHUNK);
     // One statement for the whole batch of tasks. Typed: PostgreSQL takes untyped VALUES as text.
     const values = sql.join(chunk.map(([id, c]) => sql`(cast(${id} as bigint), cast(${c.succeed} as integer), cast(${c.failed} as integer))`));
-    const { rows } = await sql<{ id: number; processing: number; status: string; account_id: string; create_time: number; task_type: string; file_type: string }>`
+    const { rows } = await sql<TaskRow>`
       with v(id, s, f) as (values ${values})
       update tasks set ${taskCountersSet('v')}
       from v where tasks.id = v.id
-      returning tasks.id, tasks.processing, tasks.status, tasks.account_id, tasks.create_time, tasks.task_type, tasks.file_type`.execute(db);
+      returning ${TASK_COLUMNS}`.execute(db);
     for (const row of rows) {
       const c = perTask.get(Number(row.id))!;
       const processing = Number(row.processing);
       // Done now, and not already before this batch.
       if (processing <= 0 && processing + c.succeed + c.failed > 0) {
-        done.push(Number(row.id));
+        done.push(row);
         counts.push({ ...row, status: 'task_inprocess', n: -1 }, { ...row, status: 'task_done', n: 1 });
       }
     }
