@@ -110,7 +110,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closers.unshift(async () => clearInterval(timer));
     }
     const engine = new TaskEngine(store.db, fleet, {
-      outcomeTransaction: (fn) => store.recoverableTransaction(fn),
+      outcomeWrite: (fn) => store.recoverableStatement(fn),
       deadlineMs: config.taskDeadlineMs,
       retryBaseMs: config.retryBaseMs,
       maxTracked: config.maxTrackedUrls,

@@ -1,8 +1,9 @@
 // Writes URL state changes in batches: everything that happened since the last write goes into one
-// transaction, so a burst of results costs one commit, and counters move with the URL rows.
+// atomic write (one statement on PostgreSQL, a transaction on SQLite), so a burst of results costs one
+// commit, and counters move with the URL rows.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { markUrlsStarted, recordOutcomes, type TaskRow, type UrlOutcome } from '../store/repositories/task-repository.js';
+import { writeUrlStates, type TaskRow, type UrlOutcome } from '../store/repositories/task-repository.js';
 
 const STARTED_DELAY_MS = 100;
 
@@ -15,7 +16,8 @@ export class OutcomeWriter {
   private startedTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly transaction: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>,
+    /** Runs one atomic write (writeUrlStates): Store.recoverableStatement, or a transaction. */
+    private readonly write: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>,
     /** The tasks that became task_done, as they now are. */
     private readonly onTasksDone: (tasks: TaskRow[]) => void,
     private readonly log: (err: unknown) => void,
@@ -77,13 +79,8 @@ export class OutcomeWriter {
       try {
         // A URL whose outcome is in this batch need not be marked started first.
         const finished = new Set(outcomes.map((o) => o.id));
-        const done = await this.transaction(async (trx) => {
-          for (const [status, ids] of started) {
-            const pending = ids.filter((id) => !finished.has(id));
-            if (pending.length > 0) await markUrlsStarted(trx, pending, status, now);
-          }
-          return recordOutcomes(trx, outcomes, now, this.owner?.());
-        });
+        const marks = [...started].flatMap(([status, ids]) => ids.filter((id) => !finished.has(id)).map((id) => ({ id, status })));
+        const done = await this.write((db) => writeUrlStates(db, marks, outcomes, now, this.owner?.()));
         this.failures = 0;
         if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id));
         if (done.length > 0) this.onTasksDone(done);

@@ -36,8 +36,8 @@ export interface EngineOptions {
    * frees, so memory stays bounded whatever the backlog, also when a restart resumes millions.
    */
   maxTracked?: number;
-  /** How outcomes are written; defaults to an ordinary transaction. */
-  outcomeTransaction?: <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+  /** How URL states are written (Store.recoverableStatement); defaults to an ordinary transaction. */
+  outcomeWrite?: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
   deadlineMs: number;
   retryBaseMs: number;
   log: (msg: string, err?: unknown) => void;
@@ -87,7 +87,7 @@ export class TaskEngine {
   ) {
     this.events.setMaxListeners(0);
     this.writer = new OutcomeWriter(
-      options.outcomeTransaction ?? ((fn) => db.transaction().execute(fn)),
+      options.outcomeWrite ?? ((fn) => db.transaction().execute(fn)),
       (tasks) => {
         for (const t of tasks) this.events.emit(`done:${t.id}`, t);
         this.events.emit('tasks-done', tasks.map((t) => t.id));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createStore, type Store } from '../../src/store/store.js';
-import { insertTasks, recordOutcomes, type UrlOutcome } from '../../src/store/repositories/task-repository.js';
+import { insertTasks, writeUrlStates, type UrlOutcome } from '../../src/store/repositories/task-repository.js';
 import { DAY_MS } from '../../src/store/migrations.js';
 import { freshDatabase } from '../support/postgres.js';
 import { newTask } from '../support/new-task.js';
@@ -49,7 +49,9 @@ async function scenario(store: Store) {
   const done: number[][] = [];
   const doneRows = [];
   for (const [i, outcomes] of deliveries.entries()) {
-    const rows = await store.recoverableTransaction((trx) => recordOutcomes(trx, outcomes, NOW + i + 1, 'me'));
+    // The first delivery also marks two URLs started (one of them held by another process: marks are not leased).
+    const started = i === 0 ? [{ id: c.urlIds[0], status: 'refreshing' }, { id: d.urlIds[1], status: 'preheating' }] : [];
+    const rows = await store.recoverableStatement((db) => writeUrlStates(db, started, outcomes, NOW + i + 1, 'me'));
     done.push(rows.map((t) => t.id).sort((x, y) => x - y));
     doneRows.push(...rows);
   }
@@ -100,6 +102,7 @@ test('the same tasks and outcomes leave the same rows on PostgreSQL and on SQLit
     ['succeed', null, null],
     ['failed', 'UNKNOWN_ERROR', ''],
   ]);
+  assert.deepEqual(onSqlite.urls.slice(5).map((u) => [u.status, u.modify_time - NOW]), [['succeed', 2], ['waiting', 0], ['preheating', 1]]);
   assert.deepEqual(onSqlite.results.map((r) => r.results), ['[["e1",1,3,1,"ok"]]', '[["e1",0,2,1,"404"]]', '[["e2",1,1,1,""]]']);
   const today = Math.floor(NOW / DAY_MS);
   assert.deepEqual(

@@ -32,7 +32,7 @@ test('migrations ran: numbers come back as numbers, history and counts work', as
   const [{ taskId, urlIds }] = await store.db.transaction().execute((trx) => insertTasks(trx, [task('acct-h', 3, now)]));
   assert.equal(typeof taskId, 'number');
   assert.equal(urlIds.length, 3);
-  const done = await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: true })), now));
+  const done = await store.recoverableStatement((db) => recordOutcomes(db, urlIds.map((id) => ({ id, ok: true })), now));
   assert.deepEqual(done.map((t) => t.id), [taskId]);
   const { total, rows } = await listTasks(store.db, { accountId: 'acct-h', orderField: 'create_time', orderType: 'desc', limit: 30, offset: 0 });
   assert.equal(total, 1);
@@ -68,7 +68,7 @@ test('concurrent claims never hand one URL to two owners, and together take all'
   // Finish them all so later tests start with no claimable work.
   for (const o of owners.slice(1).concat('p5')) {
     const mine = o === 'p5' ? again : got.get(o)!;
-    await store.recoverableTransaction((trx) => recordOutcomes(trx, mine.map((id) => ({ id, ok: true })), Date.now(), o));
+    await store.recoverableStatement((db) => recordOutcomes(db, mine.map((id) => ({ id, ok: true })), Date.now(), o));
   }
   const left = await store.db.selectFrom('task_urls').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', 'acct-c').where('status', '=', 'waiting').executeTakeFirstOrThrow();
   assert.equal(Number(left.n), 0);
@@ -90,8 +90,8 @@ test('a process that stops renewing is reaped: its URLs are taken over, and its 
   assert.equal(await heartbeat(store.db, 'old', 100), false);
   assert.equal(await heartbeat(store.db, 'new', 60_000), true);
   // Its outcome arrives late: not written, not counted.
-  assert.deepEqual(await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: false, failClassify: 'INNER_ERROR', failDesc: 'late' })), Date.now(), 'old')), []);
-  const done = await store.recoverableTransaction((trx) => recordOutcomes(trx, urlIds.map((id) => ({ id, ok: true })), Date.now(), 'new'));
+  assert.deepEqual(await store.recoverableStatement((db) => recordOutcomes(db, urlIds.map((id) => ({ id, ok: false, failClassify: 'INNER_ERROR', failDesc: 'late' })), Date.now(), 'old')), []);
+  const done = await store.recoverableStatement((db) => recordOutcomes(db, urlIds.map((id) => ({ id, ok: true })), Date.now(), 'new'));
   assert.deepEqual(done.map((t) => t.id), [taskId]);
   const row = await store.db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
   assert.deepEqual([row.succeed, row.failed, row.processing, row.status], [10, 0, 0, 'task_done']);

@@ -4,15 +4,16 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { DAY_MS } from '../migrations.js';
-import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome } from './task-repository.js';
+import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome, type UrlStarted } from './task-repository.js';
 
 /**
- * Terminal outcomes, task counters, per-day task counts and per-node results, in one statement.
+ * Terminal outcomes, task counters, per-day task counts and per-node results, in one statement; with
+ * `started`, also the waiting → refreshing/preheating marks (writeUrlStates).
  * Same rules as recordOutcomes: only URLs still in flight (and, with `owner`, still held by that
  * process) are written and counted; answers the tasks that became task_done, as they now are.
  */
-export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string): Promise<TaskRow[]> {
-  if (outcomes.length === 0) return [];
+export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcomes: UrlOutcome[], now: number, owner?: string, started: UrlStarted[] = []): Promise<TaskRow[]> {
+  if (outcomes.length === 0 && started.length === 0) return [];
   const ids = outcomes.map((o) => o.id);
   const oks = outcomes.map((o) => o.ok);
   const classes = outcomes.map((o) => (o.ok ? null : (o.failClassify ?? 'UNKNOWN_ERROR')));
@@ -22,7 +23,12 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
   // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
   // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
   const { rows } = await sql<TaskRow & { s: number; f: number }>`
-    with o as (
+    with m as (
+      update task_urls t set status = m.status, modify_time = ${now}
+      from unnest(${started.map((s) => s.id)}::bigint[], ${started.map((s) => s.status)}::text[]) as m(id, status)
+      where t.id = m.id and t.status = 'waiting'
+    ),
+    o as (
       select * from unnest(${ids}::bigint[], ${oks}::boolean[], ${classes}::text[], ${descs}::text[], ${results}::text[]) as o(id, ok, cls, descr, results)
     ),
     u as (

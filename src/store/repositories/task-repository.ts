@@ -256,6 +256,30 @@ export function taskCountersSet(from: string) {
     status = case when tasks.processing - ${s} - ${f} <= 0 then 'task_done' else tasks.status end`;
 }
 
+/** A URL that went from waiting to being worked on (refreshing or preheating). */
+export interface UrlStarted {
+  id: number;
+  status: string;
+}
+
+/**
+ * Started marks and terminal outcomes as one write: recordOutcomes, after the marks (markUrlsStarted).
+ * A URL must not be both marked and given an outcome in one call. One statement on PostgreSQL (so it
+ * may run without a transaction: Store.recoverableStatement); several on SQLite, in the caller's
+ * transaction. Answers the tasks that became task_done, as they now are.
+ */
+export async function writeUrlStates(db: Kysely<Database>, started: UrlStarted[], outcomes: UrlOutcome[], now: number, owner?: string): Promise<TaskRow[]> {
+  if (isPostgres(db)) return recordOutcomesInOneStatement(db, outcomes, now, owner, started);
+  const byStatus = new Map<string, number[]>();
+  for (const s of started) {
+    let ids = byStatus.get(s.status);
+    if (!ids) byStatus.set(s.status, (ids = []));
+    ids.push(s.id);
+  }
+  for (const [status, ids] of byStatus) await markUrlsStarted(db, ids, status, now);
+  return recordOutcomes(db, outcomes, now, owner);
+}
+
 export interface UrlOutcome {
   id: number;
   ok: boolean;
