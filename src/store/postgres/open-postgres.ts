@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../database.js';
+import { preparingPool } from './prepared-statements.js';
 
 export interface PostgresOptions {
   /** postgres://user@host:port/database */
@@ -39,5 +40,5 @@ export function openPostgres(options: PostgresOptions & { relaxed?: boolean }): 
   // fails on its own, and the pool replaces the connection.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) }), pool };
 }

@@ -3,6 +3,7 @@
 // trip to the server, and the intake's round trips are most of a create call's time.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
+import { prepared } from '../postgres/prepared-statements.js';
 import { countCells, newTaskCounts, type NewTask } from './task-repository.js';
 import type { UsageDelta } from './quota-repository.js';
 
@@ -15,7 +16,7 @@ export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: New
   const urls = tasks.flatMap((x, k) => x.urls.map((u) => ({ ...u, k })));
   const cells = countCells(newTaskCounts(tasks));
   const col = <R, V>(rows: R[], f: (r: R) => V): V[] => rows.map(f);
-  const { rows } = await sql<{ id: number; task_id: number }>`
+  const { rows } = await sql<{ id: number; task_id: number }>`${prepared}
     with tv as (
       select * from unnest(
         ${t.map((_, k) => k)}::int[], ${col(t, (r) => r.account_id)}::text[], ${col(t, (r) => r.task_type)}::text[], ${col(t, (r) => r.file_type)}::text[],

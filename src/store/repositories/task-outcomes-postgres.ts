@@ -3,6 +3,7 @@
 // on a busy host that round trip, not the work, is most of a purge's time.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
+import { prepared } from '../postgres/prepared-statements.js';
 import { DAY_MS } from '../migrations.js';
 import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome, type UrlStarted } from './task-repository.js';
 
@@ -19,10 +20,9 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
   const classes = outcomes.map((o) => (o.ok ? null : (o.failClassify ?? 'UNKNOWN_ERROR')));
   const descs = outcomes.map((o) => (o.ok ? null : (o.failDesc ?? '')));
   const results = outcomes.map((o) => o.nodeResults ?? null);
-  const leaseHeld = owner === undefined ? sql`true` : sql`t.lease_owner = ${owner}`;
   // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
   // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
-  const { rows } = await sql<TaskRow & { s: number; f: number }>`
+  const { rows } = await sql<TaskRow & { s: number; f: number }>`${prepared}
     with m as (
       update task_urls t set status = m.status, modify_time = ${now}
       from unnest(${started.map((s) => s.id)}::bigint[], ${started.map((s) => s.status)}::text[]) as m(id, status)
@@ -38,7 +38,7 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
         fail_desc = case when o.ok then t.fail_desc else o.descr end,
         modify_time = ${now}
       from o
-      where t.id = o.id and t.status in ('waiting', 'refreshing', 'preheating') and ${leaseHeld}
+      where t.id = o.id and t.status in ('waiting', 'refreshing', 'preheating') and (${owner ?? null}::text is null or t.lease_owner = ${owner ?? null})
       returning t.id, t.task_id, o.ok, o.results
     ),
     n as (
