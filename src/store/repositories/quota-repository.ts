@@ -1,7 +1,8 @@
 // Daily use of the refresh and prefetch quotas, per account.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, QuotaUsageTable } from '../database.js';
 import { isPostgres } from '../dialect-of.js';
+import { prepared } from '../postgres/prepared-statements.js';
 import { findAccountsByIds, type Account } from './account-repository.js';
 
 export type QuotaType = 'file_refresh' | 'dir_refresh' | 'preheat';
@@ -25,7 +26,7 @@ export async function usageOf(db: Kysely<Database>, accountId: string, day: stri
 export async function lockBookingState(db: Kysely<Database>, accountIds: string[], day: string): Promise<{ accounts: Account[]; used: Map<string, Record<QuotaType, number>> }> {
   if (accountIds.length === 0) return { accounts: [], used: new Map() };
   const accounts = isPostgres(db)
-    ? await db.selectFrom('accounts').selectAll().where('id', 'in', accountIds).orderBy('id').forUpdate().execute()
+    ? (await sql<Account>`${prepared} select * from accounts where id = any(${accountIds}::text[]) order by id for update`.execute(db)).rows
     : await findAccountsByIds(db, accountIds);
   return { accounts, used: await usageOfAccounts(db, accountIds, day) };
 }
@@ -34,7 +35,9 @@ export async function lockBookingState(db: Kysely<Database>, accountIds: string[
 export async function usageOfAccounts(db: Kysely<Database>, accountIds: string[], day: string): Promise<Map<string, Record<QuotaType, number>>> {
   const out = new Map<string, Record<QuotaType, number>>(accountIds.map((id) => [id, { file_refresh: 0, dir_refresh: 0, preheat: 0 }]));
   if (accountIds.length === 0) return out;
-  const rows = await db.selectFrom('quota_usage').select(['account_id', 'type', 'used']).where('account_id', 'in', accountIds).where('day', '=', day).execute();
+  const rows = isPostgres(db)
+    ? (await sql<{ account_id: string; type: string; used: number }>`${prepared} select account_id, type, used from quota_usage where account_id = any(${accountIds}::text[]) and day = ${day}`.execute(db)).rows
+    : await db.selectFrom('quota_usage').select(['account_id', 'type', 'used']).where('account_id', 'in', accountIds).where('day', '=', day).execute();
   for (const r of rows) {
     const u = out.get(r.account_id);
     if (u && r.type in u) u[r.type as QuotaType] = Number(r.used);

@@ -1,6 +1,7 @@
 // Tasks and their per-URL records.
 import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { isPostgres } from '../dialect-of.js';
+import { prepared } from '../postgres/prepared-statements.js';
 import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
@@ -63,7 +64,8 @@ async function insertReturningIds<T extends 'tasks' | 'task_urls'>(db: Kysely<Da
 }
 
 export async function findTask(db: Kysely<Database>, accountId: string, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  // Read by every wait and status poll: prepared on PostgreSQL (the mark is a comment to SQLite).
+  return (await sql<TaskRow>`${prepared} select * from tasks where id = ${id} and account_id = ${accountId}`.execute(db)).rows[0];
 }
 
 export async function findTaskById(db: Kysely<Database>, id: number): Promise<TaskRow | undefined> {
