@@ -68,7 +68,7 @@ export async function runScaleOutSection(cfg: ScaleOutConfig, log: (line: string
     if (on('b')) log(`6b. purge latency: ${cfg.blocks} blocks x ${cfg.purgesPerBlock} per transport, 2 edges (NATS via agent p1 / HTTP)`);
     const transport = !on('b') ? off : natsUp ? await part('6b', env, () => runTransport(env, cfg)) : noNats;
     const history = on('c') ? await part('6c', env, () => runHistory(env, cfg)) : off;
-    if (on('d')) log(`6d. 100 edges in 10 PoPs behind 10 agents: register, ${cfg.fleetPurges} sequential 1-URL purges`);
+    if (on('d')) log(`6d. 100 edges in 10 PoPs behind 10 agents: register, ${cfg.fleetPurges} sequential 1-URL purges per agent layout`);
     const fleet = !on('d') ? off : natsUp ? await part('6d', env, () => runFleet(env, cfg)) : noNats;
     return { workers, transport, history, fleet, elapsedMs: Math.round(msSince(t0)) };
   } finally {

@@ -11,6 +11,8 @@ import { addCpu, benchPool, startMeter } from './cpu-groups.js';
 import { addDomain, prepareAccount, registerNodes, timedPurge, warm } from './api-steps.js';
 
 const LAYOUTS: FleetLayout[] = ['inOne', 'apart', 'apart', 'inOne'];
+// Before each layout's first block: a fresh process needs some purges before its code is optimised.
+const WARM_PURGES = 50;
 
 export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResult> {
   const stack = new Stack();
@@ -26,7 +28,7 @@ export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResu
     stack.push(async () => void (await Promise.all([...pools.values()].map((p) => p.close()))));
     await prepareAccount(client);
     const perBlock = Math.ceil(cfg.fleetPurges / 2);
-    const paths = Array.from({ length: perBlock * LAYOUTS.length + 10 }, (_, i) => `/f/${i}.bin`);
+    const paths = Array.from({ length: perBlock * LAYOUTS.length }, (_, i) => `/f/${i}.bin`);
     let agents = new Stack();
     let pids = await startAgents('inOne', agents);
     const t0 = now();
@@ -35,7 +37,7 @@ export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResu
     env.log(`   100 nodes registered and up in ${registerMs} ms (the 100 calls: ${callsMs} ms)`);
     await addDomain(client, env.originPort);
     await warm(host.edges, paths, pools);
-    for (const p of paths.slice(0, 10)) await timedPurge(client, p).catch(() => undefined);
+    for (let i = 0; i < WARM_PURGES; i++) await timedPurge(client, `/f/warm-${i}.bin`).catch(() => undefined);
     const pool = benchPool(db.url, stack);
     // 2 s with nothing to do first: what 100 nodes cost at rest (health checks, heartbeats).
     const rest = await startMeter({ serve: [serve.pid], edges: [host.pid], agents: pids }, pool, { nats: 'nats-server' });
@@ -52,13 +54,13 @@ export async function runFleet(env: Env, cfg: ScaleOutConfig): Promise<FleetResu
         await agents.unwind();
         agents = new Stack();
         pids = await startAgents(layout, agents);
-        // Ten purges first, as before the first block: connections are made and code is warm before the clock.
-        for (let i = 0; i < 10; i++) await timedPurge(client, `/f/switch-${b}-${i}.bin`).catch(() => undefined);
+        // Purges first, as before the first block: connections are made and code is warm before the clock.
+        for (let i = 0; i < WARM_PURGES; i++) await timedPurge(client, `/f/warm-${b}-${i}.bin`).catch(() => undefined);
       }
       const run = runs[layout];
       const meter = await startMeter({ serve: [serve.pid], edges: [host.pid], agents: pids }, pool, { nats: 'nats-server' });
       const block: number[] = [];
-      for (const p of paths.slice(10 + b * perBlock, 10 + (b + 1) * perBlock)) {
+      for (const p of paths.slice(b * perBlock, (b + 1) * perBlock)) {
         try {
           const r = await timedPurge(client, p);
           block.push(r.ms);

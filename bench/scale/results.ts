@@ -42,8 +42,8 @@ export function scaleOutConfig(quick: boolean): ScaleOutConfig {
     historyTasks: quick ? 100_000 : 1_000_000,
     historyCalls: quick ? 140 : 700,
     deepCalls: quick ? 10 : 50,
-    // d: purges per agent layout (in two blocks each)
-    fleetPurges: quick ? 50 : 200,
+    // d: purges per agent layout (in two blocks each); 400 so that p99 is not one or two samples.
+    fleetPurges: quick ? 50 : 400,
     parts: (process.env.BENCH_SCALE_PARTS || 'a,b,c,d').split(',').map((x) => x.trim()),
   };
 }

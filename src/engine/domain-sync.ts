@@ -25,8 +25,13 @@ export function domainConfigOf(row: Pick<DomainRow, 'name' | 'sources'>): Domain
   };
 }
 
+// Health checks go out in slices spread over the interval: every node is still asked once per
+// interval, but a large fleet's checks no longer arrive all at once and delay the purges around them.
+const HEALTH_SLICES = 10;
+
 export class DomainSync {
   private version = 0;
+  private healthTick = 0;
   private running: Promise<void> | null = null;
   private again = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -41,7 +46,7 @@ export class DomainSync {
   ) {}
 
   start(): void {
-    this.healthTimer = setInterval(() => void this.checkHealth(), this.healthIntervalMs);
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.healthIntervalMs / HEALTH_SLICES);
     this.healthTimer.unref();
     this.request();
   }
@@ -137,7 +142,8 @@ export class DomainSync {
   }
 
   private async checkHealth(): Promise<void> {
-    const stale = await Promise.all(this.fleet.members.map((m) => this.checkMember(m)));
+    const slice = this.healthTick++ % HEALTH_SLICES;
+    const stale = await Promise.all(this.fleet.members.filter((_, i) => i % HEALTH_SLICES === slice).map((m) => this.checkMember(m)));
     if (stale.some(Boolean) && !this.running) this.request();
   }
 }
