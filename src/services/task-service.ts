@@ -97,7 +97,7 @@ function taskIdOf(id: string): number {
 }
 
 export class TaskService {
-  private readonly intake: GroupCommit<IntakeJob, StoredTask>;
+  private readonly intake: GroupCommit<IntakeJob, StoredTask, Map<string, DomainRow>>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -105,7 +105,9 @@ export class TaskService {
     private readonly quotas: QuotaService,
     private readonly limits: TaskLimits,
   ) {
-    this.intake = new GroupCommit(db, (trx, jobs) => this.storeBatch(trx, jobs));
+    // The domains are read beside the transaction, not in it: a domain disabled meanwhile refuses the
+    // tasks after this batch, as it would if the batch had come a moment earlier.
+    this.intake = new GroupCommit(db, (trx, jobs, domains) => this.storeBatch(trx, jobs, domains), (jobs) => this.domainsOf(jobs));
   }
 
   /** Validates, stores durably, then dispatches. Refused input creates nothing. */
@@ -124,16 +126,20 @@ export class TaskService {
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }
 
-  /**
-   * One transaction for every task submitted in the same turn: the domains, accounts and quota use of
-   * the whole batch are read once, each task is judged in order, and the accepted ones are written.
-   */
-  private async storeBatch(trx: Kysely<Database>, jobs: IntakeJob[]): Promise<Settled<StoredTask>[]> {
-    const now = Date.now();
+  /** The domains a batch's URLs may belong to, by name. */
+  private async domainsOf(jobs: IntakeJob[]): Promise<Map<string, DomainRow>> {
     const names = new Set<string>();
     for (const job of jobs) for (const p of job.parsed) for (const n of domainCandidates(p.host)) names.add(n);
-    const byName = new Map<string, DomainRow>();
-    for (const r of await findDomainsByNames(trx, [...names])) byName.set(r.name, r);
+    return new Map((await findDomainsByNames(this.db, [...names])).map((r) => [r.name, r]));
+  }
+
+  /**
+   * One transaction for every task submitted in the same turn: the accounts and quota use of the whole
+   * batch are read once (its domains just before), each task is judged in order, and the accepted ones
+   * are written.
+   */
+  private async storeBatch(trx: Kysely<Database>, jobs: IntakeJob[], byName: Map<string, DomainRow>): Promise<Settled<StoredTask>[]> {
+    const now = Date.now();
 
     const domainErrors = jobs.map((job) => this.checkDomains(job, byName));
     const { verdicts: quotaErrors, bookings } = await this.quotas.judge(

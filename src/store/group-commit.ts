@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import { isRetryableConflict } from './transient-error.js';
+import { isPostgres } from './dialect-of.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -14,18 +15,24 @@ type Pending<J, R> = { job: J; resolve: (v: R) => void; reject: (e: unknown) => 
 /**
  * `handle` gets the batch and answers one Settled per job, in order. A job it refuses must leave no
  * writes behind (decide first, then write); if it throws, nothing of the batch is stored and every
- * job is rejected.
+ * job is rejected. `read`, when given, is a read outside the transaction that starts with it (on
+ * PostgreSQL on another connection, so its round trip overlaps the transaction's first ones); its
+ * result is handed to `handle`.
  */
-export class GroupCommit<J, R> {
+export class GroupCommit<J, R, P = undefined> {
   private queue: Pending<J, R>[] = [];
   private scheduled = false;
   private running: Promise<void> | null = null;
+  private readonly overlap: boolean;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly handle: (trx: Kysely<Database>, jobs: J[]) => Promise<Settled<R>[]>,
+    private readonly handle: (trx: Kysely<Database>, jobs: J[], read: P) => Promise<Settled<R>[]>,
+    private readonly read?: (jobs: J[]) => Promise<P>,
     private readonly maxJobs = 512,
-  ) {}
+  ) {
+    this.overlap = isPostgres(db);
+  }
 
   submit(job: J): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -48,10 +55,15 @@ export class GroupCommit<J, R> {
 
   private async flush(): Promise<void> {
     const batch = this.queue.splice(0, this.maxJobs);
+    const jobs = batch.map((p) => p.job);
     let settled: Settled<R>[] | undefined;
     for (let attempt = 1; !settled; attempt++) {
+      const read = this.read ? this.read(jobs) : Promise.resolve(undefined as P);
+      read.catch(() => undefined);
       try {
-        settled = await this.db.transaction().execute((trx) => this.handle(trx, batch.map((p) => p.job)));
+        // SQLite has one connection: the read must be done before the transaction takes it.
+        if (!this.overlap) await read;
+        settled = await this.db.transaction().execute(async (trx) => this.handle(trx, jobs, await read));
       } catch (err) {
         // A deadlock with another process rolled everything back: the batch can run again as is.
         if (isRetryableConflict(err) && attempt < MAX_ATTEMPTS) continue;
