@@ -90,7 +90,6 @@ export class TaskEngine {
       options.outcomeWrite ?? ((fn) => db.transaction().execute(fn)),
       (tasks) => {
         for (const t of tasks) this.events.emit(`done:${t.id}`, t);
-        this.events.emit('tasks-done', tasks.map((t) => t.id));
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
       (ids) => {
@@ -335,11 +334,6 @@ export class TaskEngine {
         },
       );
     });
-  }
-
-  onTasksDone(listener: (ids: number[]) => void): () => void {
-    this.events.on('tasks-done', listener);
-    return () => this.events.off('tasks-done', listener);
   }
 
   /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */

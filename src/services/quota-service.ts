@@ -5,7 +5,7 @@ import type { Database } from '../store/database.js';
 import type { Account } from '../store/repositories/account-repository.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
 import { countDomains } from '../store/repositories/domain-repository.js';
-import { addUsages, lockBookingState, usageOf, type QuotaType, type UsageDelta } from '../store/repositories/quota-repository.js';
+import { lockBookingState, usageOf, type QuotaType, type UsageDelta } from '../store/repositories/quota-repository.js';
 import { urlQuotaExceeded, type CachectlError } from '../errors.js';
 
 export type QuotaUse = Partial<Record<QuotaType, number>>;
@@ -60,13 +60,6 @@ export class QuotaService {
       return null;
     });
     return { verdicts, bookings: [...booked.values()] };
-  }
-
-  /** judge, and books the use of the requests that fit at once. */
-  async reserve(trx: Kysely<Database>, requests: Array<{ accountId: string; use: QuotaUse } | null>, now: number): Promise<Array<CachectlError | null>> {
-    const { verdicts, bookings } = await this.judge(trx, requests, now);
-    await addUsages(trx, bookings);
-    return verdicts;
   }
 
   /** The ShowQuota answer. */

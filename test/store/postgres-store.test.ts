@@ -110,7 +110,9 @@ test('quota bookings on several connections at once never exceed the limit', asy
   const verdicts = await Promise.all(
     Array.from({ length: 20 }, () =>
       store.db.transaction().execute(async (trx) => {
-        const [v] = await quotas.reserve(trx, [{ accountId: 'q'.repeat(32), use: { file_refresh: 5 } }], Date.now());
+        // As the intake does: judge, then book with the task it accepts.
+        const { verdicts: [v], bookings } = await quotas.judge(trx, [{ accountId: 'q'.repeat(32), use: { file_refresh: 5 } }], Date.now());
+        if (v === null) await insertTasks(trx, [task('q'.repeat(32), 5, Date.now())], bookings);
         // Hold the transaction a little, as a batch insert would.
         await new Promise((r) => setTimeout(r, 5));
         return v;
