@@ -4,11 +4,13 @@
 // stored result instead of a second application. The file outlives agent restarts (WAL, synced on
 // commit with NORMAL: a process crash loses nothing; a power cut may lose the last claims). One
 // transaction per message to claim, one to store the results, keeps it cheap: tens of thousands of
-// targets per second.
+// targets per second. Its checkpoints run on a worker thread: a checkpoint on the agent's event loop
+// held up every command of the PoP.
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { EdgeResult } from '../edge/edge-driver.js';
+import { checkpointInBackground, type BackgroundCheckpoints } from '../store/sqlite/wal-checkpointer.js';
 
 export type Claim = { kind: 'apply' } | { kind: 'done'; result: EdgeResult } | { kind: 'interrupted' };
 
@@ -21,6 +23,7 @@ export class AppliedRecord {
   private readonly store: BetterSqlite3.Statement;
   private readonly free: BetterSqlite3.Statement;
   private readonly prune: BetterSqlite3.Statement;
+  private readonly checkpoints: BackgroundCheckpoints;
   private lastPrune = 0;
 
   constructor(file: string) {
@@ -35,6 +38,7 @@ export class AppliedRecord {
     this.store = this.db.prepare('update applied set result = ? where key = ?');
     this.free = this.db.prepare('delete from applied where key = ?');
     this.prune = this.db.prepare('delete from applied where at < ?');
+    this.checkpoints = checkpointInBackground(this.db, file);
   }
 
   /** Claims every key at once (one transaction); per key: apply it, or what an earlier delivery left. */
@@ -64,7 +68,8 @@ export class AppliedRecord {
     })();
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.checkpoints.release();
     this.db.close();
   }
 }

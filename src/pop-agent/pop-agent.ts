@@ -196,7 +196,7 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
       while (active > 0) await new Promise((r) => setTimeout(r, 10));
       await nc.drain();
       for (const n of nodes.values()) await n.driver.close().catch(() => undefined);
-      record.close();
+      await record.close();
     },
   };
 }
