@@ -1,6 +1,6 @@
 // Store rows → the JSON the SDK models expect: ids are strings in create/history/detail and numbers in
 // url-tasks; times are epoch milliseconds (huawei-cdn-api.md §4–§6, §11, §17).
-import type { TaskRow, TaskUrlRow } from '../store/repositories/task-repository.js';
+import type { TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { DomainRow } from '../store/repositories/domain-repository.js';
 import type { SourceRecord } from '../engine/domain-sync.js';
 

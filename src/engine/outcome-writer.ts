@@ -3,7 +3,8 @@
 // commit, and counters move with the URL rows.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { writeUrlStates, type TaskRow, type UrlOutcome } from '../store/repositories/task-repository.js';
+import { writeUrlStates } from '../store/repositories/task-repository.js';
+import type { TaskRow, UrlOutcome } from '../store/repositories/task-rows.js';
 
 const STARTED_DELAY_MS = 100;
 

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import { listInFlightUrls, type TaskRow, type TaskUrlRow } from '../store/repositories/task-repository.js';
+import { listInFlightUrls } from '../store/repositories/task-repository.js';
+import type { TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../store/repositories/lease-repository.js';
 import { randomBytes } from 'node:crypto';
 import type { EdgeResult } from '../edge/edge-driver.js';

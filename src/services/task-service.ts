@@ -7,7 +7,7 @@ import type { Database } from '../store/database.js';
 import { GroupCommit, type Settled } from '../store/group-commit.js';
 import { findDomainsByNames, type DomainRow } from '../store/repositories/domain-repository.js';
 import * as tasks from '../store/repositories/task-repository.js';
-import type { TaskRow, TaskUrlRow } from '../store/repositories/task-repository.js';
+import type { NewTask as TaskRows, TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { workKindOf } from '../engine/work.js';
 import type { QuotaService, QuotaUse } from './quota-service.js';
@@ -54,7 +54,7 @@ function quotaUse(input: NewTask, n: number): QuotaUse {
   return input.fileType === 'directory' ? { dir_refresh: n } : { file_refresh: n };
 }
 
-function newTaskRows({ input, parsed }: IntakeJob, now: number, lease: { owner: string | null }): tasks.NewTask {
+function newTaskRows({ input, parsed }: IntakeJob, now: number, lease: { owner: string | null }): TaskRows {
   const urlTaskType = input.taskType === 'preheating' ? 'PREHEATING' : 'REFRESH';
   return {
     task: {

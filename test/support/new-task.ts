@@ -1,6 +1,6 @@
 // A new refresh task as the repositories take it: `urls` file URLs on a.test, all waiting, with an
 // optional lease owner. `path(i)` names the i-th URL's path.
-import type { NewTask } from '../../src/store/repositories/task-repository.js';
+import type { NewTask } from '../../src/store/repositories/task-rows.js';
 
 export function newTask(account: string, urls: number, createTime: number, owner: string | null = null, path = (i: number) => `/${i}`): NewTask {
   return {

@@ -5,7 +5,7 @@
 // processes claim side by side without waiting on each other's rows.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
-import type { TaskUrlRow } from './task-repository.js';
+import type { TaskUrlRow } from './task-rows.js';
 
 // Literal, not bound: PostgreSQL uses a partial index only when it can prove the predicate.
 const IN_FLIGHT = sql.raw(`status in ('waiting', 'refreshing', 'preheating')`);

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { prepared } from '../postgres/prepared-statements.js';
-import { countCells, newTaskCounts, type NewTask } from './task-repository.js';
+import { countCells, newTaskCounts, type NewTask } from './task-rows.js';
 import type { UsageDelta } from './quota-repository.js';
 
 /**

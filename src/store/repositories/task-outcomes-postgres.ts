@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { prepared } from '../postgres/prepared-statements.js';
 import { DAY_MS } from '../migrations.js';
-import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome, type UrlStarted } from './task-repository.js';
+import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
 
 /**
  * Terminal outcomes, task counters, per-day task counts and per-node results, in one statement; with

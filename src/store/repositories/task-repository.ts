@@ -1,28 +1,20 @@
 // Tasks and their per-URL records.
-import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { isPostgres } from '../dialect-of.js';
 import { prepared } from '../postgres/prepared-statements.js';
 import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
 import { addUsages, type UsageDelta } from './quota-repository.js';
-import type { Database, TaskCountTable, TaskTable, TaskUrlTable } from '../database.js';
+import type { Database, TaskTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
-
-export type TaskRow = Selectable<TaskTable>;
-export type TaskUrlRow = Selectable<TaskUrlTable>;
-export type NewTaskUrl = Omit<Insertable<TaskUrlTable>, 'task_id' | 'id'>;
+import { TASK_COLUMNS, countCells, newTaskCounts, taskCountersSet, type CountChange, type NewTask, type TaskRow, type TaskUrlRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
 
 export const IN_FLIGHT_STATUSES = ['waiting', 'refreshing', 'preheating'] as const;
 
 // Rows per statement: SQLite accepts 32,766 bound values (14 columns a row), and smaller statements
 // keep the short-lived garbage of building them (and the peak heap) small.
 const INSERT_CHUNK = 250;
-
-export interface NewTask {
-  task: Omit<Insertable<TaskTable>, 'id'>;
-  urls: NewTaskUrl[];
-}
 
 /**
  * Inserts tasks with their URLs, counts them, and books the quota `usage` they take, in the caller's
@@ -39,11 +31,6 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
   await addTaskCounts(db, newTaskCounts(tasks));
   let next = 0;
   return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
-}
-
-/** What new tasks add to task_counts. */
-export function newTaskCounts(tasks: NewTask[]): CountChange[] {
-  return tasks.map(({ task }) => ({ account_id: task.account_id, create_time: Number(task.create_time), task_type: task.task_type, file_type: task.file_type, status: task.status, n: 1 }));
 }
 
 /**
@@ -85,33 +72,6 @@ export interface TaskFilter {
   orderType: 'asc' | 'desc';
   limit: number;
   offset: number;
-}
-
-export interface CountChange {
-  account_id: string;
-  create_time: number;
-  task_type: string;
-  file_type: string;
-  status: string;
-  n: number;
-}
-
-export type CountCell = TaskCountTable;
-
-/**
- * Count changes summed per cell, non-zero ones only, in key order: transactions of several processes
- * then lock the cells in the same order, which keeps them from deadlocking on each other.
- */
-export function countCells(changes: CountChange[]): CountCell[] {
-  const cells = new Map<string, CountCell>();
-  for (const c of changes) {
-    const day = Math.floor(Number(c.create_time) / DAY_MS);
-    const key = `${c.account_id}|${day}|${c.task_type}|${c.file_type}|${c.status}`;
-    const cell = cells.get(key);
-    if (cell) cell.n += c.n;
-    else cells.set(key, { account_id: c.account_id, day, task_type: c.task_type, file_type: c.file_type, status: c.status, n: c.n });
-  }
-  return [...cells].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, cell]) => cell).filter((cell) => cell.n !== 0);
 }
 
 /** Keeps task_counts in step with tasks, in the caller's transaction: one upsert for all cells. */
@@ -241,29 +201,6 @@ export async function markUrlsStarted(db: Kysely<Database>, ids: number[], statu
   }
 }
 
-/** Every column of tasks, qualified: what RETURNING gives back as a TaskRow. */
-export const TASK_COLUMNS = sql.raw(
-  ['id', 'account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time'].map((c) => `tasks.${c}`).join(', '),
-);
-
-/**
- * The SET list that moves a task's counters by `s` succeeded and `f` failed URLs (columns of `from`).
- * SET expressions read the row as it was before the update, so `status` turns task_done exactly when
- * the last in-flight URL ends.
- */
-export function taskCountersSet(from: string) {
-  const s = sql.ref(`${from}.s`);
-  const f = sql.ref(`${from}.f`);
-  return sql`succeed = tasks.succeed + ${s}, failed = tasks.failed + ${f}, processing = tasks.processing - ${s} - ${f},
-    status = case when tasks.processing - ${s} - ${f} <= 0 then 'task_done' else tasks.status end`;
-}
-
-/** A URL that went from waiting to being worked on (refreshing or preheating). */
-export interface UrlStarted {
-  id: number;
-  status: string;
-}
-
 /**
  * Started marks and terminal outcomes as one write: recordOutcomes, after the marks (markUrlsStarted).
  * A URL must not be both marked and given an outcome in one call. One statement on PostgreSQL (so it
@@ -280,15 +217,6 @@ export async function writeUrlStates(db: Kysely<Database>, started: UrlStarted[]
   }
   for (const [status, ids] of byStatus) await markUrlsStarted(db, ids, status, now);
   return recordOutcomes(db, outcomes, now, owner);
-}
-
-export interface UrlOutcome {
-  id: number;
-  ok: boolean;
-  failClassify?: string;
-  failDesc?: string;
-  /** Each node's result, encoded (engine/node-results.ts); stored in url_node_results. */
-  nodeResults?: string;
 }
 
 /**
