@@ -13,12 +13,15 @@
 // BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_NATS_URL (default
 // nats://127.0.0.1:4222). Without PostgreSQL the section is skipped; without NATS parts b and d are; a
 // part that fails (e.g. `cachectl agent --nats` does not start) is skipped with the reason.
+// BENCH_CPU_PROF=1 runs every child process under --cpu-prof (slower figures): a summary per profile is
+// printed, and the profiles are kept with the logs.
 // Every process, scratch database and NATS prefix is the run's own, and stopped or dropped after.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { reachable } from '../src/cluster/private-nats.js';
+import { summarizeProfile } from './cpu-profile.js';
 import { startBenchOrigin } from './origin.js';
 import { info, row, type Row } from './report.js';
 import { msSince, now } from './stats.js';
@@ -33,6 +36,19 @@ export { scaleOutConfig } from './scale/results.js';
 export type { ScaleOutConfig, ScaleOutResult } from './scale/results.js';
 
 // ---- the section ----------------------------------------------------------------------------------------
+
+/** One line per child's profile: where its CPU went, by area and by its hottest functions. */
+function logProfiles(dir: string, log: (line: string) => void): void {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
+  for (const f of files) {
+    const p = summarizeProfile(path.join(dir, f), undefined, 4);
+    const pct = (x: { selfPct: number }) => `${x.selfPct.toFixed(0)}%`;
+    const areas = p.byArea.filter((a) => a.area !== 'idle').slice(0, 4).map((a) => `${a.area} ${pct(a)}`);
+    const top = p.top.filter((t) => t.name !== '(idle)').map((t) => `${t.name || '(anonymous)'} ${pct(t)}`);
+    log(`   profile ${f}: ${Math.round(p.sampledMs)} ms sampled, of which ${areas.join(', ')}; top ${top.join(', ')}`);
+  }
+  log(`   profiles in ${dir} (open in Chrome DevTools or summarise with bench/cpu-profile.ts)`);
+}
 
 /** Runs one part; a failure skips it with the reason (and the last line of the log it names). */
 async function part<T>(name: string, env: Env & { failed?: boolean }, fn: () => Promise<T>): Promise<Part<T>> {
@@ -58,7 +74,8 @@ export async function runScaleOutSection(cfg: ScaleOutConfig, log: (line: string
   const t0 = now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-scale-'));
   const origin = await startBenchOrigin();
-  const env: Env & { failed?: boolean } = { dir, key: { accessKey: randomBytes(10).toString('hex').toUpperCase(), secretKey: randomBytes(20).toString('hex') }, originPort: origin.port, log, failed: false };
+  const cpuProfDir = process.env.BENCH_CPU_PROF === '1' ? path.join(dir, 'cpu-prof') : undefined;
+  const env: Env & { failed?: boolean } = { dir, cpuProfDir, key: { accessKey: randomBytes(10).toString('hex').toUpperCase(), secretKey: randomBytes(20).toString('hex') }, originPort: origin.port, log, failed: false };
   try {
     log(`6. scale-out (PostgreSQL ${pgAddr.host}, NATS ${natsUp ? natsAddr.host : 'not reachable'}); logs in ${dir}`);
     const off = { skipped: 'not in BENCH_SCALE_PARTS' };
@@ -73,8 +90,9 @@ export async function runScaleOutSection(cfg: ScaleOutConfig, log: (line: string
     return { workers, transport, history, fleet, elapsedMs: Math.round(msSince(t0)) };
   } finally {
     await origin.close();
-    // Logs stay when something went wrong: they say why.
-    if (env.failed === false) fs.rmSync(dir, { recursive: true, force: true });
+    if (cpuProfDir) logProfiles(cpuProfDir, log);
+    // Logs stay when something went wrong (they say why) or when they hold profiles.
+    if (env.failed === false && !cpuProfDir) fs.rmSync(dir, { recursive: true, force: true });
     else log(`   logs kept in ${dir}`);
   }
 }

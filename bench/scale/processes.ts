@@ -41,9 +41,20 @@ export const track = (stack: Stack, pid: () => number, stop: () => Promise<void>
 
 export interface Env {
   dir: string;
+  /** BENCH_CPU_PROF=1: every child runs under --cpu-prof, its profile named for it, in this folder. */
+  cpuProfDir?: string;
   key: { accessKey: string; secretKey: string };
   originPort: number;
   log: (line: string) => void;
+}
+
+const profiled = new Map<string, number>();
+/** Node's flags for a child named `what` (a second child of the same name gets its own profile). */
+function nodeArgs(env: Env, what: string): string[] {
+  if (!env.cpuProfDir) return [];
+  const n = (profiled.get(what) ?? 0) + 1;
+  profiled.set(what, n);
+  return ['--cpu-prof', `--cpu-prof-dir=${env.cpuProfDir}`, `--cpu-prof-name=${what.replace(/\W+/g, '-')}-${n}.cpuprofile`];
 }
 
 export interface Serve {
@@ -71,6 +82,7 @@ export async function startServe(env: Env, stack: Stack, name: string, databaseU
     path.join(env.dir, `${name}.log`),
     (l) => l.startsWith(worker ? 'cachectl worker running' : 'cachectl API listening on'),
     name,
+    nodeArgs(env, name),
   );
   try {
     await within(20_000, child.start(), `${name} did not start in 20 s; see ${path.join(env.dir, `${name}.log`)}`);
@@ -81,7 +93,7 @@ export async function startServe(env: Env, stack: Stack, name: string, databaseU
 }
 
 export async function startAgent(env: Env, stack: Stack, natsUrl: string, prefix: string, pop: string): Promise<number> {
-  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix, '--state-dir', path.join(env.dir, 'agent-state')], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith('{'), `agent ${pop}`);
+  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix, '--state-dir', path.join(env.dir, 'agent-state')], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith('{'), `agent ${pop}`, nodeArgs(env, `agent-${pop}`));
   try {
     await within(20_000, child.start(), `agent ${pop} did not start in 20 s; see ${path.join(env.dir, `agent-${pop}.log`)}`);
   } finally {
@@ -110,7 +122,7 @@ export interface Edge {
 /** A bench host script as a child: resolves with its pid and the JSON line it prints once ready. */
 async function startHost<T>(env: Env, stack: Stack, script: string, args: string[], what: string): Promise<{ pid: number; ready: T }> {
   const log = fs.openSync(path.join(env.dir, `${what}.log`), 'a');
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', log] });
+  const child = spawn(process.execPath, [...nodeArgs(env, what), script, ...args], { stdio: ['ignore', 'pipe', log] });
   fs.closeSync(log);
   track(stack, () => child.pid!, () => stopPid(child.pid!));
   const line = await new Promise<string>((resolve, reject) => {

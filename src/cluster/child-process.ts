@@ -19,9 +19,10 @@ export interface CachectlChild {
 
 /**
  * `cachectl <args>` with `env` added to this process's environment; stdout and stderr are appended to
- * `logFile`; ready when a stdout line passes `ready`. Not started until start().
+ * `logFile`; ready when a stdout line passes `ready`. Not started until start(). `nodeArgs` go to node
+ * itself (the benchmark's --cpu-prof).
  */
-export function cachectlChild(args: string[], env: Record<string, string>, logFile: string, ready: (line: string) => boolean, what: string): CachectlChild {
+export function cachectlChild(args: string[], env: Record<string, string>, logFile: string, ready: (line: string) => boolean, what: string, nodeArgs: string[] = []): CachectlChild {
   let child: ChildProcess | undefined;
   let line = '';
   return {
@@ -29,7 +30,7 @@ export function cachectlChild(args: string[], env: Record<string, string>, logFi
     readyLine: () => line,
     start: async () => {
       const log = fs.openSync(logFile, 'a');
-      const c = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log] });
+      const c = spawn(process.execPath, [...nodeArgs, MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log] });
       fs.closeSync(log);
       child = c;
       line = await new Promise<string>((resolve, reject) => {
