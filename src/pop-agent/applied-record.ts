@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { EdgeResult } from '../edge/edge-driver.js';
-import { checkpointInBackground, type BackgroundCheckpoints } from '../store/sqlite/wal-checkpointer.js';
+import { checkpointInBackground, type BackgroundCheckpoints } from './wal-checkpointer.js';
 
 export type Claim = { kind: 'apply' } | { kind: 'done'; result: EdgeResult } | { kind: 'interrupted' };
 

@@ -4,6 +4,7 @@
 // The WAL starts over only when a write begins with every frame copied; writes that land during a
 // pass prevent that, so a pass repeats while frames came in meanwhile (each repeat copies only
 // those), and a WAL that still grows past LARGE_FRAMES is reported for the owner to finish.
+// The WAL file is not truncated when it starts over: its size is the most it ever held.
 import { parentPort } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -44,12 +45,13 @@ port.on('message', (m: ToWorker) => {
 setInterval(() => {
   for (const [id, db] of open) {
     try {
-      // `log` is the WAL's length when a pass began: a pass that finds it unchanged copied nothing
-      // new, and the WAL is then wholly copied for the owner's next write to start it over.
+      // `log` is the WAL's length when a pass began, `checkpointed` what is copied when it ended. The
+      // WAL is wholly copied (for the owner's next write to start it over) once a pass finds no new
+      // frames and copied them all; a reader's older snapshot can hold a pass short of that.
       let frames = -1;
       for (let pass = 0; pass <= MAX_REPEATS; pass++) {
         const [r] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
-        if (r.log === frames) break;
+        if (r.log === frames && r.checkpointed === r.log) break;
         frames = r.log;
       }
       if (frames > LARGE_FRAMES) say({ op: 'large', id, frames });
