@@ -39,7 +39,8 @@ export type { ScaleOutConfig, ScaleOutResult } from './scale/results.js';
 
 /** One line per child's profile: where its CPU went, by area and by its hottest functions. */
 function logProfiles(dir: string, log: (line: string) => void): void {
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
+  // One folder per child, one profile per thread in it (Node names them CPU.<date>.<time>.<pid>.<thread>…).
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
   for (const f of files) {
     const p = summarizeProfile(path.join(dir, f), undefined, 4);
     const pct = (x: { selfPct: number }) => `${x.selfPct.toFixed(0)}%`;

@@ -41,7 +41,7 @@ export const track = (stack: Stack, pid: () => number, stop: () => Promise<void>
 
 export interface Env {
   dir: string;
-  /** BENCH_CPU_PROF=1: every child runs under --cpu-prof, its profile named for it, in this folder. */
+  /** BENCH_CPU_PROF=1: every child runs under --cpu-prof, its profiles (one per thread) in a folder named for it, here. */
   cpuProfDir?: string;
   key: { accessKey: string; secretKey: string };
   originPort: number;
@@ -49,12 +49,13 @@ export interface Env {
 }
 
 const profiled = new Map<string, number>();
-/** Node's flags for a child named `what` (a second child of the same name gets its own profile). */
+/** Node's flags for a child named `what` (a second child of the same name gets a folder of its own). */
 function nodeArgs(env: Env, what: string): string[] {
   if (!env.cpuProfDir) return [];
   const n = (profiled.get(what) ?? 0) + 1;
   profiled.set(what, n);
-  return ['--cpu-prof', `--cpu-prof-dir=${env.cpuProfDir}`, `--cpu-prof-name=${what.replace(/\W+/g, '-')}-${n}.cpuprofile`];
+  // Node's own file names: a fixed name would let a worker thread's profile overwrite the main one.
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(env.cpuProfDir, `${what.replace(/\W+/g, '-')}-${n}`)}`];
 }
 
 export interface Serve {
