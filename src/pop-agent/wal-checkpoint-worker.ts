@@ -14,7 +14,7 @@ export type FromWorker = { op: 'removed'; id: number } | { op: 'failed'; id: num
 const INTERVAL_MS = 250;
 const MAX_REPEATS = 4;
 /** 16 MiB of 4 KiB pages: four times what SQLite lets a WAL reach before it checkpoints by itself. */
-export const LARGE_FRAMES = 4096;
+const LARGE_FRAMES = 4096;
 
 const port = parentPort;
 if (!port) throw new Error('wal-checkpoint-worker runs as a worker thread');

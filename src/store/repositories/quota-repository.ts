@@ -32,7 +32,7 @@ export async function lockBookingState(db: Kysely<Database>, accountIds: string[
 }
 
 /** Today's use of several accounts at once. */
-export async function usageOfAccounts(db: Kysely<Database>, accountIds: string[], day: string): Promise<Map<string, Record<QuotaType, number>>> {
+async function usageOfAccounts(db: Kysely<Database>, accountIds: string[], day: string): Promise<Map<string, Record<QuotaType, number>>> {
   const out = new Map<string, Record<QuotaType, number>>(accountIds.map((id) => [id, { file_refresh: 0, dir_refresh: 0, preheat: 0 }]));
   if (accountIds.length === 0) return out;
   const rows = isPostgres(db)
@@ -52,7 +52,7 @@ export async function addUsages(db: Kysely<Database>, deltas: UsageDelta[]): Pro
   for (const d of deltas) await addUsage(db, d.account_id, d.day, d.type as QuotaType, d.used);
 }
 
-export async function addUsage(db: Kysely<Database>, accountId: string, day: string, type: QuotaType, n: number): Promise<void> {
+async function addUsage(db: Kysely<Database>, accountId: string, day: string, type: QuotaType, n: number): Promise<void> {
   await db
     .insertInto('quota_usage')
     .values({ account_id: accountId, day, type, used: n })

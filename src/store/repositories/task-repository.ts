@@ -55,10 +55,6 @@ export async function findTask(db: Kysely<Database>, accountId: string, id: numb
   return (await sql<TaskRow>`${prepared} select * from tasks where id = ${id} and account_id = ${accountId}`.execute(db)).rows[0];
 }
 
-export async function findTaskById(db: Kysely<Database>, id: number): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
 export type TaskOrderField = 'task_type' | 'total' | 'processing' | 'succeed' | 'failed' | 'create_time';
 
 export interface TaskFilter {
@@ -190,7 +186,7 @@ export async function listInFlightUrls(db: Kysely<Database>, afterId: number, li
 }
 
 /** waiting → refreshing/preheating, for URLs still waiting. */
-export async function markUrlsStarted(db: Kysely<Database>, ids: number[], status: string, now: number): Promise<void> {
+async function markUrlsStarted(db: Kysely<Database>, ids: number[], status: string, now: number): Promise<void> {
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
     await db
       .updateTable('task_urls')
