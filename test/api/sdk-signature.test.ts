@@ -222,12 +222,18 @@ test('canonical URI: trailing slash, per-segment decode and re-encode', () => {
   assert.deepEqual(verifySignature({ ...req, rawPath: '/v1.0/cdn/historytasks/a%20b' }, auth, SK, DATE_MS), { ok: true });
 });
 
-test('X-Sdk-Content-Sha256 is used verbatim instead of the body hash', () => {
-  const headers = { ...NODE_HEADERS, 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' };
-  const { req, auth } = nodeStyle({ method: 'POST', headers, body: 'signed body' });
-  assert.ok(canonicalRequest(req, auth.signedHeaders).endsWith('\nUNSIGNED-PAYLOAD'));
-  assert.deepEqual(verifySignature({ ...req, bodySha256Hex: sha256Hex('other body') }, auth, SK, DATE_MS), { ok: true });
-  assert.deepEqual(verifySignature({ ...req, headers: { ...req.headers, 'x-sdk-content-sha256': 'other' } }, auth, SK, DATE_MS), { ok: false, reason: 'bad_signature' });
+test('X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD only without a body; any other value must be the body hash', () => {
+  const unsigned = { ...NODE_HEADERS, 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' };
+  const get = nodeStyle({ method: 'GET', headers: unsigned });
+  assert.deepEqual(verifySignature(get.req, get.auth, SK, DATE_MS), { ok: true });
+  assert.ok(canonicalRequest(get.req, get.auth.signedHeaders, 'UNSIGNED-PAYLOAD').endsWith('\nUNSIGNED-PAYLOAD'));
+  const post = nodeStyle({ method: 'POST', headers: unsigned, body: 'signed body' });
+  assert.deepEqual(verifySignature(post.req, post.auth, SK, DATE_MS), { ok: false, reason: 'unsigned_body' });
+  // A claimed hash is no stand-in for the body: the one received is hashed (issue 11.1).
+  const claimed = { ...NODE_HEADERS, 'X-Sdk-Content-Sha256': sha256Hex('signed body') };
+  const swap = nodeStyle({ method: 'POST', headers: claimed, body: 'signed body' });
+  assert.deepEqual(verifySignature(swap.req, swap.auth, SK, DATE_MS), { ok: true });
+  assert.deepEqual(verifySignature({ ...swap.req, bodySha256Hex: sha256Hex('other body') }, swap.auth, SK, DATE_MS), { ok: false, reason: 'hash_mismatch' });
 });
 
 test('header values: arrays joined with ",", trimmed; a signed header that is absent is "name:"', () => {

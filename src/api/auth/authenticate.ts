@@ -5,9 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthService, Caller } from '../../services/auth-service.js';
 import { authFailed, clockSkew } from '../../errors.js';
-import { parseAuthorization, sha256Hex, verifySignature } from './sdk-signature.js';
-
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+import { EMPTY_SHA256, parseAuthorization, sha256Hex, verifySignature } from './sdk-signature.js';
 
 export async function authenticate(request: FastifyRequest, auth: AuthService, rawBody: Buffer | undefined): Promise<Caller> {
   const header = request.headers.authorization;
@@ -34,6 +32,8 @@ export async function authenticate(request: FastifyRequest, auth: AuthService, r
       if (result.reason === 'clock_skew') throw clockSkew('Incorrect IAM authentication information: X-Sdk-Date is more than 15 minutes off the server time');
       if (result.reason === 'missing_date') throw authFailed('Incorrect IAM authentication information: X-Sdk-Date is missing');
       if (result.reason === 'date_not_signed') throw authFailed('Incorrect IAM authentication information: x-sdk-date must be a signed header');
+      if (result.reason === 'unsigned_body') throw authFailed('Incorrect IAM authentication information: UNSIGNED-PAYLOAD is accepted only without a body; sign the body');
+      if (result.reason === 'hash_mismatch') throw authFailed('Incorrect IAM authentication information: X-Sdk-Content-Sha256 is not the hash of the body received');
       throw authFailed('Incorrect IAM authentication information: verify aksk signature fail');
     }
     const domainId = request.headers['x-domain-id'];

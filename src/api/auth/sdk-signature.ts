@@ -12,9 +12,12 @@ import crypto from 'node:crypto';
 
 export const SDK_ALGORITHM = 'SDK-HMAC-SHA256';
 
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** sha256 of no bytes: the HashedPayload of a request without a body. */
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const DATE_HEADER = 'x-sdk-date';
 const CONTENT_SHA256_HEADER = 'x-sdk-content-sha256';
+/** The one X-Sdk-Content-Sha256 value the SDKs send (for non-JSON bodies, spec §13.2). */
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 export interface ParsedAuthorization {
   accessKey: string;
@@ -346,7 +349,7 @@ export interface SignableRequest {
   rawQuery: string;
   /** Lower-case names as Node gives them. */
   headers: Record<string, string | string[] | undefined>;
-  /** sha256 hex of the raw body bytes (ignored when the request has X-Sdk-Content-Sha256). */
+  /** sha256 hex of the raw body bytes received. Always what the canonical request hashes, except for an empty body sent as UNSIGNED-PAYLOAD. */
   bodySha256Hex: string;
 }
 
@@ -362,7 +365,7 @@ function buildCanonicalRequest(
   query: string,
   headers: Record<string, string | string[] | undefined>,
   signedHeaders: string[],
-  bodySha256Hex: string,
+  hashedPayload: string,
 ): string {
   let canonicalHeaders = '';
   for (let i = 0; i < signedHeaders.length; i++) {
@@ -370,7 +373,6 @@ function buildCanonicalRequest(
     const v = headerValue(headers, name);
     canonicalHeaders += name + ':' + (v === undefined ? '' : v.trim()) + '\n';
   }
-  const contentSha = headerValue(headers, CONTENT_SHA256_HEADER);
   return (
     method.toUpperCase() +
     '\n' +
@@ -382,23 +384,31 @@ function buildCanonicalRequest(
     '\n' +
     signedHeaders.join(';') +
     '\n' +
-    (contentSha !== undefined ? contentSha : bodySha256Hex)
+    hashedPayload
   );
+}
+
+/**
+ * The HashedPayload line the server uses: always the hash of the body received. The spec lets the
+ * client put `X-Sdk-Content-Sha256` there instead (§13.1 step 6), but a header is not proof of the
+ * body: taken verbatim, it let one signed request carry any other body for 15 minutes. So the header
+ * is honoured only as `UNSIGNED-PAYLOAD` on a request with no body (nothing to swap); any other value
+ * must be the received body's hash, and `UNSIGNED-PAYLOAD` with a body is refused (every API body is
+ * JSON, which the SDKs always sign).
+ */
+function serverHashedPayload(headers: Record<string, string | string[] | undefined>, bodySha256Hex: string): string | 'unsigned_body' | 'hash_mismatch' {
+  const claimed = headerValue(headers, CONTENT_SHA256_HEADER);
+  if (claimed === undefined) return bodySha256Hex;
+  if (claimed === UNSIGNED_PAYLOAD) return bodySha256Hex === EMPTY_SHA256 ? UNSIGNED_PAYLOAD : 'unsigned_body';
+  return claimed.toLowerCase() === bodySha256Hex ? bodySha256Hex : 'hash_mismatch';
 }
 
 /**
  * The canonical request (spec §13.1 step 7) for `signedHeaders` (lower-case, in the order given, which
  * is the order the client signed them in: sorted). A listed header that is absent contributes `name:`.
  */
-export function canonicalRequest(req: SignableRequest, signedHeaders: string[]): string {
-  return buildCanonicalRequest(
-    req.method,
-    canonicalUri(req.rawPath),
-    canonicalQueryFromRaw(req.rawQuery),
-    req.headers,
-    signedHeaders,
-    req.bodySha256Hex,
-  );
+export function canonicalRequest(req: SignableRequest, signedHeaders: string[], hashedPayload = req.bodySha256Hex): string {
+  return buildCanonicalRequest(req.method, canonicalUri(req.rawPath), canonicalQueryFromRaw(req.rawQuery), req.headers, signedHeaders, hashedPayload);
 }
 
 export function sha256Hex(data: string | Buffer): string {
@@ -420,13 +430,14 @@ export function computeSignature(secretKey: string, sdkDate: string, canonicalRe
 // ---------------------------------------------------------------------------------------------------
 // Verification
 
-export type VerifyFailure = 'malformed' | 'missing_date' | 'date_not_signed' | 'clock_skew' | 'bad_signature';
+export type VerifyFailure = 'malformed' | 'missing_date' | 'date_not_signed' | 'clock_skew' | 'unsigned_body' | 'hash_mismatch' | 'bad_signature';
 
 /**
  * Verifies a request against a known secret key. Checks, in order: the signature is 64 lowercase hex
  * ('malformed'), X-Sdk-Date is present ('missing_date'), `x-sdk-date` is in SignedHeaders
  * ('date_not_signed'), X-Sdk-Date parses ('malformed'), it is within ±maxSkewMs of nowMs inclusive
- * ('clock_skew'), and finally the signature, compared in constant time ('bad_signature').
+ * ('clock_skew'), that an X-Sdk-Content-Sha256 header does not stand in for a body it does not describe
+ * ('unsigned_body', 'hash_mismatch'), and finally the signature, compared in constant time ('bad_signature').
  */
 export function verifySignature(
   req: SignableRequest,
@@ -450,7 +461,9 @@ export function verifySignature(
   const skew = dateMs - nowMs;
   if (skew > maxSkewMs || skew < -maxSkewMs) return { ok: false, reason: 'clock_skew' };
 
-  const text = canonicalRequest(req, auth.signedHeaders);
+  const hashedPayload = serverHashedPayload(req.headers, req.bodySha256Hex);
+  if (hashedPayload === 'unsigned_body' || hashedPayload === 'hash_mismatch') return { ok: false, reason: hashedPayload };
+  const text = canonicalRequest(req, auth.signedHeaders, hashedPayload);
   // The string to sign uses the X-Sdk-Date value as signed: the SDKs never pad it, so the trimmed value
   // (which also went into the canonical headers) is the one they used.
   const expected = signatureBytes(secretKey, dateTrimmed, text);
@@ -496,7 +509,7 @@ export function signRequest(input: {
   const names = [...new Set((input.signedHeaders ?? Object.keys(lower)).map((n) => n.toLowerCase()))].sort();
   const pairs: Array<[string, string]> = (input.query ?? []).map(([k, v]) => [toByteString(String(k)), toByteString(String(v))]);
   const body = input.body;
-  const bodyHash = body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
+  const bodyHash = lower[CONTENT_SHA256_HEADER] ?? (body === undefined || body.length === 0 ? EMPTY_SHA256 : sha256Hex(body));
   const text = buildCanonicalRequest(input.method, canonicalUri(input.path), canonicalFromPairs(pairs), lower, names, bodyHash);
   const signature = computeSignature(input.secretKey, date, text);
   return {
