@@ -1,6 +1,7 @@
 // Who is calling: access keys for signed requests, and IAM password tokens (huawei-cdn-api.md §12–§14).
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password-hash.js';
@@ -18,24 +19,58 @@ export interface KeyOwner extends Caller {
 const TOKEN_TTL_MS = 24 * 3600_000;
 // Deleting a key takes effect within this time on a running server; the cache saves a query per call.
 const KEY_CACHE_MS = 5_000;
+// Unknown keys and tokens are remembered apart, briefly and in a smaller cache: a flood of random ones
+// churns only that cache, never the entries of the keys in use (a shared cache cleared at 10,000 entries
+// let random keys flush it).
+const KNOWN_ENTRIES = 10_000;
+const UNKNOWN_ENTRIES = 2_000;
+const UNKNOWN_CACHE_MS = 1_000;
+
+/** Known answers in one bounded LRU, unknown ones in another; both expire. */
+class AnswerCache<T extends object> {
+  private readonly known: LRUCache<string, T>;
+  constructor(private readonly ttlMs: number) {
+    this.known = new LRUCache<string, T>({ max: KNOWN_ENTRIES, ttl: ttlMs, ttlAutopurge: false });
+  }
+  private readonly unknown = new LRUCache<string, true>({ max: UNKNOWN_ENTRIES, ttl: UNKNOWN_CACHE_MS, ttlAutopurge: false });
+
+  /** The cached answer: a value, null for "known to be unknown", undefined for "not cached". */
+  get(key: string): T | null | undefined {
+    return this.known.get(key) ?? (this.unknown.get(key) ? null : undefined);
+  }
+
+  set(key: string, value: T | null, ttlMs = this.ttlMs): void {
+    if (value === null) this.unknown.set(key, true);
+    else this.known.set(key, value, { ttl: Math.max(1, ttlMs) });
+  }
+
+  delete(key: string): void {
+    this.known.delete(key);
+    this.unknown.delete(key);
+  }
+}
 
 export class AuthService {
-  private readonly keyCache = new Map<string, { owner: KeyOwner | null; until: number }>();
-  private readonly tokenCache = new Map<string, { caller: Caller | null; until: number }>();
+  private readonly keyCache: AnswerCache<KeyOwner>;
+  private readonly tokenCache: AnswerCache<Caller>;
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: { cacheMs?: number } = {},
+  ) {
+    this.keyCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
+    this.tokenCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
+  }
 
   /** The owner of an access key, or null when the key is unknown. */
   async keyOwner(accessKey: string): Promise<KeyOwner | null> {
-    const now = Date.now();
     const hit = this.keyCache.get(accessKey);
-    if (hit && hit.until > now) return hit.owner;
+    if (hit !== undefined) return hit;
     const key = await accounts.findAccessKey(this.db, accessKey);
     const account = key ? await accounts.findAccountById(this.db, key.account_id) : undefined;
     const owner = key && account ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, secretKey: key.secret_key } : null;
-    if (this.keyCache.size > 10_000) this.keyCache.clear();
-    this.keyCache.set(accessKey, { owner, until: now + KEY_CACHE_MS });
+    this.keyCache.set(accessKey, owner);
     return owner;
   }
 
@@ -48,12 +83,12 @@ export class AuthService {
     const now = Date.now();
     const digest = tokenDigest(token);
     const hit = this.tokenCache.get(digest);
-    if (hit && hit.until > now) return hit.caller;
+    if (hit !== undefined) return hit;
     const row = await accounts.findToken(this.db, digest);
     const account = row && row.expires_at > now ? await accounts.findAccountById(this.db, row.account_id) : undefined;
     const caller = account ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1 } : null;
-    if (this.tokenCache.size > 10_000) this.tokenCache.clear();
-    this.tokenCache.set(digest, { caller, until: Math.min(now + KEY_CACHE_MS, row?.expires_at ?? now + KEY_CACHE_MS) });
+    const cacheMs = this.options.cacheMs ?? KEY_CACHE_MS;
+    this.tokenCache.set(digest, caller, Math.min(cacheMs, (row?.expires_at ?? now + cacheMs) - now));
     return caller;
   }
 
