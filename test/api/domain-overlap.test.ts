@@ -1,7 +1,7 @@
 // Domains of different accounts may not overlap (a wildcard covering another account's name, or a name
 // under another account's wildcard), nor may anyone claim a public suffix; the task check follows the
 // edges' rule (the most specific domain serves a host) also for overlapping rows stored before that.
-// Real server, real SQLite file, two built-in edges, real origins.
+// Real server, real SQLite file (and a real PostgreSQL for the race), built-in edges, real origins.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -10,6 +10,7 @@ import { startTestServer, addDomain, type TestServer } from '../support/test-ser
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { client, type ApiResponse, type Call } from '../support/signed-client.js';
 import { insertDomain } from '../../src/store/repositories/domain-repository.js';
+import { freshDatabase } from '../support/postgres.js';
 
 let s: TestServer;
 let originA: TestOrigin;
@@ -169,4 +170,29 @@ test('public suffixes: no wildcard directly under one, and no bare suffix as a n
   assert.ok(!(await domainNames(a)).some((n) => ['*.com', '*.test', '*.co.uk', '*.xn--p1ai', 'co.uk', 'com'].includes(n)), 'none was created');
   // One label more is a registrable name: its owner may take its wildcard.
   for (const name of ['*.suffix-ok.test', '*.shop.co.uk', 'shop2.co.uk']) assert.equal((await createDomain(a, name, originA.port)).status, 200, name);
+});
+
+test('on PostgreSQL, overlapping names created at the same moment by two accounts: exactly one of each pair is kept', async () => {
+  const db = await freshDatabase();
+  const pg = await startTestServer({ 'database-url': db.url, 'builtin-edges': '1' });
+  try {
+    const made: Call[] = [];
+    for (const name of ['race-a', 'race-b']) {
+      const res = await pg.call('POST', '/cachectl/v1/accounts', { body: { name } });
+      assert.equal(res.status, 200, res.text);
+      made.push(client(pg.server.url, { accessKey: res.json.access_key, secretKey: res.json.secret_key }));
+    }
+    const [ra, rb] = made;
+    const pairs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => Promise.all([createDomain(ra, `*.race${i}.test`, originA.port), createDomain(rb, `www.race${i}.test`, originB.port)])),
+    );
+    for (const [i, pair] of pairs.entries()) {
+      const statuses = pair.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [200, 400], `pair ${i}: ${pair.map((r) => `${r.status} ${r.json?.domain?.domain_name ?? r.json?.error_code}`).join(', ')}`);
+      assertRefused(pair.find((r) => r.status === 400)!, 'CDN.0120');
+    }
+  } finally {
+    await pg.close();
+    await db.drop();
+  }
 });
