@@ -7,6 +7,7 @@ import type { DomainRow } from '../store/repositories/domain-repository.js';
 import type { DomainSync, SourceRecord } from '../engine/domain-sync.js';
 import type { QuotaService } from './quota-service.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
+import { claimsPublicSuffix, coveredEnding, coveringNames } from './domain-overlap.js';
 import {
   badParameter,
   businessTypeInvalid,
@@ -75,6 +76,7 @@ export class DomainService {
   async create(accountId: string, input: DomainInput): Promise<DomainRow> {
     const name = input.domain_name.toLowerCase();
     if (!isValidDomainName(name)) throw domainNameInvalid(`The domain name '${input.domain_name}' is not in a valid format.`);
+    if (claimsPublicSuffix(name)) throw domainNameInvalid(`The domain name '${name}' is not in a valid format: it is a public suffix, or a wildcard directly under one.`);
     if (!BUSINESS_TYPES.includes(input.business_type)) throw businessTypeInvalid(`business_type must be one of ${BUSINESS_TYPES.join(', ')}`);
     const serviceArea = input.service_area ?? 'mainland_china';
     if (!SERVICE_AREAS.includes(serviceArea)) throw badParameter(`service_area must be one of ${SERVICE_AREAS.join(', ')}`);
@@ -115,10 +117,15 @@ export class DomainService {
       modify_time: now,
     };
     await this.db.transaction().execute(async (trx) => {
+      await domains.lockDomainNames(trx);
       const existing = await domains.findDomainByName(trx, name);
       if (existing) {
         throw existing.account_id === accountId ? domainExists(`The domain name '${name}' already exists.`) : domainTakenByOther(`The domain name '${name}' has been added by another user.`);
       }
+      // Within one account overlap is allowed (the most specific name serves a host); across accounts
+      // it would hand one account's hosts, traffic and purges to another.
+      const overlap = await domains.findOverlapOfOthers(trx, accountId, coveringNames(name), coveredEnding(name));
+      if (overlap) throw domainTakenByOther(`The domain name '${name}' overlaps a domain name added by another user.`);
       const account = await findAccountById(trx, accountId);
       const limit = account ? this.quotas.limitsOf(account).domain : 0;
       if ((await domains.countDomains(trx, accountId)) >= limit) throw domainQuotaReached(`The number of domain names reached the upper limit (${limit}).`);

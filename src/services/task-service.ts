@@ -159,19 +159,23 @@ export class TaskService {
     return out;
   }
 
-  /** CDN.0108 when a URL's host is not a domain of the account, CDN.0106 when that domain is disabled. */
+  /**
+   * CDN.0108 when a URL's host is not a domain of the account, CDN.0106 when that domain is disabled.
+   * The host belongs to the most specific domain that covers it, whoever owns that one: the caller's own
+   * wildcard does not reach a host another account holds more specifically (rows that overlapped before
+   * domain create refused overlaps across accounts).
+   */
   private checkDomains(job: IntakeJob, byName: Map<string, DomainRow>): CachectlError | null {
     const hosts = new Set(job.parsed.map((p) => p.host));
     for (const host of hosts) {
       let domain: DomainRow | undefined;
       for (const name of domainCandidates(host)) {
-        const row = byName.get(name);
-        if (row && row.account_id === job.input.accountId) {
-          domain = row;
-          break;
-        }
+        domain = byName.get(name);
+        if (domain) break;
       }
-      if (!domain) return urlNotTenantDomain(`The URL domain name ${host} is not the acceleration domain name of the current tenant.`);
+      if (!domain || domain.account_id !== job.input.accountId) {
+        return urlNotTenantDomain(`The URL domain name ${host} is not the acceleration domain name of the current tenant.`);
+      }
       if (!ACTIVE.has(domain.status)) return domainStateForbids(`The domain ${domain.name} is ${domain.status}; only online or configuring domains can be refreshed or preheated.`);
     }
     return null;

@@ -24,6 +24,12 @@ export function zhUrlEncode(url: string): string {
 }
 
 const WHITESPACE = /[\s\u0000-\u001f\u007f]/;
+/**
+ * U+FFFD is what invalid UTF-8 in the request body decodes to; with the `u` flag the surrogate range
+ * matches only lone surrogates. Neither names a key any client can request: the URL could not be what
+ * the caller meant, and zh_url_encode would turn both into %EF%BF%BD.
+ */
+const NOT_UTF8 = /[\uFFFD\uD800-\uDFFF]/u;
 
 /**
  * Parses without normalising: WHATWG URL would percent-encode and resolve dot segments, and the
@@ -32,6 +38,7 @@ const WHITESPACE = /[\s\u0000-\u001f\u007f]/;
 export function parseTaskUrl(raw: string, options: { directory: boolean; zhUrlEncode: boolean; maxLength: number }): ParsedTaskUrl {
   const url = options.zhUrlEncode ? zhUrlEncode(raw) : raw;
   if (raw.length > options.maxLength || url.length > options.maxLength) throw badParameter(`URL longer than ${options.maxLength} characters`);
+  if (NOT_UTF8.test(raw)) throw badParameter('URL is not valid UTF-8 (invalid bytes or a lone surrogate)');
   const scheme = /^https?:\/\//i.exec(url);
   if (!scheme) throw badParameter(`URL must start with http:// or https://: ${url.slice(0, 200)}`);
   if (WHITESPACE.test(url)) throw badParameter(`URL contains white space or control characters (percent-encode them): ${url.slice(0, 200)}`);
@@ -40,7 +47,9 @@ export function parseTaskUrl(raw: string, options: { directory: boolean; zhUrlEn
   if (end < 0) end = rest.length;
   const authority = rest.slice(0, end);
   const m = /^([A-Za-z0-9.*-]+)(?::(\d{1,5}))?$/.exec(authority);
-  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) throw badParameter(`URL has no valid host: ${url.slice(0, 200)}`);
+  if (!m) throw badParameter(`URL has no valid host: ${url.slice(0, 200)}`);
+  // Port 0 is no port a client can connect to, so no key anyone can request.
+  if (m[2] !== undefined && (Number(m[2]) < 1 || Number(m[2]) > 65535)) throw badParameter(`URL has an invalid port: ${url.slice(0, 200)}`);
   const host = m[1].toLowerCase().replace(/\.$/, '');
   let target = rest.slice(end);
   const hash = target.indexOf('#');

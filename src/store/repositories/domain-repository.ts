@@ -14,6 +14,34 @@ export async function findDomainByName(db: Kysely<Database>, name: string): Prom
   return db.selectFrom('domains').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+/**
+ * A domain of another account that overlaps a new name: one named in `covering` (it would cover the
+ * name), or, for a wildcard, one whose name ends with `coveredEnding` (the wildcard would cover it).
+ * Validated names hold no LIKE wildcards ('%', '_'), so the ending needs no escaping.
+ */
+export async function findOverlapOfOthers(db: Kysely<Database>, accountId: string, covering: string[], coveredEnding: string | null): Promise<DomainRow | undefined> {
+  return db
+    .selectFrom('domains')
+    .selectAll()
+    .where('account_id', '<>', accountId)
+    .where((eb) => eb.or([eb('name', 'in', covering), ...(coveredEnding === null ? [] : [eb('name', 'like', `%${coveredEnding}`)])]))
+    .orderBy('name')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/**
+ * Serialises domain creation across processes sharing a PostgreSQL database until the caller's
+ * transaction ends, so that two overlapping names cannot both pass their checks. SQLite needs nothing:
+ * its writers are serialised already. Creating a domain is rare; one lock for all of them is enough.
+ */
+export async function lockDomainNames(db: Kysely<Database>): Promise<void> {
+  if (isPostgres(db)) await sql`select pg_advisory_xact_lock(${DOMAIN_NAMES_LOCK}::bigint)`.execute(db);
+}
+
+/** An arbitrary constant of cachectl's own ('cdom' in ASCII), naming the lock above. */
+const DOMAIN_NAMES_LOCK = 0x63646f6d;
+
 export async function findDomainsByNames(db: Kysely<Database>, names: string[]): Promise<DomainRow[]> {
   if (names.length === 0) return [];
   // On every create: on PostgreSQL one prepared text, whatever the number of names.
