@@ -177,7 +177,9 @@ export class OriginAllowList {
       const wildcard = entry.startsWith('*.');
       const name = wildcard ? entry.slice(2) : entry;
       const labels = name.split('.');
-      if (!labels.every((l) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(l)) || parseLooseIpv4(name) !== undefined || (wildcard && labels.length < 2)) {
+      // One word is a misspelt class more likely than a host name: names need a dot (localhost aside).
+      const oneWord = labels.length < 2 && !(name === 'localhost' && !wildcard);
+      if (!labels.every((l) => /^(?!-)[a-z0-9-]{1,63}(?<!-)$/.test(l)) || parseLooseIpv4(name) !== undefined || oneWord) {
         throw new Error(`'${entry}' is not loopback, private, public, an IP address, a CIDR or a host name`);
       }
       const why = deniedName(name);
