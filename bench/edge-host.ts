@@ -3,6 +3,7 @@
 // line {"edges":[{name,trafficUrl,controlUrl,pop?}]} when all listen; stops on SIGTERM or SIGINT.
 // With per-pop K the edges are named popP-edge-E, K to a PoP (pop1, pop2, ...).
 import { startBuiltinEdge, type BuiltinEdge } from '../src/edge/builtin/edge-server.js';
+import { OriginAllowList } from '../src/edge/origin-allow.js';
 
 const count = Number(process.argv[2] ?? '2');
 const perPop = Number(process.argv[3] ?? '0');
@@ -24,7 +25,7 @@ for (let i = 0; i < count; i++) {
   const pop = perPop > 0 ? `pop${Math.floor(i / perPop) + 1}` : undefined;
   const name = pop ? `${pop}-edge-${(i % perPop) + 1}` : `edge-${i + 1}`;
   // 16 MiB each: the bench caches a few hundred 512-byte objects; 100 edges stay small.
-  const e = await startBuiltinEdge({ name, maxBytes: 16 * 1024 * 1024 });
+  const e = await startBuiltinEdge({ name, maxBytes: 16 * 1024 * 1024, originAllow: OriginAllowList.parse('loopback,public') });
   edges.push(e);
   described.push({ name, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, ...(pop && { pop }) });
 }

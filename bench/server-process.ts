@@ -104,6 +104,8 @@ export async function startServerChild(options: StartOptions): Promise<ServerChi
     '--edge-admin-port', String(adminPort),
     '--builtin-edges', String(edgeCount),
     '--log-level', 'warn',
+    // The bench's origins run on this machine.
+    '--origin-allow', 'loopback,public',
     ...(options.extraArgs ?? []),
   ];
   const spawnedAt = process.hrtime.bigint();

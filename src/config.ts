@@ -1,6 +1,7 @@
 // Server configuration: every setting is a flag (--port) and an environment variable (CACHECTL_PORT);
 // a flag wins. Everything is validated at start, with a message that names the setting.
 import { BUS_TOKEN_RE } from './edge/nats/bus-wire.js';
+import { DEFAULT_ORIGIN_ALLOW, OriginAllowList } from './edge/origin-allow.js';
 
 export type QuotaPreset = 'selfhosted' | 'cloud';
 
@@ -53,6 +54,8 @@ export interface ServerConfig {
   /** nats://… enables nodes with transport nats (commands through PoP agents). */
   natsUrl?: string;
   natsPrefix: string;
+  /** Where tenants' origins may be: checked at domain create, when pinning for engines, and by the built-in edges on connect. */
+  originAllow: OriginAllowList;
 }
 
 interface Option {
@@ -102,6 +105,13 @@ export const OPTIONS: Option[] = [
   { key: 'claimPollMs', flag: 'claim-poll-ms', env: 'CACHECTL_CLAIM_POLL_MS', def: '100', help: 'PostgreSQL: how often a worker looks for unclaimed work' },
   { key: 'natsUrl', flag: 'nats-url', env: 'CACHECTL_NATS_URL', help: 'nats://host:port of NATS JetStream: enables nodes with transport nats (driven by PoP agents)' },
   { key: 'natsPrefix', flag: 'nats-prefix', env: 'CACHECTL_NATS_PREFIX', def: 'cachectl', help: 'subject and stream prefix on NATS' },
+  {
+    key: 'originAllow',
+    flag: 'origin-allow',
+    env: 'CACHECTL_ORIGIN_ALLOW',
+    def: DEFAULT_ORIGIN_ALLOW,
+    help: 'where origins may be: comma-separated loopback, private, public, CIDRs, IP addresses, host names (*.example.com); link-local and cloud metadata never',
+  },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -117,6 +127,15 @@ export const RATE_PRESETS: Record<'off' | 'cloud', RateLimits> = {
 };
 
 export class ConfigError extends Error {}
+
+/** Parses an --origin-allow value; `setting` names it in the error. */
+export function originAllow(spec: string, setting = '--origin-allow'): OriginAllowList {
+  try {
+    return OriginAllowList.parse(spec);
+  } catch (err) {
+    throw new ConfigError(`${setting}: ${(err as Error).message}`);
+  }
+}
 
 /** Reads settings from parsed flags (by flag name) and the environment. */
 export function loadServerConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -182,6 +201,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     claimPollMs: need(int('claim-poll-ms', 10, 60_000)),
     natsUrl: raw('nats-url'),
     natsPrefix: need(raw('nats-prefix')),
+    originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
   };
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);

@@ -34,6 +34,7 @@ export const urlNotTenantDomain = make('CDN.0108', 400);
 export const originIsDomain = make('CDN.0109', 400);
 export const urlQuotaExceeded = make('CDN.0110', 400);
 export const domainTakenByOther = make('CDN.0120', 400);
+export const originIsPrivate = make('CDN.0121', 400);
 export const domainNotDeletable = make('CDN.0126', 400);
 export const domainNameInvalid = make('CDN.0127', 400);
 export const businessTypeInvalid = make('CDN.0128', 400);

@@ -20,6 +20,7 @@ import { AccountService, type NewCredentials } from './services/account-service.
 import { AuthService } from './services/auth-service.js';
 import { QuotaService } from './services/quota-service.js';
 import { DomainService } from './services/domain-service.js';
+import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
@@ -82,6 +83,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         trafficPort: config.edgePort === 0 ? 0 : config.edgePort + i,
         adminPort: config.edgeAdminPort === 0 ? 0 : config.edgeAdminPort + i,
         maxBytes: config.edgeMaxBytes,
+        originAllow: config.originAllow,
       });
       builtin.push(edge);
       closers.unshift(() => edge.close());
@@ -91,7 +93,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     closers.unshift(() => fleet.close());
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
-    const domainSync = new DomainSync(store.db, fleet, app0.log);
+    const domainSync = new DomainSync(store.db, fleet, app0.log, { originAllow: config.originAllow });
     const bus =
       config.natsUrl !== undefined
         ? await connectEdgeBus(config, shared?.owner ?? processName, await deploymentId(store.db))
@@ -122,7 +124,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       accounts,
       auth: new AuthService(store.db),
       quotas,
-      domains: new DomainService(store.db, domainSync, quotas),
+      domains: new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow)),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
       rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,

@@ -78,6 +78,8 @@ export async function startServe(env: Env, stack: Stack, name: string, databaseU
       CACHECTL_BOOTSTRAP_AK: env.key.accessKey,
       CACHECTL_BOOTSTRAP_SK: env.key.secretKey,
       CACHECTL_LOG_LEVEL: 'warn',
+      // The bench's origins run on this machine.
+      CACHECTL_ORIGIN_ALLOW: 'loopback,public',
       ...extra,
     },
     path.join(env.dir, `${name}.log`),

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError, originAllow } from '../config.js';
 import { startLocalCluster } from '../cluster/local-cluster.js';
 
 export async function runCluster(args: string[]): Promise<void> {
@@ -17,6 +17,8 @@ export async function runCluster(args: string[]): Promise<void> {
       port: { type: 'string', default: '8080' },
       postgres: { type: 'string' },
       nats: { type: 'string' },
+      // The cluster runs on loopback, for origins on this machine too; say otherwise here.
+      'origin-allow': { type: 'string', default: 'loopback,public' },
     },
   });
   const int = (name: string, min: number, max: number): number => {
@@ -34,6 +36,7 @@ export async function runCluster(args: string[]): Promise<void> {
     apiPort: int('port', 0, 65535),
     postgresUrl: values.postgres,
     natsUrl: values.nats,
+    originAllow: originAllow(values['origin-allow']!, 'cachectl cluster --origin-allow').spec,
     log: (line) => console.log(`cluster: ${line}`),
   });
   const c = cluster.credentials;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // cachectl: one binary for the server, a standalone edge, and the client commands.
 import { parseArgs } from 'node:util';
-import { OPTIONS, ConfigError, loadServerConfig } from '../config.js';
+import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
+import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
 import { clientCommands, clientUsage } from './client-commands.js';
 
 const USAGE = `cachectl — self-hosted CDN refresh (purge) and preheating (prefetch), Huawei Cloud CDN API compatible
@@ -9,7 +10,9 @@ const USAGE = `cachectl — self-hosted CDN refresh (purge) and preheating (pref
 Usage:
   cachectl serve [options]          start the API, the task engine and the built-in edges
   cachectl edge [--name N] [--port P] [--admin-port P] [--host H] [--max-bytes B]
-                                    start one built-in edge node on its own
+                [--origin-allow LIST]
+                                    start one built-in edge node on its own; it connects only to
+                                    origins LIST allows (as serve's --origin-allow; default public)
   cachectl agent nginx|ats --config <engine.json> [--listen H:P] [--secret-file F]
                                     the edge agent beside an nginx or ATS: register it with
                                     cachectl nodes add … --control http://H:P
@@ -17,6 +20,7 @@ Usage:
                                     a PoP's agent on the NATS edge bus: applies the commands
                                     for the PoP's nodes (cachectl nodes add … --transport nats --pop <name>)
   cachectl cluster [--serves 3] [--pops 2] [--edges-per-pop 2] [--port 8080] [--dir D]
+                   [--origin-allow loopback,public]
                                     the scale-out deployment on loopback (PostgreSQL, NATS,
                                     API processes, PoP agents, built-in edges) until Ctrl-C
 ${clientUsage}
@@ -77,6 +81,7 @@ async function edge(args: string[]): Promise<void> {
       port: { type: 'string', default: '8081' },
       'admin-port': { type: 'string', default: '9081' },
       'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+      'origin-allow': { type: 'string', default: process.env.CACHECTL_ORIGIN_ALLOW || DEFAULT_ORIGIN_ALLOW },
     },
   });
   const int = (v: string, name: string) => {
@@ -90,6 +95,7 @@ async function edge(args: string[]): Promise<void> {
     trafficPort: int(values.port!, 'port'),
     adminPort: int(values['admin-port']!, 'admin-port'),
     maxBytes: int(values['max-bytes']!, 'max-bytes'),
+    originAllow: originAllow(values['origin-allow']!),
   });
   console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
   const stop = async () => {

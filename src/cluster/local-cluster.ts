@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiClient } from '../cli/api-client.js';
 import { startBuiltinEdge } from '../edge/builtin/edge-server.js';
+import { OriginAllowList } from '../edge/origin-allow.js';
 import { freePort, sleep } from '../edge/local-process.js';
 import { cachectlChild } from './child-process.js';
 import { createScratchDatabase } from './scratch-database.js';
@@ -31,6 +32,11 @@ export interface ClusterOptions {
   /** Port of the round-robin API address (default: any free port). */
   apiPort?: number;
   host?: string;
+  /**
+   * --origin-allow of the serve processes and the edges. Default loopback,public: a cluster on this
+   * machine, for origins on this machine too.
+   */
+  originAllow?: string;
   log?: (line: string) => void;
 }
 
@@ -85,6 +91,8 @@ const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 export async function startLocalCluster(options: ClusterOptions): Promise<LocalCluster> {
   const log = options.log ?? (() => undefined);
   const host = options.host ?? '127.0.0.1';
+  const originAllowSpec = options.originAllow ?? 'loopback,public';
+  const originAllow = OriginAllowList.parse(originAllowSpec);
   fs.mkdirSync(options.dir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -143,6 +151,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         CACHECTL_BOOTSTRAP_AK: credentials.accessKey,
         CACHECTL_BOOTSTRAP_SK: credentials.secretKey,
         CACHECTL_LOG_LEVEL: 'warn',
+        CACHECTL_ORIGIN_ALLOW: originAllowSpec,
         ...options.serveEnv,
       };
       const child = cachectlChild(['serve'], env, path.join(options.dir, `serve-${i + 1}.log`), (l) => l.startsWith('cachectl API listening on'), `serve ${i + 1}`);
@@ -170,7 +179,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         const name = `pop${p + 1}`;
         const edges: EdgeInfo[] = [];
         for (let e = 0; e < (options.edgesPerPop ?? 2); e++) {
-          const edge = await startBuiltinEdge({ name: `${name}-edge-${e + 1}`, host, trafficPort: 0, adminPort: 0, maxBytes: 64 * 1024 * 1024 });
+          const edge = await startBuiltinEdge({ name: `${name}-edge-${e + 1}`, host, trafficPort: 0, adminPort: 0, maxBytes: 64 * 1024 * 1024, originAllow });
           stops.push(() => edge.close());
           edges.push({ name: edge.name, trafficUrl: edge.trafficUrl, controlUrl: edge.controlUrl });
         }

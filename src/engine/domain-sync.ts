@@ -6,6 +6,8 @@ import type { Database } from '../store/database.js';
 import type { DomainConfig } from '../edge/edge-driver.js';
 import { listServedDomains, updateDomain, type DomainRow } from '../store/repositories/domain-repository.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
+import type { OriginAllowList } from '../edge/origin-allow.js';
+import { pinOrigins } from './origin-pinning.js';
 
 export interface SourceRecord {
   ip_or_domain: string;
@@ -37,13 +39,21 @@ export class DomainSync {
   private retryTimer: NodeJS.Timeout | null = null;
   private healthTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  private lastRefused = '';
+  private readonly healthIntervalMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly fleet: EdgeFleet,
     private readonly log: (msg: string, err?: unknown) => void,
-    private readonly healthIntervalMs = 2000,
-  ) {}
+    private readonly options: {
+      /** Set: engines other than the built-in edge get origins resolved and checked here (see origin-pinning.ts). */
+      originAllow?: OriginAllowList;
+      healthIntervalMs?: number;
+    } = {},
+  ) {
+    this.healthIntervalMs = options.healthIntervalMs ?? 2000;
+  }
 
   start(): void {
     this.healthTimer = setInterval(() => void this.checkHealth(), this.healthIntervalMs / HEALTH_SLICES);
@@ -87,7 +97,9 @@ export class DomainSync {
     const rows = await listServedDomains(this.db);
     const version = ++this.version;
     const domains = rows.map(domainConfigOf);
-    const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, domains, version)));
+    const pinned = await this.pinnedFor(domains);
+    // The built-in edge resolves and checks on every connect, following DNS; other engines get addresses.
+    const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, m.node.driver === 'builtin' ? domains : pinned, version)));
     const failed = results.filter((r): r is string => r !== null);
     const configuring = rows.filter((r) => r.status === 'configuring');
     if (failed.length === 0) {
@@ -101,6 +113,17 @@ export class DomainSync {
     const detail = `not applied on ${failed.join('; ')}`.slice(0, 500);
     for (const row of configuring) await updateDomain(this.db, row.id, { status_detail: detail });
     this.retryLater();
+  }
+
+  /** The set with pinned origins, when some member needs it. */
+  private async pinnedFor(domains: DomainConfig[]): Promise<DomainConfig[]> {
+    const allow = this.options.originAllow;
+    if (allow === undefined || this.fleet.members.every((m) => m.node.driver === 'builtin')) return domains;
+    const pinned = await pinOrigins(domains, allow);
+    const refused = pinned.refused.join('; ');
+    if (refused !== '' && refused !== this.lastRefused) this.log(`origins left out for engine nodes: ${refused}`);
+    this.lastRefused = refused;
+    return pinned.domains;
   }
 
   private retryLater(): void {

@@ -8,6 +8,7 @@ import type { DomainSync, SourceRecord } from '../engine/domain-sync.js';
 import type { QuotaService } from './quota-service.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
 import { claimsPublicSuffix, coveredEnding, coveringNames } from './domain-overlap.js';
+import { checkOriginFormat, type OriginPolicy } from './origin-policy.js';
 import {
   badParameter,
   businessTypeInvalid,
@@ -55,11 +56,6 @@ export function isValidDomainName(name: string): boolean {
   return labels.every((l, i) => (i === 0 && l === '*') || LABEL.test(l));
 }
 
-function isIpv4(s: string): boolean {
-  const parts = s.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
 function port(value: unknown, fallback: number, field: string): number {
   if (value === undefined || value === null) return fallback;
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw originInvalid(`${field} must be an integer from 1 to 65535`);
@@ -71,6 +67,7 @@ export class DomainService {
     private readonly db: Kysely<Database>,
     private readonly sync: DomainSync,
     private readonly quotas: QuotaService,
+    private readonly origins: OriginPolicy,
   ) {}
 
   async create(accountId: string, input: DomainInput): Promise<DomainRow> {
@@ -87,9 +84,7 @@ export class DomainService {
       if (typeof s.ip_or_domain !== 'string' || s.ip_or_domain.length === 0 || s.ip_or_domain.length > 255) throw originInvalid(`${field}.ip_or_domain is required`);
       if (typeof s.origin_type !== 'string' || !ORIGIN_TYPES.includes(s.origin_type)) throw originTypeInvalid(`${field}.origin_type must be one of ${ORIGIN_TYPES.join(', ')}`);
       const address = s.ip_or_domain.toLowerCase();
-      // Loopback and private origins are allowed on purpose: this CDN runs next to its origins.
-      if (s.origin_type === 'ipaddr' && !isIpv4(address) && !/^[0-9a-f:]+$/.test(address)) throw originInvalid(`${field}.ip_or_domain '${s.ip_or_domain}' is not an IP address`);
-      if (s.origin_type !== 'ipaddr' && !isValidDomainName(address)) throw originInvalid(`${field}.ip_or_domain '${s.ip_or_domain}' is not a domain name`);
+      checkOriginFormat(field, s.origin_type, address);
       if (s.origin_type !== 'ipaddr' && address === name) throw originIsDomain('the origin cannot be the accelerated domain itself');
       if (s.active_standby !== 0 && s.active_standby !== 1) throw originInvalid(`${field}.active_standby must be 1 (primary) or 0 (standby)`);
       return {
@@ -102,6 +97,7 @@ export class DomainService {
       };
     });
     if (!sources.some((s) => s.active_standby === 1)) throw originInvalid('at least one origin must be primary (active_standby 1)');
+    for (const [i, s] of sources.entries()) await this.origins.check(`sources[${i}]`, s.origin_type, s.ip_or_domain);
 
     const now = Date.now();
     const row: DomainRow = {

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startBuiltinEdge, type BuiltinEdge } from '../../src/edge/builtin/edge-server.js';
+import { OriginAllowList } from '../../src/edge/origin-allow.js';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { client, waitTask } from '../support/signed-client.js';
@@ -15,7 +16,7 @@ let extra: BuiltinEdge;
 before(async () => {
   ts = await startTestServer({ 'builtin-edges': '1', 'task-deadline-ms': '1500', 'retry-base-ms': '20' });
   origin = await startOrigin();
-  extra = await startBuiltinEdge({ name: 'x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20 });
+  extra = await startBuiltinEdge({ name: 'x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20, originAllow: OriginAllowList.parse('loopback') });
 });
 after(async () => {
   await ts?.close();

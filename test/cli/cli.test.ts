@@ -38,6 +38,7 @@ before(async () => {
         'edge-admin-port': '0',
         'sqlite-sync': 'NORMAL',
         'log-level': 'warn',
+        'origin-allow': 'loopback,public',
       },
       {},
     ),
@@ -328,7 +329,8 @@ test('accounts and keys (admin): add, list, rm; a plain account is refused', asy
 
 test('nodes (admin): add with a secret file and labels, list, check, rm; task --nodes shows each node', async () => {
   const { startBuiltinEdge } = await import('../../src/edge/builtin/edge-server.js');
-  const edge = await startBuiltinEdge({ name: 'cli-x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20 });
+  const { OriginAllowList } = await import('../../src/edge/origin-allow.js');
+  const edge = await startBuiltinEdge({ name: 'cli-x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20, originAllow: OriginAllowList.parse('loopback') });
   const secretFile = path.join(emptyDir, 'node-secret');
   fs.writeFileSync(secretFile, 'not-needed-by-builtin\n');
   try {

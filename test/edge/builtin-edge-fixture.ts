@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { startBuiltinEdge } from '../../src/edge/builtin/edge-server.js';
+import { OriginAllowList } from '../../src/edge/origin-allow.js';
 import type { BuiltinEdge, BuiltinEdgeOptions } from '../../src/edge/builtin/edge-server.js';
 import { BuiltinDriver } from '../../src/edge/builtin/builtin-driver.js';
 import type { DomainConfig, EdgeResult } from '../../src/edge/edge-driver.js';
@@ -161,7 +162,7 @@ export interface TestEdge {
 
 /** Starts an edge and applies `domains` to it as version 1. */
 export async function startTestEdge(domains: DomainConfig[], options: Partial<BuiltinEdgeOptions> = {}): Promise<TestEdge> {
-  const edge = await startBuiltinEdge({ name: 'edge-test', ...options });
+  const edge = await startBuiltinEdge({ name: 'edge-test', originAllow: OriginAllowList.parse('loopback'), ...options });
   const driver = new BuiltinDriver(edge.controlUrl);
   const users = new Pool(edge.trafficUrl);
   const close = async (): Promise<void> => {

@@ -23,7 +23,7 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
   const origin = await startOrigin();
   const [t1, a1, t2, a2, api] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const startEdge = async (name: string, traffic: number, admin: number) => {
-    const c = await startCli(['edge', '--name', name, '--port', String(traffic), '--admin-port', String(admin)], /^edge /);
+    const c = await startCli(['edge', '--name', name, '--port', String(traffic), '--admin-port', String(admin), '--origin-allow', 'loopback'], /^edge /);
     children.push(c);
     return c;
   };
@@ -37,6 +37,7 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
     '--task-deadline-ms', '120000',
     '--retry-base-ms', '20',
     '--log-level', 'warn',
+    '--origin-allow', 'loopback',
   ];
   let server = await startCli(serveArgs, /secret key:/);
   children.push(server);

@@ -17,7 +17,7 @@ export interface TestServer {
 export async function startTestServer(flags: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-test-'));
   const config = loadServerConfig(
-    { 'data-dir': dataDir, port: '0', 'edge-port': '0', 'edge-admin-port': '0', 'sqlite-sync': 'NORMAL', 'log-level': 'warn', ...flags },
+    { 'data-dir': dataDir, port: '0', 'edge-port': '0', 'edge-admin-port': '0', 'sqlite-sync': 'NORMAL', 'log-level': 'warn', 'origin-allow': 'loopback,public', ...flags },
     {},
   );
   const server = await startServer(config);

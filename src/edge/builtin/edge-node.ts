@@ -8,6 +8,7 @@ import { DomainSet } from './domain-set.js';
 import { EdgeCache } from './edge-cache.js';
 import { FlightTable } from './flight-table.js';
 import { OriginClient } from './origin-client.js';
+import type { OriginAllowList } from '../origin-allow.js';
 
 export interface EdgeNodeSettings {
   /** Memory for cached objects (bodies plus approximate header size). */
@@ -18,6 +19,8 @@ export interface EdgeNodeSettings {
   originTimeoutMs: number;
   /** Connect timeout per origin address. */
   originConnectTimeoutMs: number;
+  /** Where origins may be: checked on every connect. */
+  originAllow: OriginAllowList;
 }
 
 export class EdgeNode {
@@ -30,7 +33,7 @@ export class EdgeNode {
 
   constructor(settings: EdgeNodeSettings) {
     this.cache = new EdgeCache(settings.maxBytes);
-    this.origins = new OriginClient(settings.originTimeoutMs, settings.originConnectTimeoutMs);
+    this.origins = new OriginClient(settings.originTimeoutMs, settings.originConnectTimeoutMs, settings.originAllow);
     this.fill = new CacheFill(this.cache, settings.maxObjectBytes, (host) => this.served.servedBy(host));
   }
 

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { AdminHandler } from './admin-handler.js';
 import { EdgeNode } from './edge-node.js';
 import { TrafficHandler } from './traffic-handler.js';
+import { DEFAULT_ORIGIN_ALLOW, OriginAllowList } from '../origin-allow.js';
 
 export interface BuiltinEdgeOptions {
   /** Node name, for messages. */
@@ -30,6 +31,8 @@ export interface BuiltinEdgeOptions {
   originTimeoutMs?: number;
   /** Connect timeout per origin address, kept short so that a dead primary fails over fast. Default min(originTimeoutMs, 3 s). */
   originConnectTimeoutMs?: number;
+  /** Where origins may be, checked on every connect. Default: public addresses only (not loopback). */
+  originAllow?: OriginAllowList;
 }
 
 export interface BuiltinEdge {
@@ -74,6 +77,7 @@ function newNode(options: BuiltinEdgeOptions): EdgeNode {
     maxObjectBytes: Math.min(options.maxObjectBytes ?? Math.floor(maxBytes / 8), maxBytes),
     originTimeoutMs,
     originConnectTimeoutMs: options.originConnectTimeoutMs ?? Math.min(originTimeoutMs, 3_000),
+    originAllow: options.originAllow ?? OriginAllowList.parse(DEFAULT_ORIGIN_ALLOW),
   });
 }
 

@@ -1,9 +1,12 @@
 // How the built-in edge reaches origins: one keep-alive undici Pool per origin address, shared by every
 // domain that uses the address, and failover from primaries to standbys.
 
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { OriginSource } from '../edge-driver.js';
+import type { OriginAllowList } from '../origin-allow.js';
 
 export type OriginAnswer = Dispatcher.ResponseData;
 
@@ -38,23 +41,53 @@ function errorCode(err: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
+/**
+ * The system resolver, keeping only the addresses --origin-allow allows: connect then goes only there,
+ * whatever the name resolved to when the domain was created (DNS rebinding).
+ */
+function allowedLookup(allow: OriginAllowList): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const refused: string[] = [];
+      const allowed = addresses.filter((a) => {
+        const why = allow.refusesResolved(hostname, a.address);
+        if (why !== undefined) refused.push(why);
+        return why === undefined;
+      });
+      if (allowed.length === 0) return callback(forbidden(refused.join('; ') || `${hostname} has no address`), '', 0);
+      if (options.all === true) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, allowed);
+      else callback(null, allowed[0].address, allowed[0].family);
+    });
+  };
+}
+
+function forbidden(message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`origin not allowed: ${message}`), { code: 'EORIGINNOTALLOWED' });
+}
+
 /** One origin address with its keep-alive pool, shared by every domain that uses the address. */
 export class Origin {
   readonly pool: Pool;
   /** Until then (ms since epoch) the address counts as down and is tried after the others. */
   downUntil = 0;
+  /** Set when the address is an IP literal --origin-allow refuses (connect would not ask the resolver). */
+  readonly refused: string | undefined;
 
   constructor(
     readonly url: string,
     timeoutMs: number,
     connectTimeoutMs: number,
+    allow: OriginAllowList,
   ) {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    this.refused = isIP(host) === 0 ? undefined : allow.refusesAddress(host);
     this.pool = new Pool(url, {
       connections: 128,
       pipelining: 1,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connect: { timeout: connectTimeoutMs },
+      connect: { timeout: connectTimeoutMs, lookup: allowedLookup(allow) },
     });
   }
 }
@@ -71,6 +104,7 @@ export class OriginClient {
     /** Origin headers and body-idle timeout. */
     readonly timeoutMs: number,
     private readonly connectTimeoutMs: number,
+    private readonly allow: OriginAllowList,
   ) {}
 
   /**
@@ -86,7 +120,7 @@ export class OriginClient {
       for (const source of sorted) {
         const url = originUrl(source.address, source.httpPort);
         let origin = pools.get(url) ?? this.pools.get(url);
-        if (origin === undefined) origin = new Origin(url, this.timeoutMs, this.connectTimeoutMs);
+        if (origin === undefined) origin = new Origin(url, this.timeoutMs, this.connectTimeoutMs, this.allow);
         pools.set(url, origin);
         if (!list.includes(origin)) list.push(origin);
       }
@@ -116,6 +150,10 @@ export class OriginClient {
     if (order.length === 0) throw new OriginError(`no origin configured for ${domain.name}`, 'unreachable');
     let last: unknown;
     for (const origin of order) {
+      if (origin.refused !== undefined) {
+        last = forbidden(origin.refused);
+        continue;
+      }
       try {
         return await origin.pool.request(options);
       } catch (err) {
