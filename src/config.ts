@@ -39,6 +39,8 @@ export interface ServerConfig {
   bodyLimit: number;
   quotas: QuotaLimits;
   rates: RateLimits;
+  /** Password-login delays (POST /v3/auth/tokens). */
+  login: { userFailures: number; addressFailures: number; baseDelayMs: number; maxDelayMs: number };
   taskDeadlineMs: number;
   retryBaseMs: number;
   maxTrackedUrls: number;
@@ -92,6 +94,10 @@ export const OPTIONS: Option[] = [
   { key: 'rateQuery', flag: 'rate-query', env: 'CACHECTL_RATE_QUERY', help: 'history and detail calls per second per account' },
   { key: 'rateUrlTasks', flag: 'rate-url-tasks', env: 'CACHECTL_RATE_URL_TASKS', help: 'url-tasks calls per second per account' },
   { key: 'rateQuota', flag: 'rate-quota', env: 'CACHECTL_RATE_QUOTA', help: 'quota calls per second per account' },
+  { key: 'loginFailures', flag: 'login-failures', env: 'CACHECTL_LOGIN_FAILURES', def: '5', help: 'failed password logins of one user before each further attempt waits a doubling delay' },
+  { key: 'loginAddressFailures', flag: 'login-address-failures', env: 'CACHECTL_LOGIN_ADDRESS_FAILURES', def: '50', help: 'the same for all logins from one client address' },
+  { key: 'loginDelayMs', flag: 'login-delay-ms', env: 'CACHECTL_LOGIN_DELAY_MS', def: '1000', help: 'the first such delay (then doubling)' },
+  { key: 'loginMaxDelayMs', flag: 'login-max-delay-ms', env: 'CACHECTL_LOGIN_MAX_DELAY_MS', def: '900000', help: 'the longest delay (a delay, never a lock-out)' },
   { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
   { key: 'maxTrackedUrls', flag: 'max-tracked-urls', env: 'CACHECTL_MAX_TRACKED_URLS', def: '100000', help: 'URLs the engine holds in memory at once; the rest wait in the store' },
@@ -170,6 +176,12 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
       query: int('rate-query', 0, big) ?? ratePreset.query,
       urlTasks: int('rate-url-tasks', 0, big) ?? ratePreset.urlTasks,
       quota: int('rate-quota', 0, big) ?? ratePreset.quota,
+    },
+    login: {
+      userFailures: need(int('login-failures', 1, 1_000_000)),
+      addressFailures: need(int('login-address-failures', 1, 1_000_000)),
+      baseDelayMs: need(int('login-delay-ms', 1, 3600_000)),
+      maxDelayMs: need(int('login-max-delay-ms', 1, 24 * 3600_000)),
     },
     taskDeadlineMs: need(int('task-deadline-ms', 100, 7 * 24 * 3600_000)),
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),

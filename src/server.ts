@@ -37,6 +37,8 @@ export interface RunningServer {
   bootstrap?: NewCredentials;
   credentialsFile: string;
   store: Store;
+  /** Authentication, with its count of password checks. */
+  auth: AuthService;
   engine: TaskEngine;
   domainSync: DomainSync;
   close(): Promise<void>;
@@ -120,7 +122,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,
-      auth: new AuthService(store.db),
+      auth: new AuthService(store.db, config.login),
       quotas,
       domains: new DomainService(store.db, domainSync, quotas),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
@@ -158,6 +160,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       bootstrap,
       credentialsFile,
       store,
+      auth: ctx.auth,
       engine,
       domainSync,
       close: () =>
