@@ -91,11 +91,11 @@ await new Promise((resolve, reject) => {
     if (edge) edges.push(edge[1]);
     const m = /^cachectl API listening on (\S+)/.exec(line);
     if (m) api = m[1];
-    if (line.startsWith('First start') || (api && /secret key:/.test(line))) {
-      if (api && /secret key:/.test(line)) {
-        clearTimeout(timer);
-        resolve();
-      }
+    // The first start's notice comes after the credentials file is written (the secrets themselves
+    // are printed on a terminal only).
+    if (api && line.startsWith('First start')) {
+      clearTimeout(timer);
+      resolve();
     }
   });
 });

@@ -1,5 +1,6 @@
 // Server configuration: every setting is a flag (--port) and an environment variable (CACHECTL_PORT);
 // a flag wins. Everything is validated at start, with a message that names the setting.
+import fs from 'node:fs';
 import { BUS_TOKEN_RE } from './edge/nats/bus-wire.js';
 import { DEFAULT_ORIGIN_ALLOW, OriginAllowList } from './edge/origin-allow.js';
 
@@ -40,6 +41,8 @@ export interface ServerConfig {
   bodyLimit: number;
   quotas: QuotaLimits;
   rates: RateLimits;
+  /** Password-login delays (POST /v3/auth/tokens). */
+  login: { userFailures: number; addressFailures: number; baseDelayMs: number; maxDelayMs: number };
   taskDeadlineMs: number;
   retryBaseMs: number;
   maxTrackedUrls: number;
@@ -79,9 +82,11 @@ export const OPTIONS: Option[] = [
   { key: 'edgeMaxBytes', flag: 'edge-max-bytes', env: 'CACHECTL_EDGE_MAX_BYTES', def: String(64 * 1024 * 1024), help: 'memory for cached objects per built-in edge' },
   { key: 'bootstrapAccount', flag: 'bootstrap-account', env: 'CACHECTL_BOOTSTRAP_ACCOUNT', def: 'admin', help: 'first account (created on first start)' },
   { key: 'bootstrapUser', flag: 'bootstrap-user', env: 'CACHECTL_BOOTSTRAP_USER', def: 'admin', help: 'its admin user' },
-  { key: 'bootstrapPassword', flag: 'bootstrap-password', env: 'CACHECTL_BOOTSTRAP_PASSWORD', help: 'its password (generated when unset)' },
+  { key: 'bootstrapPassword', flag: 'bootstrap-password', env: 'CACHECTL_BOOTSTRAP_PASSWORD', help: 'its password (generated when unset); prefer the variable or the -file form: flags show in ps' },
+  { key: 'bootstrapPasswordFile', flag: 'bootstrap-password-file', env: 'CACHECTL_BOOTSTRAP_PASSWORD_FILE', help: 'a file holding its password' },
   { key: 'bootstrapAk', flag: 'bootstrap-ak', env: 'CACHECTL_BOOTSTRAP_AK', help: 'its access key (generated when unset)' },
-  { key: 'bootstrapSk', flag: 'bootstrap-sk', env: 'CACHECTL_BOOTSTRAP_SK', help: 'its secret key (generated when unset)' },
+  { key: 'bootstrapSk', flag: 'bootstrap-sk', env: 'CACHECTL_BOOTSTRAP_SK', help: 'its secret key (generated when unset); prefer the variable or the -file form' },
+  { key: 'bootstrapSkFile', flag: 'bootstrap-sk-file', env: 'CACHECTL_BOOTSTRAP_SK_FILE', help: 'a file holding its secret key' },
   { key: 'maxUrlsPerRequest', flag: 'max-urls', env: 'CACHECTL_MAX_URLS', def: '1000', help: 'URLs per refresh/prefetch request' },
   { key: 'maxDirsPerRequest', flag: 'max-dirs', env: 'CACHECTL_MAX_DIRS', def: '100', help: 'directories per refresh request' },
   { key: 'bodyLimit', flag: 'body-limit', env: 'CACHECTL_BODY_LIMIT', def: String(8 * 1024 * 1024), help: 'largest request body in bytes' },
@@ -95,6 +100,10 @@ export const OPTIONS: Option[] = [
   { key: 'rateQuery', flag: 'rate-query', env: 'CACHECTL_RATE_QUERY', help: 'history and detail calls per second per account' },
   { key: 'rateUrlTasks', flag: 'rate-url-tasks', env: 'CACHECTL_RATE_URL_TASKS', help: 'url-tasks calls per second per account' },
   { key: 'rateQuota', flag: 'rate-quota', env: 'CACHECTL_RATE_QUOTA', help: 'quota calls per second per account' },
+  { key: 'loginFailures', flag: 'login-failures', env: 'CACHECTL_LOGIN_FAILURES', def: '5', help: 'failed password logins of one user before each further attempt waits a doubling delay' },
+  { key: 'loginAddressFailures', flag: 'login-address-failures', env: 'CACHECTL_LOGIN_ADDRESS_FAILURES', def: '50', help: 'the same for all logins from one client address' },
+  { key: 'loginDelayMs', flag: 'login-delay-ms', env: 'CACHECTL_LOGIN_DELAY_MS', def: '1000', help: 'the first such delay (then doubling)' },
+  { key: 'loginMaxDelayMs', flag: 'login-max-delay-ms', env: 'CACHECTL_LOGIN_MAX_DELAY_MS', def: '900000', help: 'the longest delay (a delay, never a lock-out)' },
   { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
   { key: 'maxTrackedUrls', flag: 'max-tracked-urls', env: 'CACHECTL_MAX_TRACKED_URLS', def: '100000', help: 'URLs the engine holds in memory at once; the rest wait in the store' },
@@ -152,6 +161,22 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     return Number(v);
   };
   const need = <T>(v: T | undefined): T => v as T;
+  // A secret given directly or in a file (one line; the final newline is not part of it).
+  const secret = (flag: string): string | undefined => {
+    const direct = raw(flag);
+    const file = raw(`${flag}-file`);
+    if (file === undefined) return direct;
+    if (direct !== undefined) throw new ConfigError(`give ${name(flag)} or ${name(`${flag}-file`)}, not both`);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name(`${flag}-file`)}: ${(err as Error).message}`);
+    }
+    const value = text.replace(/\r?\n$/, '');
+    if (value === '' || /[\r\n]/.test(value)) throw new ConfigError(`${name(`${flag}-file`)}: ${file} must hold the secret on one line`);
+    return value;
+  };
   const oneOf = <T extends string>(flag: string, values: readonly T[]): T => {
     const v = raw(flag) as T;
     if (!values.includes(v)) throw new ConfigError(`${name(flag)} must be one of ${values.join(', ')} (got '${v}')`);
@@ -172,9 +197,9 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     edgeMaxBytes: need(int('edge-max-bytes', 1024 * 1024, 2 ** 40)),
     bootstrapAccount: need(raw('bootstrap-account')),
     bootstrapUser: need(raw('bootstrap-user')),
-    bootstrapPassword: raw('bootstrap-password'),
+    bootstrapPassword: secret('bootstrap-password'),
     bootstrapAk: raw('bootstrap-ak'),
-    bootstrapSk: raw('bootstrap-sk'),
+    bootstrapSk: secret('bootstrap-sk'),
     maxUrlsPerRequest: need(int('max-urls', 1, 100_000)),
     maxDirsPerRequest: need(int('max-dirs', 1, 100_000)),
     bodyLimit: need(int('body-limit', 1024, 1024 * 1024 * 1024)),
@@ -189,6 +214,12 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
       query: int('rate-query', 0, big) ?? ratePreset.query,
       urlTasks: int('rate-url-tasks', 0, big) ?? ratePreset.urlTasks,
       quota: int('rate-quota', 0, big) ?? ratePreset.quota,
+    },
+    login: {
+      userFailures: need(int('login-failures', 1, 1_000_000)),
+      addressFailures: need(int('login-address-failures', 1, 1_000_000)),
+      baseDelayMs: need(int('login-delay-ms', 1, 3600_000)),
+      maxDelayMs: need(int('login-max-delay-ms', 1, 24 * 3600_000)),
     },
     taskDeadlineMs: need(int('task-deadline-ms', 100, 7 * 24 * 3600_000)),
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),

@@ -28,6 +28,7 @@ import type { SharedWork } from './engine/task-engine.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
 import { badParameter } from './errors.js';
 import { buildApi } from './api/app.js';
+import { createPrivateFile, ensurePrivateDir, fixPrivateFile } from './private-files.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,16 +39,21 @@ export interface RunningServer {
   bootstrap?: NewCredentials;
   credentialsFile: string;
   store: Store;
+  /** Authentication, with its count of password checks. */
+  auth: AuthService;
   engine: TaskEngine;
   domainSync: DomainSync;
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const sqliteFile = path.join(config.dataDir, 'cachectl.db');
+  const credentialsFile = path.join(config.dataDir, 'credentials.json');
+  protectDataDir(config.dataDir, config.databaseUrl === undefined ? sqliteFile : undefined, credentialsFile);
   const store = await createStore(
     config.databaseUrl !== undefined
       ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
-      : { kind: 'sqlite', file: path.join(config.dataDir, 'cachectl.db'), synchronous: config.sqliteSync },
+      : { kind: 'sqlite', file: sqliteFile, synchronous: config.sqliteSync },
   );
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
@@ -122,7 +128,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,
-      auth: new AuthService(store.db),
+      auth: new AuthService(store.db, { loginLimits: config.login }),
       quotas,
       domains: new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow)),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
@@ -149,7 +155,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     }
 
-    const credentialsFile = path.join(config.dataDir, 'credentials.json');
     if (bootstrap) writeCredentials(credentialsFile, url, bootstrap, nodes);
 
     let closed: Promise<void> | null = null;
@@ -160,6 +165,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       bootstrap,
       credentialsFile,
       store,
+      auth: ctx.auth,
       engine,
       domainSync,
       close: () =>
@@ -171,6 +177,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The data directory 0700 and its secret files 0600, whatever the umask; ones left open by an older
+ * version are closed with a warning. SQLite gives the -wal and -shm files the database file's mode,
+ * so the database is created 0600 before SQLite opens it.
+ */
+function protectDataDir(dataDir: string, sqliteFile: string | undefined, credentialsFile: string): void {
+  const warn = (message: string) => console.error(`cachectl: warning: ${message}`);
+  ensurePrivateDir(dataDir, warn);
+  fixPrivateFile(credentialsFile, warn);
+  if (sqliteFile === undefined) return;
+  for (const file of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`]) fixPrivateFile(file, warn);
+  createPrivateFile(sqliteFile);
 }
 
 /** The bootstrap secrets, readable by the owner only. */
@@ -185,9 +205,9 @@ function writeCredentials(file: string, url: string, c: NewCredentials, edges: E
     secret_key: c.secretKey,
     edges: edges.map((e) => e.trafficUrl),
   };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Created 0600 before the secrets go in (writeFileSync's mode applies to a new file only).
+  createPrivateFile(file);
   fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-  fs.chmodSync(file, 0o600);
 }
 
 /** The NATS edge bus, loaded only when configured. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, originAllow } from '../config.js';
 import { startLocalCluster } from '../cluster/local-cluster.js';
+import { createPrivateFile } from '../private-files.js';
 
 export async function runCluster(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -40,8 +41,10 @@ export async function runCluster(args: string[]): Promise<void> {
     log: (line) => console.log(`cluster: ${line}`),
   });
   const c = cluster.credentials;
+  const credentialsFile = path.join(dir, 'credentials.json');
+  createPrivateFile(credentialsFile);
   fs.writeFileSync(
-    path.join(dir, 'credentials.json'),
+    credentialsFile,
     JSON.stringify({ api: cluster.api, account: c.account, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey }, null, 2) + '\n',
     { mode: 0o600 },
   );
@@ -54,9 +57,10 @@ export async function runCluster(args: string[]): Promise<void> {
       `  PostgreSQL         ${cluster.databaseUrl}`,
       `  NATS               ${cluster.natsUrl} (subjects ${cluster.natsPrefix}.*)`,
       ...cluster.pops.map((p) => `  PoP ${p.name}           agent pid ${p.agent.pid()}; edges ${p.edges.map((e) => `${e.name} ${e.trafficUrl}`).join(', ')}`),
-      `  account ${c.account}, user ${c.user}, password ${c.password}`,
-      `  access key ${c.accessKey}`,
-      `  secret key ${c.secretKey}`,
+      // The secrets on a terminal only (not into a file this output is redirected to).
+      ...(process.stdout.isTTY
+        ? [`  account ${c.account}, user ${c.user}, password ${c.password}`, `  access key ${c.accessKey}`, `  secret key ${c.secretKey}`]
+        : [`  account ${c.account}, user ${c.user}: password and keys in ${credentialsFile} (mode 0600)`]),
       `  client commands: cachectl <command> --data-dir ${values.dir} (reads ${path.join(values.dir!, 'credentials.json')})`,
       `  logs: ${dir}`,
       'Ctrl-C stops everything this command started.',

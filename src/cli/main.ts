@@ -49,19 +49,12 @@ async function serve(args: string[]): Promise<void> {
   for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
   if (server.bootstrap) {
     const b = server.bootstrap;
-    console.log(
-      [
-        '',
-        'First start: created the admin account. These secrets are shown once; they are also in',
-        `${server.credentialsFile} (mode 0600).`,
-        `  account:     ${b.account} (id ${b.accountId})`,
-        `  user:        ${b.user}`,
-        `  password:    ${b.password}`,
-        `  access key:  ${b.accessKey}`,
-        `  secret key:  ${b.secretKey}`,
-        '',
-      ].join('\n'),
-    );
+    // Shown once on a terminal. Output that is not one (a pipe, a log file, a service manager's
+    // journal) would keep the secrets where others may read them: there only the file is named.
+    const secrets = process.stdout.isTTY
+      ? ['These secrets are shown once; they are also in', `${server.credentialsFile} (mode 0600).`, `  account:     ${b.account} (id ${b.accountId})`, `  user:        ${b.user}`, `  password:    ${b.password}`, `  access key:  ${b.accessKey}`, `  secret key:  ${b.secretKey}`]
+      : [`  account ${b.account} (id ${b.accountId}), user ${b.user}: the password, access key and secret key are in`, `  ${server.credentialsFile} (mode 0600); they are not printed where the output is not a terminal.`];
+    console.log(['', 'First start: created the admin account.', ...secrets, ''].join('\n'));
   }
   const stop = async (signal: string) => {
     console.log(`cachectl: ${signal}, stopping`);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stopPid } from '../edge/local-process.js';
+import { openPrivateAppend } from '../private-files.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -29,7 +30,8 @@ export function cachectlChild(args: string[], env: Record<string, string>, logFi
     pid: () => child?.pid ?? 0,
     readyLine: () => line,
     start: async () => {
-      const log = fs.openSync(logFile, 'a');
+      // 0600: a child's log is its own output, which is nobody else's business.
+      const log = openPrivateAppend(logFile);
       const c = spawn(process.execPath, [...nodeArgs, MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', log] });
       fs.closeSync(log);
       child = c;

@@ -15,6 +15,7 @@ import { removeBus } from '../edge/nats/edge-bus.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 import { reachable, startPrivateNats } from './private-nats.js';
 import { startRoundRobin, type RoundRobinProxy } from './round-robin-proxy.js';
+import { ensurePrivateDir } from '../private-files.js';
 
 export interface ClusterOptions {
   /** Scratch directory: logs, data directories, private servers. */
@@ -93,7 +94,8 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
   const host = options.host ?? '127.0.0.1';
   const originAllowSpec = options.originAllow ?? 'loopback,public';
   const originAllow = OriginAllowList.parse(originAllowSpec);
-  fs.mkdirSync(options.dir, { recursive: true });
+  // Owner only: it holds the processes' logs, data directories and the credentials file.
+  ensurePrivateDir(options.dir, (message) => log(`warning: ${message}`));
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
@@ -137,6 +139,8 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     for (let i = 0; i < count; i++) {
       const port = await freePort();
       const dataDir = path.join(options.dir, `serve-${i + 1}`);
+      // The credentials go in the environment (readable by this user only, unlike argv); the serve
+      // processes print no secret to their output, which goes to serve-N.log.
       const env = {
         CACHECTL_DATABASE_URL: databaseUrl,
         CACHECTL_NATS_URL: natsUrl,

@@ -5,6 +5,8 @@ import { LRUCache } from 'lru-cache';
 import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password-hash.js';
+import { LoginThrottle, type LoginLimits } from './login-throttle.js';
+import { HashSlots, SLOTS_FULL } from './hash-slots.js';
 
 export interface Caller {
   accountId: string;
@@ -50,17 +52,43 @@ class AnswerCache<T extends object> {
   }
 }
 
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { userFailures: 5, addressFailures: 50, baseDelayMs: 1000, maxDelayMs: 15 * 60_000 };
+// Password hashes at once (libuv's thread pool has 4 threads), and logins waiting for one.
+const HASH_SLOTS = 2;
+const HASH_QUEUE = 64;
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: number;
+  issuedAt: number;
+  account: { id: string; name: string };
+  user: { id: string; name: string };
+}
+
+/** What a password login came to; `failed` and `throttled` say nothing of which part was wrong. */
+export type LoginResult =
+  | { kind: 'issued'; issued: IssuedToken }
+  | { kind: 'failed'; userFailures: number; addressFailures: number; delayMs: number }
+  | { kind: 'throttled'; waitMs: number; by: 'user' | 'address' | 'busy' };
+
 export class AuthService {
   private readonly keyCache: AnswerCache<KeyOwner>;
   private readonly tokenCache: AnswerCache<Caller>;
-  private dummyHash: Promise<string> | undefined;
+  private readonly dummyHash: Promise<string>;
+  private readonly throttle: LoginThrottle;
+  private readonly hashSlots = new HashSlots(HASH_SLOTS, HASH_QUEUE);
+  /** Password verifications run so far (tests read it to see that a burst was bounded). */
+  passwordChecks = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { cacheMs?: number } = {},
+    private readonly options: { loginLimits?: LoginLimits; cacheMs?: number } = {},
   ) {
     this.keyCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
     this.tokenCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
+    this.throttle = new LoginThrottle(options.loginLimits ?? DEFAULT_LOGIN_LIMITS);
+    // Made now, so that the first login of an unknown user costs one hash like any other.
+    this.dummyHash = hashPassword(newSecret(16));
   }
 
   /** The owner of an access key, or null when the key is unknown. */
@@ -93,29 +121,46 @@ export class AuthService {
   }
 
   /**
-   * Password authentication. The account is named by name or id; returns null on any mismatch
-   * without saying which part was wrong.
+   * Password authentication from `source` (the client's address). The account is named by name or
+   * id. Each attempt is counted before its hash (login-throttle.ts); unknown accounts and users cost
+   * the same hash as known ones, so timing does not tell which names exist.
    */
-  async issueToken(input: { accountName?: string; accountId?: string; user: string; password: string }): Promise<{
-    token: string;
-    expiresAt: number;
-    issuedAt: number;
-    account: { id: string; name: string };
-    user: { id: string; name: string };
-  } | null> {
+  async login(input: { accountName?: string; accountId?: string; user: string; password: string; source: string }): Promise<LoginResult> {
     const account = input.accountId
       ? await accounts.findAccountById(this.db, input.accountId)
       : input.accountName !== undefined
         ? await accounts.findAccountByName(this.db, input.accountName)
         : undefined;
-    const user = account ? await accounts.findUser(this.db, account.id, input.user) : undefined;
-    // Hash even when the user is unknown, so timing does not tell which names exist.
-    const ok = await verifyPassword(input.password, user?.password_hash ?? (await (this.dummyHash ??= hashPassword(newSecret(16)))));
-    if (!account || !user || !ok) return null;
-    const token = 'MII' + crypto.randomBytes(48).toString('base64url');
-    const issuedAt = Date.now();
-    const expiresAt = issuedAt + TOKEN_TTL_MS;
-    await accounts.insertToken(this.db, { digest: tokenDigest(token), account_id: account.id, user_id: user.id, expires_at: expiresAt });
-    return { token, issuedAt, expiresAt, account: { id: account.id, name: account.name }, user: { id: user.id, name: user.name } };
+    // One key per user whichever way the account is named; an unknown account by what was sent.
+    const who = `${account ? account.id : `?${input.accountId ?? ''}/${input.accountName ?? ''}`}\u0000${input.user}`;
+    const admission = this.throttle.admit(who, input.source);
+    if (!admission.ok) return { kind: 'throttled', waitMs: admission.waitMs, by: admission.by };
+    let settled = false;
+    try {
+      const user = account ? await accounts.findUser(this.db, account.id, input.user) : undefined;
+      const stored = user?.password_hash ?? (await this.dummyHash);
+      const ok = await this.hashSlots.run(() => {
+        this.passwordChecks++;
+        return verifyPassword(input.password, stored);
+      });
+      if (ok === SLOTS_FULL) {
+        // Not a failure of this user: the server is busy hashing.
+        return { kind: 'throttled', waitMs: 1000, by: 'busy' };
+      }
+      if (!account || !user || !ok) {
+        settled = true;
+        return { kind: 'failed', ...admission.settle('failure') };
+      }
+      settled = true;
+      admission.settle('success');
+      const token = 'MII' + crypto.randomBytes(48).toString('base64url');
+      const issuedAt = Date.now();
+      const expiresAt = issuedAt + TOKEN_TTL_MS;
+      await accounts.insertToken(this.db, { digest: tokenDigest(token), account_id: account.id, user_id: user.id, expires_at: expiresAt });
+      return { kind: 'issued', issued: { token, issuedAt, expiresAt, account: { id: account.id, name: account.name }, user: { id: user.id, name: user.name } } };
+    } finally {
+      // A busy refusal or a store error: the attempt did not count either way.
+      if (!settled) admission.settle('abandoned');
+    }
   }
 }

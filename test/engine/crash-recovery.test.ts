@@ -39,7 +39,7 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
     '--log-level', 'warn',
     '--origin-allow', 'loopback',
   ];
-  let server = await startCli(serveArgs, /secret key:/);
+  let server = await startCli(serveArgs, /^First start/);
   children.push(server);
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   assert.equal(fs.statSync(path.join(dataDir, 'credentials.json')).mode & 0o777, 0o600);

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
-import { authFailed, badParameter } from '../../errors.js';
+import { authFailed, badParameter, throttled } from '../../errors.js';
 
 const NameOrId = Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) });
 const TokenBody = Type.Object({
@@ -25,8 +25,31 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       if (!identity.methods.includes('password')) throw badParameter('only the password method is supported');
       if (scope?.project) throw badParameter('CDN needs a domain-scoped token: scope.domain, not scope.project');
       const user = identity.password.user;
-      const issued = await ctx.auth.issueToken({ accountName: user.domain.name, accountId: user.domain.id, user: user.name, password: user.password });
-      if (!issued) throw authFailed('The username or password is wrong.');
+      const source = request.ip;
+      const result = await ctx.auth.login({ accountName: user.domain.name, accountId: user.domain.id, user: user.name, password: user.password, source });
+      if (result.kind === 'throttled') {
+        const seconds = Math.max(1, Math.ceil(result.waitMs / 1000));
+        reply.header('Retry-After', String(seconds));
+        throw throttled(result.by === 'busy' ? 'Too many logins at once: try again shortly.' : `Too many failed logins: try again in ${seconds} s.`);
+      }
+      if (result.kind === 'failed') {
+        // The audit record of failed logins (never the password); one line per verified attempt,
+        // which the throttle bounds, and none for the refusals while a delay runs.
+        request.log.warn(
+          {
+            audit: 'login_failed',
+            account: (user.domain.name ?? user.domain.id ?? '').slice(0, 64),
+            user: user.name.slice(0, 64),
+            source,
+            user_failures: result.userFailures,
+            source_failures: result.addressFailures,
+            delay_ms: result.delayMs,
+          },
+          result.delayMs > 0 ? 'failed login; further attempts wait' : 'failed login',
+        );
+        throw authFailed('The username or password is wrong.');
+      }
+      const issued = result.issued;
       const scoped = scope?.domain;
       if (scoped && ((scoped.id !== undefined && scoped.id !== issued.account.id) || (scoped.name !== undefined && scoped.name !== issued.account.name))) {
         throw authFailed('The token can only be scoped to the user\'s own account.');
