@@ -36,6 +36,8 @@ export interface ServerConfig {
   bootstrapPassword?: string;
   bootstrapAk?: string;
   bootstrapSk?: string;
+  /** Where the key that seals stored secret keys lives; unset: they are stored plain. */
+  secretKeyFile?: string;
   maxUrlsPerRequest: number;
   maxDirsPerRequest: number;
   bodyLimit: number;
@@ -87,6 +89,12 @@ export const OPTIONS: Option[] = [
   { key: 'bootstrapAk', flag: 'bootstrap-ak', env: 'CACHECTL_BOOTSTRAP_AK', help: 'its access key (generated when unset)' },
   { key: 'bootstrapSk', flag: 'bootstrap-sk', env: 'CACHECTL_BOOTSTRAP_SK', help: 'its secret key (generated when unset); prefer the variable or the -file form' },
   { key: 'bootstrapSkFile', flag: 'bootstrap-sk-file', env: 'CACHECTL_BOOTSTRAP_SK_FILE', help: 'a file holding its secret key' },
+  {
+    key: 'secretKeyFile',
+    flag: 'secret-key-file',
+    env: 'CACHECTL_SECRET_KEY_FILE',
+    help: 'seal stored secret keys (AES-256-GCM) under the key in this file, created when absent; keep it outside the data directory',
+  },
   { key: 'maxUrlsPerRequest', flag: 'max-urls', env: 'CACHECTL_MAX_URLS', def: '1000', help: 'URLs per refresh/prefetch request' },
   { key: 'maxDirsPerRequest', flag: 'max-dirs', env: 'CACHECTL_MAX_DIRS', def: '100', help: 'directories per refresh request' },
   { key: 'bodyLimit', flag: 'body-limit', env: 'CACHECTL_BODY_LIMIT', def: String(8 * 1024 * 1024), help: 'largest request body in bytes' },
@@ -200,6 +208,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     bootstrapPassword: secret('bootstrap-password'),
     bootstrapAk: raw('bootstrap-ak'),
     bootstrapSk: secret('bootstrap-sk'),
+    secretKeyFile: raw('secret-key-file'),
     maxUrlsPerRequest: need(int('max-urls', 1, 100_000)),
     maxDirsPerRequest: need(int('max-dirs', 1, 100_000)),
     bodyLimit: need(int('body-limit', 1024, 1024 * 1024 * 1024)),

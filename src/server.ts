@@ -17,6 +17,7 @@ import { NodeService } from './services/node-service.js';
 import { TaskEngine } from './engine/task-engine.js';
 import { DomainSync } from './engine/domain-sync.js';
 import { AccountService, type NewCredentials } from './services/account-service.js';
+import { SecretSealer } from './services/secret-sealer.js';
 import { AuthService } from './services/auth-service.js';
 import { QuotaService } from './services/quota-service.js';
 import { DomainService } from './services/domain-service.js';
@@ -57,7 +58,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   );
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
-    const accounts = new AccountService(store.db);
+    const sealer = config.secretKeyFile !== undefined ? SecretSealer.fromKeyFile(config.secretKeyFile, warnOnStart) : SecretSealer.none();
+    const accounts = new AccountService(store.db, sealer);
+    const sealed = await accounts.sealStoredSecrets();
+    if (sealed > 0) warnOnStart(`sealed ${sealed} stored secret key(s) under ${config.secretKeyFile}`);
     let bootstrap: NewCredentials | undefined;
     if (!(await findAccountByName(store.db, config.bootstrapAccount))) {
       try {
@@ -128,7 +132,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const quotas = new QuotaService(store.db, config.quotas);
     const ctx = {
       accounts,
-      auth: new AuthService(store.db, { loginLimits: config.login }),
+      auth: new AuthService(store.db, { loginLimits: config.login, sealer }),
       quotas,
       domains: new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow)),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
@@ -184,8 +188,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
  * version are closed with a warning. SQLite gives the -wal and -shm files the database file's mode,
  * so the database is created 0600 before SQLite opens it.
  */
+const warnOnStart = (message: string) => console.error(`cachectl: warning: ${message}`);
+
 function protectDataDir(dataDir: string, sqliteFile: string | undefined, credentialsFile: string): void {
-  const warn = (message: string) => console.error(`cachectl: warning: ${message}`);
+  const warn = warnOnStart;
   ensurePrivateDir(dataDir, warn);
   fixPrivateFile(credentialsFile, warn);
   if (sqliteFile === undefined) return;

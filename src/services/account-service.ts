@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret } from './password-hash.js';
 import { badParameter, notFound } from '../errors.js';
+import { SecretSealer } from './secret-sealer.js';
 
 export interface NewCredentials {
   accountId: string;
@@ -27,7 +28,27 @@ export function newAccessKey(): string {
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export class AccountService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sealer = SecretSealer.none(),
+  ) {}
+
+  /**
+   * At start: with a key file, seals the secret keys still stored plain (an older store, or one run
+   * without the key file) and checks that every sealed one opens; without it, refuses a store that
+   * holds sealed ones (a SealError that names the flag). Returns how many were sealed now.
+   */
+  async sealStoredSecrets(): Promise<number> {
+    let count = 0;
+    for (const key of await accounts.listAccessKeys(this.db)) {
+      if (SecretSealer.isSealed(key.secret_key)) this.sealer.open(key.access_key, key.secret_key);
+      else if (this.sealer.enabled) {
+        await accounts.updateSecretKey(this.db, key.access_key, key.secret_key, this.sealer.seal(key.access_key, key.secret_key));
+        count++;
+      }
+    }
+    return count;
+  }
 
   /** Creates an account with one user and one key pair. Secrets are returned once and never again. */
   async createAccount(input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string; admin?: boolean }): Promise<NewCredentials> {
@@ -54,7 +75,7 @@ export class AccountService {
         created_at: now,
       });
       await accounts.insertUser(trx, { id: userId, account_id: accountId, name: input.user, password_hash: passwordHash, created_at: now });
-      await accounts.insertAccessKey(trx, { access_key: accessKey, secret_key: secretKey, account_id: accountId, user_id: userId, description: 'created with the account', created_at: now });
+      await accounts.insertAccessKey(trx, { access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: accountId, user_id: userId, description: 'created with the account', created_at: now });
     });
     return { accountId, account: input.name, user: input.user, password, accessKey, secretKey };
   }
@@ -78,7 +99,7 @@ export class AccountService {
     if (!user) throw notFound(`no user ${userName ?? ''} in account '${accountName}'`);
     const accessKey = newAccessKey();
     const secretKey = newSecret(30);
-    await accounts.insertAccessKey(this.db, { access_key: accessKey, secret_key: secretKey, account_id: account.id, user_id: user.id, description, created_at: Date.now() });
+    await accounts.insertAccessKey(this.db, { access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: account.id, user_id: user.id, description, created_at: Date.now() });
     return { accessKey, secretKey, account: account.name };
   }
 

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { SealError, SecretSealer } from './secret-sealer.js';
 import type { Database } from '../store/database.js';
 import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password-hash.js';
@@ -82,7 +83,7 @@ export class AuthService {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly options: { loginLimits?: LoginLimits; cacheMs?: number } = {},
+    private readonly options: { loginLimits?: LoginLimits; cacheMs?: number; sealer?: SecretSealer } = {},
   ) {
     this.keyCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
     this.tokenCache = new AnswerCache(options.cacheMs ?? KEY_CACHE_MS);
@@ -97,9 +98,20 @@ export class AuthService {
     if (hit !== undefined) return hit;
     const key = await accounts.findAccessKey(this.db, accessKey);
     const account = key ? await accounts.findAccountById(this.db, key.account_id) : undefined;
-    const owner = key && account ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, secretKey: key.secret_key } : null;
+    const secretKey = key ? this.openSecret(key.access_key, key.secret_key) : undefined;
+    const owner = account && secretKey !== undefined ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, secretKey } : null;
     this.keyCache.set(accessKey, owner);
     return owner;
+  }
+
+  /** The plain secret, or undefined for one sealed under another key (the start checks all; another process may not have). */
+  private openSecret(accessKey: string, stored: string): string | undefined {
+    try {
+      return (this.options.sealer ?? SecretSealer.none()).open(accessKey, stored);
+    } catch (err) {
+      if (err instanceof SealError) return undefined;
+      throw err;
+    }
   }
 
   forgetKey(accessKey: string): void {

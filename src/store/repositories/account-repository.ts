@@ -57,6 +57,11 @@ export async function listAccessKeys(db: Kysely<Database>, accountId?: string): 
   return q.orderBy('created_at').execute();
 }
 
+/** Replaces a stored secret only if it is still `from` (another process may have sealed it already). */
+export async function updateSecretKey(db: Kysely<Database>, accessKey: string, from: string, to: string): Promise<void> {
+  await db.updateTable('access_keys').set({ secret_key: to }).where('access_key', '=', accessKey).where('secret_key', '=', from).execute();
+}
+
 export async function deleteAccessKey(db: Kysely<Database>, accessKey: string): Promise<boolean> {
   const r = await db.deleteFrom('access_keys').where('access_key', '=', accessKey).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
