@@ -17,7 +17,7 @@ export interface ApiResponse {
 export function client(api: string, key: ApiKey) {
   const base = new URL(api);
   return async function call(method: string, path: string, options: { query?: Array<[string, string]>; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
-    const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const body = options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
     const headers: Record<string, string> = { 'content-type': 'application/json', host: base.host, ...options.headers };
     Object.assign(headers, signRequest({ method, path, query: options.query, headers, body, accessKey: key.accessKey, secretKey: key.secretKey }));
     const qs = (options.query ?? []).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
