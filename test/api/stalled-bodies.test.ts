@@ -28,11 +28,13 @@ before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-stall-'));
   port = await freePort();
   // A 16 MiB body budget: two full bodies at once, whoever sends them; a 3 s body timeout cuts those.
-  child = await startCli(
-    ['serve', '--data-dir', dataDir, '--port', String(port), '--builtin-edges', '0', '--sqlite-sync', 'NORMAL', '--log-level', 'warn', '--body-budget', String(16 * MB), '--body-timeout-ms', '3000', '--header-timeout-ms', '3000'],
-    /cachectl API listening on/,
-    { CACHECTL_BOOTSTRAP_AK: AK, CACHECTL_BOOTSTRAP_SK: SK },
-  );
+  child = await startCli(['serve', '--data-dir', dataDir, '--port', String(port), '--builtin-edges', '0', '--sqlite-sync', 'NORMAL', '--log-level', 'warn'], /cachectl API listening on/, {
+    CACHECTL_BOOTSTRAP_AK: AK,
+    CACHECTL_BOOTSTRAP_SK: SK,
+    CACHECTL_BODY_BUDGET: String(16 * MB),
+    CACHECTL_BODY_TIMEOUT_MS: '3000',
+    CACHECTL_HEADER_TIMEOUT_MS: '3000',
+  });
 });
 after(async () => {
   if (child) await kill(child);
