@@ -71,3 +71,39 @@ test('headers trickled past --header-timeout-ms: 408 in the gateway shape, then 
     socket.destroy();
   }
 });
+
+test('the IAM login (no credentials) takes small bodies: 20 KB announced is refused 413 before it is read', async () => {
+  const answer = await exchange(port, `${tokenPost}Content-Length: 20000\r\n\r\n{"auth":`);
+  assert.equal(answer?.status, 413, answer?.body);
+  assert.equal(answer.json.error_code, 'APIGW.0201');
+  assert.equal(answer.json.request_id, answer.headers['x-request-id']);
+});
+
+test('bodies in flight share one budget: beyond it new bodies are refused 429 before they are read', async () => {
+  // A 64 KiB budget: four stalled 16,000-byte login bodies fill it, the fifth is refused.
+  const small = await startTestServer({ 'builtin-edges': '0', 'body-limit': '65536', 'body-budget': '65536' });
+  const smallPort = Number(new URL(small.server.url).port);
+  const sockets = [];
+  try {
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      const socket = await connect(smallPort);
+      sockets.push(socket);
+      const answer = readAnswer(socket, i < 4 ? 500 : 15_000);
+      socket.write(`${tokenPost}Content-Length: 16000\r\n\r\n{"auth":`);
+      answers.push(await answer);
+    }
+    assert.deepEqual(answers.slice(0, 4), [null, null, null, null], 'the first four are being read');
+    assert.equal(answers[4]?.status, 429, answers[4]?.body);
+    assert.equal(answers[4].json.error_code, 'APIGW.0308');
+    // A connection that goes gives its share back.
+    sockets[0].destroy();
+    await closed(sockets[0]);
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await exchange(smallPort, `${tokenPost}Content-Length: 2\r\n\r\n{}`);
+    assert.equal(res?.status, 400, res?.body);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await small.close();
+  }
+});
