@@ -87,7 +87,8 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
   });
 
-  // Keep the raw bytes: the signature covers their hash. JSON is parsed after authentication.
+  // Keep the raw bytes: the signature covers their hash. JSON is parsed after authentication; a body
+  // gets here only once onRequest has found it announced as uncompressed application/json.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
