@@ -9,6 +9,8 @@
 //   6. scale-out on PostgreSQL + NATS: URL throughput with 1 vs 3 worker processes, purge latency through
 //      NATS agents vs direct HTTP, historytasks at 1,000,000 tasks on PostgreSQL, a 100-node fleet in 10 PoPs
 //      (BENCH_SCALE=0 skips; `node dist/bench/scale-main.js` runs it alone; see bench/scale-out.ts)
+//   7. peak RSS of a server holding 100 stalled 8 MiB uploads: anonymous, unknown key, real key
+//      (see bench/stalled-uploads.ts)
 //
 // Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
 // BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
@@ -22,6 +24,7 @@
 // gets the server's output). The default run uses none of these.
 import { engineRows, engineSectionConfig, runEngineSection } from './engine-rows.js';
 import { runScaleOutSection, scaleOutConfig, scaleOutRows } from './scale-out.js';
+import { runStalledUploadsSection, stalledUploadRows } from './stalled-uploads.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -259,6 +262,9 @@ async function main(): Promise<void> {
   // ---- scale-out: PostgreSQL, several processes, NATS agents ----------------------------------------
   const scaleOut = await runScaleOutSection(scaleOutConfig(quick), log);
 
+  // ---- stalled uploads: memory under 100 bodies that never finish --------------------------------------
+  const stalledUploads = await runStalledUploadsSection(log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -305,6 +311,7 @@ async function main(): Promise<void> {
   ];
   rows.push(...engineRows(engines));
   rows.push(...scaleOutRows(scaleOut));
+  rows.push(...stalledUploadRows(stalledUploads));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -342,6 +349,7 @@ async function main(): Promise<void> {
     rss: { peakHwmMb: peakMb, run1: rss1, run2: rss2 },
     engines,
     scaleOut,
+    stalledUploads,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

@@ -41,6 +41,9 @@ export interface ServerConfig {
   maxUrlsPerRequest: number;
   maxDirsPerRequest: number;
   bodyLimit: number;
+  bodyTimeoutMs: number;
+  headerTimeoutMs: number;
+  bodyBudget: number;
   quotas: QuotaLimits;
   rates: RateLimits;
   /** Password-login delays (POST /v3/auth/tokens). */
@@ -98,6 +101,9 @@ export const OPTIONS: Option[] = [
   { key: 'maxUrlsPerRequest', flag: 'max-urls', env: 'CACHECTL_MAX_URLS', def: '1000', help: 'URLs per refresh/prefetch request' },
   { key: 'maxDirsPerRequest', flag: 'max-dirs', env: 'CACHECTL_MAX_DIRS', def: '100', help: 'directories per refresh request' },
   { key: 'bodyLimit', flag: 'body-limit', env: 'CACHECTL_BODY_LIMIT', def: String(8 * 1024 * 1024), help: 'largest request body in bytes' },
+  { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'CACHECTL_BODY_TIMEOUT_MS', def: '30000', help: 'time a client has to send a whole request, headers and body (408 after)' },
+  { key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'CACHECTL_HEADER_TIMEOUT_MS', def: '10000', help: 'time a client has to send the request headers (408 after)' },
+  { key: 'bodyBudget', flag: 'body-budget', env: 'CACHECTL_BODY_BUDGET', def: String(64 * 1024 * 1024), help: 'request-body bytes held at once by the process; over it new bodies get 429' },
   { key: 'quotaPreset', flag: 'quota-preset', env: 'CACHECTL_QUOTA_PRESET', def: 'selfhosted', help: 'default daily quotas: selfhosted or cloud (2000/100/1000/100)' },
   { key: 'quotaFileRefresh', flag: 'quota-file-refresh', env: 'CACHECTL_QUOTA_FILE_REFRESH', help: 'file refresh URLs per account per day' },
   { key: 'quotaDirRefresh', flag: 'quota-dir-refresh', env: 'CACHECTL_QUOTA_DIR_REFRESH', help: 'directory refreshes per account per day' },
@@ -212,6 +218,9 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     maxUrlsPerRequest: need(int('max-urls', 1, 100_000)),
     maxDirsPerRequest: need(int('max-dirs', 1, 100_000)),
     bodyLimit: need(int('body-limit', 1024, 1024 * 1024 * 1024)),
+    bodyTimeoutMs: need(int('body-timeout-ms', 100, 3600_000)),
+    headerTimeoutMs: need(int('header-timeout-ms', 100, 3600_000)),
+    bodyBudget: need(int('body-budget', 1024, 64 * 1024 * 1024 * 1024)),
     quotas: {
       file_refresh: int('quota-file-refresh', 0, big) ?? preset.file_refresh,
       dir_refresh: int('quota-dir-refresh', 0, big) ?? preset.dir_refresh,
@@ -243,6 +252,8 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     natsPrefix: need(raw('nats-prefix')),
     originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
   };
+  if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
+  if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
   if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);

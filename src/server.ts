@@ -140,7 +140,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       fleet,
       nodes: nodeService,
     };
-    const app = await buildApi(ctx, { bodyLimit: config.bodyLimit, logLevel: config.logLevel });
+    const app = await buildApi(ctx, {
+      bodyLimit: config.bodyLimit,
+      logLevel: config.logLevel,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      headerTimeoutMs: config.headerTimeoutMs,
+      bodyBudget: config.bodyBudget,
+    });
     closers.unshift(async () => {
       domainSync.stop();
       await engine.stop();

@@ -30,3 +30,10 @@ test('bad values are refused with a message naming the setting', () => {
   ];
   for (const [flags, env, message] of bad) assert.throws(() => loadServerConfig(flags, env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(flags) + JSON.stringify(env));
 });
+
+test('request timeouts and the body budget: defaults bound a slow client, and contradictions are refused', () => {
+  const c = loadServerConfig({}, {});
+  assert.deepEqual([c.bodyTimeoutMs, c.headerTimeoutMs, c.bodyBudget], [30_000, 10_000, 64 * 1024 * 1024]);
+  assert.throws(() => loadServerConfig({ 'header-timeout-ms': '5000', 'body-timeout-ms': '1000' }, {}), (e: Error) => e instanceof ConfigError && /--header-timeout-ms/.test(e.message));
+  assert.throws(() => loadServerConfig({ 'body-budget': '4096', 'body-limit': '8192' }, {}), (e: Error) => e instanceof ConfigError && /--body-budget/.test(e.message));
+});

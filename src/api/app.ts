@@ -4,15 +4,18 @@ import crypto from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
-import { authenticate } from './auth/authenticate.js';
+import { identify, verify } from './auth/authenticate.js';
+import { BodyBudget } from './body-budget.js';
 import { sendError } from './error-reply.js';
+import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
+import { announcedBody, checkJsonBody } from './json-body.js';
 import { taskCreateRoutes } from './routes/task-create-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { domainRoutes } from './routes/domain-routes.js';
 import { quotaRoutes } from './routes/quota-routes.js';
 import { iamRoutes } from './routes/iam-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
-import { badParameter, entityTooLarge, forbidden, routeNotFound } from '../errors.js';
+import { badParameter, entityTooLarge, forbidden, routeNotFound, throttled } from '../errors.js';
 
 // 32 hex characters like Huawei's: a random per-process half and a counter (no syscall per request).
 const REQUEST_ID_PREFIX = crypto.randomBytes(8).toString('hex');
@@ -22,7 +25,18 @@ const nextRequestId = () => REQUEST_ID_PREFIX + (++requestCounter).toString(16).
 export interface ApiOptions {
   bodyLimit: number;
   logLevel: string;
+  /** Time for a whole request, headers and body; 408 after. */
+  bodyTimeoutMs: number;
+  /** Time for the headers; 408 after. */
+  headerTimeoutMs: number;
+  /** Request-body bytes held at once by the whole process (see body-budget.ts). */
+  bodyBudget: number;
 }
+
+// Routes without credentials (the IAM password login, health) take small bodies, from a small shared
+// budget: a token request is a few hundred bytes, and nobody has been identified yet.
+const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+const ANONYMOUS_BUDGET = 4 * 1024 * 1024;
 
 /** GET and DELETE bodies are not parsed by Fastify, yet a signature may cover one (the SDKs' IAM GETs send "{}"). */
 async function readUnparsedBody(request: FastifyRequest, limit: number): Promise<Buffer | undefined> {
@@ -52,23 +66,54 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     // string where the spec wants a list is refused rather than wrapped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // Node's defaults let a client hold a connection with a trickled or stalled request for minutes
+    // (Fastify turns requestTimeout off). Timeouts are checked at this interval.
+    requestTimeout: options.bodyTimeoutMs,
+    http: {
+      requestTimeout: options.bodyTimeoutMs,
+      headersTimeout: options.headerTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
+    },
+    clientErrorHandler: clientErrorHandler(nextRequestId, options.headerTimeoutMs, options.bodyTimeoutMs),
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest('caller', null as never);
+  app.decorateRequest('credential', null as never);
+  const budget = new BodyBudget(options.bodyBudget);
+  const anonymousBudget = new BodyBudget(Math.min(ANONYMOUS_BUDGET, options.bodyBudget));
 
-  // Keep the raw bytes: the signature covers their hash. JSON is parsed after authentication.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
+  });
+
+  // Keep the raw bytes: the signature covers their hash. JSON is parsed after authentication; a body
+  // gets here only once onRequest has found it announced as uncompressed application/json.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  // Everything decided from the headers, before a body byte is read: the body's size and type, and
+  // the caller's credential (a known key or a valid token); then a share of the body budget.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+    if (request.is404) throw routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);
+    const config = request.routeOptions.config;
+    const limit = request.routeOptions.bodyLimit ?? options.bodyLimit;
+    const body = announcedBody(request.headers);
+    if (body.length !== undefined && body.length > limit) throw entityTooLarge('Request entity too large');
+    if (body.present) checkJsonBody(request.headers);
+    if (config.auth !== false) request.credential = await identify(request, ctx.auth);
+    if (body.present && !(config.auth === false ? anonymousBudget : budget).reserve(body.length ?? limit, reply)) {
+      throw throttled('The server is receiving too many request bodies at once; retry later');
+    }
   });
 
   app.addHook('preValidation', async (request) => {
     const config = request.routeOptions.config;
-    const raw = Buffer.isBuffer(request.body) ? request.body : await readUnparsedBody(request, options.bodyLimit);
+    const limit = request.routeOptions.bodyLimit ?? options.bodyLimit;
+    const raw = Buffer.isBuffer(request.body) ? request.body : await readUnparsedBody(request, limit);
     if (config.auth !== false) {
-      request.caller = await authenticate(request, ctx.auth, raw);
+      request.caller = verify(request, request.credential, raw);
       if (config.admin && !request.caller.isAdmin) throw forbidden('Only the admin account may do this.');
       if (config.rateClass) await ctx.rates.take(request.caller.accountId, config.rateClass);
     }

@@ -7,6 +7,7 @@ import type { TaskService } from '../services/task-service.js';
 import type { EdgeFleet } from '../engine/edge-fleet.js';
 import type { NodeService } from '../services/node-service.js';
 import type { RateGate, RateClass } from './rate-limit.js';
+import type { Credential } from './auth/authenticate.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -22,6 +23,8 @@ export interface ApiContext {
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller;
+    /** The credential the headers name, checked before the body is read (see auth/authenticate.ts). */
+    credential: Credential;
   }
   interface FastifyContextConfig {
     /** false: the route needs no credentials (IAM password login, health). */

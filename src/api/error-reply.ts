@@ -24,9 +24,10 @@ export function toCachectlError(err: unknown): CachectlError {
   return internalError('Internal server error');
 }
 
-// A refused body is answered at once, then the rest is discarded for a while before the connection
-// closes (a "lingering close", as nginx does): closing at once would make most clients fail on EPIPE
-// while still sending, without ever reading the 413.
+// A refused body (too large, or refused from its headers before it was read) is answered at once, then
+// the rest is discarded for a while before the connection closes (a "lingering close", as nginx does):
+// closing at once would make most clients fail on EPIPE while still sending, without ever reading the
+// answer. Discarded bytes cost no memory; a client that stops sending is cut after LINGER_MS.
 const LINGER_MS = 10_000;
 const LINGER_BYTES = 256 * 1024 * 1024;
 
@@ -50,6 +51,10 @@ function lingerOnUnreadBody(request: FastifyRequest, reply: FastifyReply): void 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const coded = toCachectlError(err);
   if (coded.statusCode >= 500) request.log.error({ err }, 'request failed');
-  if (coded.statusCode === 413) lingerOnUnreadBody(request, reply);
-  return reply.code(coded.statusCode).header('content-type', 'application/json; charset=utf-8').send(errorBody(coded, String(request.id)));
+  lingerOnUnreadBody(request, reply);
+  return reply
+    .code(coded.statusCode)
+    .header('X-Request-Id', String(request.id))
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(errorBody(coded, String(request.id)));
 }
