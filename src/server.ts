@@ -10,6 +10,7 @@ import { createStore, type Store } from './store/store.js';
 import { findAccountByName } from './store/repositories/account-repository.js';
 import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
+import { isLoopbackHost, loadOrCreateSecretFile } from './edge/control-secret.js';
 import { createDriver } from './edge/create-driver.js';
 import type { EdgeNode } from './edge/edge-driver.js';
 import { EdgeFleet } from './engine/edge-fleet.js';
@@ -75,18 +76,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         : undefined;
 
     const builtin = [];
+    // The built-in edges' control ports: on loopback, and with a secret even there (other local users),
+    // kept in the data directory so that restarts and other tools on this machine share it.
+    const edgeSecret = config.builtinEdges > 0 ? localEdgeSecret(config.dataDir) : undefined;
     for (let i = 0; i < config.builtinEdges; i++) {
       const edge = await startBuiltinEdge({
         name: `edge-${i + 1}`,
         host: config.edgeHost,
         trafficPort: config.edgePort === 0 ? 0 : config.edgePort + i,
+        adminHost: isLoopbackHost(config.edgeHost) ? config.edgeHost : '127.0.0.1',
         adminPort: config.edgeAdminPort === 0 ? 0 : config.edgeAdminPort + i,
+        secret: edgeSecret,
         maxBytes: config.edgeMaxBytes,
       });
       builtin.push(edge);
       closers.unshift(() => edge.close());
     }
-    const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {} }));
+    const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {}, secret: edgeSecret }));
     const fleet = new EdgeFleet(nodes.map((node) => ({ node, driver: createDriver(node) })));
     closers.unshift(() => fleet.close());
 
@@ -169,6 +175,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The bearer secret of the built-in edges, in `edge-secret` (mode 0600) in the data directory. */
+function localEdgeSecret(dataDir: string): string {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return loadOrCreateSecretFile(path.join(dataDir, 'edge-secret'));
 }
 
 /** The bootstrap secrets, readable by the owner only. */
