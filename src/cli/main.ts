@@ -6,7 +6,7 @@ import { clientCommands, clientUsage } from './client-commands.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
-function controlSecret(file: string | undefined, host: string, command: string): string | undefined {
+function controlSecret(file: string | undefined, host: string): string | undefined {
   let secret: string | undefined;
   try {
     secret = file === undefined ? undefined : readSecretFile(file);
@@ -14,7 +14,7 @@ function controlSecret(file: string | undefined, host: string, command: string):
     throw new ConfigError(`--secret-file: ${(err as Error).message}`);
   }
   const refusal = anonymousControlRefusal(host, secret, 'give --secret-file F');
-  if (refusal) throw new ConfigError(`cachectl ${command}: ${refusal}`);
+  if (refusal) throw new ConfigError(refusal);
   return secret;
 }
 
@@ -99,7 +99,7 @@ async function edge(args: string[]): Promise<void> {
       'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
     },
   });
-  const secret = controlSecret(values['secret-file'], values['admin-host']!, 'edge');
+  const secret = controlSecret(values['secret-file'], values['admin-host']!);
   const int = (v: string, name: string) => {
     if (!/^\d+$/.test(v)) throw new ConfigError(`--${name} must be a non-negative integer (got '${v}')`);
     return Number(v);
@@ -155,7 +155,7 @@ async function agent(args: string[]): Promise<void> {
     throw new ConfigError(`--config: not JSON: ${(err as Error).message}`);
   }
   const host = m[1].replace(/^\[|\]$/g, '');
-  const secret = controlSecret(values['secret-file'], host, 'agent');
+  const secret = controlSecret(values['secret-file'], host);
   const { createLocalEngine } = await import('../edge/agent/local-engine.js');
   const { startAgentServer } = await import('../edge/agent/agent-server.js');
   const local = await createLocalEngine(engine, options);
