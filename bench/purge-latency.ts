@@ -113,8 +113,9 @@ export async function benchPurgeLatency(o: PurgeLatencyOptions): Promise<PurgeLa
     const t0 = now();
     try {
       const answers = await Promise.all(
-        admin.map(async (pool) => {
-          const res = await pool.request({ method: 'POST', path: '/purge', headers: { 'content-type': 'application/json' }, body });
+        admin.map(async (pool, e) => {
+          const headers = { 'content-type': 'application/json', authorization: `Bearer ${o.edges[e].secret}` };
+          const res = await pool.request({ method: 'POST', path: '/purge', headers, body });
           const json = await readJson(res.body);
           if (res.statusCode !== 200) throw new Error(`edge /purge: ${res.statusCode}`);
           return json;

@@ -48,6 +48,8 @@ export interface EdgeUrls {
   name: string;
   trafficUrl: string;
   controlUrl: string;
+  /** The bearer secret of its control port (the server keeps it in edge-secret in the data directory). */
+  secret: string;
 }
 
 export interface Credentials {
@@ -150,7 +152,7 @@ export async function startServerChild(options: StartOptions): Promise<ServerChi
         }
         const e = /^edge (\S+): traffic (\S+), control (\S+)$/.exec(line);
         if (e) {
-          edges.push({ name: e[1], trafficUrl: e[2], controlUrl: e[3] });
+          edges.push({ name: e[1], trafficUrl: e[2], controlUrl: e[3], secret: '' });
           if (edges.length === edgeCount) {
             clearTimeout(timer);
             resolve();
@@ -165,6 +167,10 @@ export async function startServerChild(options: StartOptions): Promise<ServerChi
   }
   const startupMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6;
   const credentials = JSON.parse(fs.readFileSync(path.join(options.dataDir, 'credentials.json'), 'utf8')) as Credentials;
+  if (edges.length > 0) {
+    const secret = fs.readFileSync(path.join(options.dataDir, 'edge-secret'), 'utf8').trim();
+    for (const e of edges) e.secret = secret;
+  }
 
   let stopping: Promise<{ code: number | null; signal: string | null }> | null = null;
   return {

@@ -10,6 +10,7 @@ import { createStore, type Store } from './store/store.js';
 import { findAccountByName } from './store/repositories/account-repository.js';
 import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
+import { isLoopbackHost, loadOrCreateSecretFile } from './edge/control-secret.js';
 import { createDriver } from './edge/create-driver.js';
 import type { EdgeNode } from './edge/edge-driver.js';
 import { EdgeFleet } from './engine/edge-fleet.js';
@@ -86,19 +87,24 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         : undefined;
 
     const builtin = [];
+    // The built-in edges' control ports: on loopback, and with a secret even there (other local users),
+    // kept in the data directory so that restarts and other tools on this machine share it.
+    const edgeSecret = config.builtinEdges > 0 ? localEdgeSecret(config.dataDir) : undefined;
     for (let i = 0; i < config.builtinEdges; i++) {
       const edge = await startBuiltinEdge({
         name: `edge-${i + 1}`,
         host: config.edgeHost,
         trafficPort: config.edgePort === 0 ? 0 : config.edgePort + i,
+        adminHost: isLoopbackHost(config.edgeHost) ? config.edgeHost : '127.0.0.1',
         adminPort: config.edgeAdminPort === 0 ? 0 : config.edgeAdminPort + i,
+        secret: edgeSecret,
         maxBytes: config.edgeMaxBytes,
         originAllow: config.originAllow,
       });
       builtin.push(edge);
       closers.unshift(() => edge.close());
     }
-    const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {} }));
+    const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {}, secret: edgeSecret }));
     const fleet = new EdgeFleet(nodes.map((node) => ({ node, driver: createDriver(node) })));
     closers.unshift(() => fleet.close());
 
@@ -189,20 +195,28 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
 }
 
+const warnOnStart = (message: string) => console.error(`cachectl: warning: ${message}`);
+
 /**
  * The data directory 0700 and its secret files 0600, whatever the umask; ones left open by an older
  * version are closed with a warning. SQLite gives the -wal and -shm files the database file's mode,
  * so the database is created 0600 before SQLite opens it.
  */
-const warnOnStart = (message: string) => console.error(`cachectl: warning: ${message}`);
-
 function protectDataDir(dataDir: string, sqliteFile: string | undefined, credentialsFile: string): void {
   const warn = warnOnStart;
   ensurePrivateDir(dataDir, warn);
   fixPrivateFile(credentialsFile, warn);
+  fixPrivateFile(path.join(dataDir, EDGE_SECRET_FILE), warn);
   if (sqliteFile === undefined) return;
   for (const file of [sqliteFile, `${sqliteFile}-wal`, `${sqliteFile}-shm`]) fixPrivateFile(file, warn);
   createPrivateFile(sqliteFile);
+}
+
+const EDGE_SECRET_FILE = 'edge-secret';
+
+/** The bearer secret of the built-in edges, in `edge-secret` (mode 0600) in the data directory. */
+function localEdgeSecret(dataDir: string): string {
+  return loadOrCreateSecretFile(path.join(dataDir, EDGE_SECRET_FILE));
 }
 
 /** The bootstrap secrets, readable by the owner only. */

@@ -33,7 +33,7 @@ export async function registerNodes(client: SignedClient, edges: Edge[], names: 
   await runBounded(edges.length, concurrency, now() + 60_000_000_000n, async (i) => {
     const e = edges[i];
     await client.ok('POST', '/cachectl/v1/nodes', {
-      body: { name: names[i], driver: 'builtin', traffic_url: e.trafficUrl, control_url: e.controlUrl, ...(transport === 'nats' && { transport, pop: pop ?? e.pop }) },
+      body: { name: names[i], driver: 'builtin', traffic_url: e.trafficUrl, control_url: e.controlUrl, secret: e.secret, ...(transport === 'nats' && { transport, pop: pop ?? e.pop }) },
     });
   });
   const callsMs = msSince(t0);

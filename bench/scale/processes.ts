@@ -119,6 +119,8 @@ export interface Edge {
   name: string;
   trafficUrl: string;
   controlUrl: string;
+  /** The bearer secret of its control port. */
+  secret: string;
   pop?: string;
 }
 

@@ -51,7 +51,7 @@ const USAGE_ENTRIES: UsageEntry[] = [
   {
     command: 'nodes',
     synopsis: 'cachectl nodes add <name> --driver builtin|varnish|nginx|ats --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]… [--transport http|nats --pop NAME]',
-    help: '(admin) register an edge node: traffic is where users connect; control is the built-in edge admin URL, the edge agent URL (nginx, ATS) or varnishd -T host:port; --secret-file: varnishd -S file or the agent secret',
+    help: '(admin) register an edge node: traffic is where users connect; control is the built-in edge admin URL, the edge agent URL (nginx, ATS) or varnishd -T host:port; --secret-file: varnishd -S file, or the bearer secret of the built-in edge (cachectl edge --secret-file) or agent; never shown again',
   },
   { command: 'nodes', synopsis: 'cachectl nodes list', help: '(admin) every edge node, up or down, its domain-set version and backlog' },
   { command: 'nodes', synopsis: 'cachectl nodes rm <name>', help: '(admin) remove a node: its pending work fails with INNER_ERROR' },

@@ -4,15 +4,33 @@ import { parseArgs } from 'node:util';
 import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
 import { clientCommands, clientUsage } from './client-commands.js';
+import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
+
+/** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
+function controlSecret(file: string | undefined, host: string): string | undefined {
+  let secret: string | undefined;
+  try {
+    secret = file === undefined ? undefined : readSecretFile(file);
+  } catch (err) {
+    throw new ConfigError(`--secret-file: ${(err as Error).message}`);
+  }
+  const refusal = anonymousControlRefusal(host, secret, 'give --secret-file F');
+  if (refusal) throw new ConfigError(refusal);
+  return secret;
+}
 
 const USAGE = `cachectl — self-hosted CDN refresh (purge) and preheating (prefetch), Huawei Cloud CDN API compatible
 
 Usage:
   cachectl serve [options]          start the API, the task engine and the built-in edges
-  cachectl edge [--name N] [--port P] [--admin-port P] [--host H] [--max-bytes B]
-                [--origin-allow LIST]
-                                    start one built-in edge node on its own; it connects only to
-                                    origins LIST allows (as serve's --origin-allow; default public)
+  cachectl edge [--name N] [--port P] [--host H] [--admin-port P] [--admin-host H]
+                [--secret-file F] [--max-bytes B] [--origin-allow LIST]
+                                    start one built-in edge node on its own; its control port
+                                    (default 127.0.0.1) takes the secret as a bearer token and
+                                    needs one beyond loopback: register it with
+                                    cachectl nodes add … --driver builtin --secret-file F; it
+                                    connects only to origins LIST allows (as serve's
+                                    --origin-allow; default public)
   cachectl agent nginx|ats --config <engine.json> [--listen H:P] [--secret-file F]
                                     the edge agent beside an nginx or ATS: register it with
                                     cachectl nodes add … --control http://H:P
@@ -72,11 +90,14 @@ async function edge(args: string[]): Promise<void> {
       name: { type: 'string', default: 'edge' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8081' },
+      'admin-host': { type: 'string', default: '127.0.0.1' },
       'admin-port': { type: 'string', default: '9081' },
+      'secret-file': { type: 'string' },
       'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
       'origin-allow': { type: 'string', default: process.env.CACHECTL_ORIGIN_ALLOW || DEFAULT_ORIGIN_ALLOW },
     },
   });
+  const secret = controlSecret(values['secret-file'], values['admin-host']!);
   const int = (v: string, name: string) => {
     if (!/^\d+$/.test(v)) throw new ConfigError(`--${name} must be a non-negative integer (got '${v}')`);
     return Number(v);
@@ -86,11 +107,14 @@ async function edge(args: string[]): Promise<void> {
     name: values.name!,
     host: values.host!,
     trafficPort: int(values.port!, 'port'),
+    adminHost: values['admin-host']!,
     adminPort: int(values['admin-port']!, 'admin-port'),
+    secret,
     maxBytes: int(values['max-bytes']!, 'max-bytes'),
     originAllow: originAllow(values['origin-allow']!),
   });
   console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
+  if (!secret) console.error(`cachectl edge: no --secret-file: any local user can drive the control port ${e.controlUrl}`);
   const stop = async () => {
     await e.close();
     process.exit(0);
@@ -129,11 +153,12 @@ async function agent(args: string[]): Promise<void> {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`--config: not JSON: ${(err as Error).message}`);
   }
-  const secret = values['secret-file'] ? read(values['secret-file'], '--secret-file').trim() : undefined;
+  const host = m[1].replace(/^\[|\]$/g, '');
+  const secret = controlSecret(values['secret-file'], host);
   const { createLocalEngine } = await import('../edge/agent/local-engine.js');
   const { startAgentServer } = await import('../edge/agent/agent-server.js');
   const local = await createLocalEngine(engine, options);
-  const server = await startAgentServer(local, { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), secret, engineName: engine });
+  const server = await startAgentServer(local, { host, port: Number(m[2]), secret, engineName: engine });
   console.log(`agent ${engine}: control ${server.url}`);
   const stop = async () => {
     await server.close();

@@ -54,6 +54,8 @@ export interface EdgeInfo {
   name: string;
   trafficUrl: string;
   controlUrl: string;
+  /** The bearer secret of its control port (registered with the node). */
+  secret: string;
 }
 
 export interface Pop {
@@ -183,16 +185,17 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         const name = `pop${p + 1}`;
         const edges: EdgeInfo[] = [];
         for (let e = 0; e < (options.edgesPerPop ?? 2); e++) {
-          const edge = await startBuiltinEdge({ name: `${name}-edge-${e + 1}`, host, trafficPort: 0, adminPort: 0, maxBytes: 64 * 1024 * 1024, originAllow });
+          const secret = randomBytes(32).toString('hex');
+          const edge = await startBuiltinEdge({ name: `${name}-edge-${e + 1}`, host, trafficPort: 0, adminHost: host, adminPort: 0, secret, maxBytes: 64 * 1024 * 1024, originAllow });
           stops.push(() => edge.close());
-          edges.push({ name: edge.name, trafficUrl: edge.trafficUrl, controlUrl: edge.controlUrl });
+          edges.push({ name: edge.name, trafficUrl: edge.trafficUrl, controlUrl: edge.controlUrl, secret });
         }
         const agent = cachectlChild(['agent', '--nats', natsUrl, '--pop', name, '--prefix', natsPrefix, '--state-dir', path.join(options.dir, 'agents')], {}, path.join(options.dir, `agent-${name}.log`), (l) => l.startsWith('{'), `agent ${name}`);
         await agent.start();
         stops.push(() => agent.kill());
         for (const edge of edges) {
           await admin.call('POST', '/cachectl/v1/nodes', {
-            body: { name: edge.name, driver: 'builtin', traffic_url: edge.trafficUrl, control_url: edge.controlUrl, transport: 'nats', pop: name, labels: { pop: name } },
+            body: { name: edge.name, driver: 'builtin', traffic_url: edge.trafficUrl, control_url: edge.controlUrl, secret: edge.secret, transport: 'nats', pop: name, labels: { pop: name } },
           });
         }
         pops.push({ name, edges, agent });

@@ -2,6 +2,8 @@
 // fail with INNER_ERROR naming it after the deadline while the other nodes' results stand.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { request } from 'undici';
 import { startBuiltinEdge, type BuiltinEdge } from '../../src/edge/builtin/edge-server.js';
 import { OriginAllowList } from '../../src/edge/origin-allow.js';
@@ -115,4 +117,67 @@ test('removing a node takes it out of the fleet; a built-in edge cannot be remov
   const created = await ts.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { urls: ['http://www.nodes.test/a.txt'] } } });
   const task = await waitTask(ts.call, created.json.refresh_task);
   assert.deepEqual([task.succeed, task.failed], [1, 0]);
+});
+
+test("serve's own edges refuse anonymous control calls even on loopback; their secret is in edge-secret (0600), never listed", async () => {
+  const file = path.join(ts.dataDir, 'edge-secret');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  const secret = fs.readFileSync(file, 'utf8').trim();
+  const edge = ts.server.edges[0];
+  assert.match(edge.controlUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const anonymous = await request(`${edge.controlUrl}/health`);
+  assert.equal(anonymous.statusCode, 401);
+  await anonymous.body.dump();
+  const purge = await request(`${edge.controlUrl}/purge`, { method: 'POST', body: '{"items":[{"host":"www.nodes.test","path":"/a.txt"}]}' });
+  assert.equal(purge.statusCode, 401);
+  await purge.body.dump();
+  const authorized = await request(`${edge.controlUrl}/health`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.equal(authorized.statusCode, 200);
+  await authorized.body.dump();
+  const list = await ts.call('GET', '/cachectl/v1/nodes');
+  assert.equal(list.json.nodes.find((n: { name: string }) => n.name === 'edge-1').up, true, 'the fleet drives it with the secret');
+  assert.ok(!list.text.includes(secret), 'the secret is not listed');
+});
+
+test('a builtin node registered with its secret is driven with it; without it or with a wrong one it is down; the secret is never listed', async () => {
+  const secret = 'registry-secret-'.padEnd(48, '7');
+  const guarded = await startBuiltinEdge({ name: 'guarded', secret, maxBytes: 1 << 20 });
+  try {
+    const node = { driver: 'builtin', traffic_url: guarded.trafficUrl, control_url: guarded.controlUrl };
+    for (const [name, extraFields] of [['no-secret', {}], ['wrong-secret', { secret: `${secret}x` }]] as const) {
+      const res = await addNode({ name, ...node, ...extraFields });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.node.up, false, `${name} must not drive the edge`);
+      assert.match(res.json.node.detail, /401/);
+      assert.equal((await ts.call('DELETE', `/cachectl/v1/nodes/${name}`)).status, 200);
+    }
+    const added = await addNode({ name: 'guarded', ...node, secret: `${secret}\n` });
+    assert.equal(added.status, 200, added.text);
+    assert.equal(added.json.node.up, true, added.text);
+    assert.ok(!added.text.includes(secret), 'the answer does not show the secret');
+    const list = await ts.call('GET', '/cachectl/v1/nodes');
+    assert.equal(list.status, 200);
+    assert.ok(!list.text.includes(secret), 'GET /cachectl/v1/nodes does not show the secret');
+    assert.equal(Object.hasOwn(list.json.nodes.find((n: { name: string }) => n.name === 'guarded'), 'secret'), false);
+
+    // Driven: the domains reach it, and a purge lands on it.
+    origin.put('/g.txt');
+    for (let i = 0; ; i++) {
+      const r = await request(`${guarded.trafficUrl}/g.txt`, { headers: { host: 'www.nodes.test' } });
+      await r.body.dump();
+      if (r.statusCode === 200) break;
+      assert.ok(i < 100, `the guarded node never served the domain: ${r.statusCode}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const created = await ts.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { urls: ['http://www.nodes.test/g.txt'] } } });
+    const task = await waitTask(ts.call, created.json.refresh_task);
+    assert.deepEqual([task.succeed, task.failed], [1, 0]);
+    const nodes = await ts.call('GET', `/cachectl/v1/tasks/${created.json.refresh_task}/nodes`);
+    const result = (nodes.json.urls[0].nodes as Array<{ node: string; ok: boolean; detail: string }>).find((r) => r.node === 'guarded');
+    assert.equal(result?.ok, true, nodes.text);
+    assert.match(result!.detail, /purged 1/);
+  } finally {
+    await ts.call('DELETE', '/cachectl/v1/nodes/guarded');
+    await guarded.close();
+  }
 });

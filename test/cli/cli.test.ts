@@ -330,15 +330,24 @@ test('accounts and keys (admin): add, list, rm; a plain account is refused', asy
 test('nodes (admin): add with a secret file and labels, list, check, rm; task --nodes shows each node', async () => {
   const { startBuiltinEdge } = await import('../../src/edge/builtin/edge-server.js');
   const { OriginAllowList } = await import('../../src/edge/origin-allow.js');
-  const edge = await startBuiltinEdge({ name: 'cli-x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, maxBytes: 1 << 20, originAllow: OriginAllowList.parse('loopback') });
+  const secret = 'cli-node-secret-'.padEnd(40, 'q');
+  const edge = await startBuiltinEdge({ name: 'cli-x', host: '127.0.0.1', trafficPort: 0, adminPort: 0, secret, maxBytes: 1 << 20, originAllow: OriginAllowList.parse('loopback') });
   const secretFile = path.join(emptyDir, 'node-secret');
-  fs.writeFileSync(secretFile, 'not-needed-by-builtin\n');
+  fs.writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
   try {
+    // Without the secret the edge refuses the control plane: the node is added, and down.
+    const anonymous = await cli(['nodes', 'add', 'cli-anon', '--driver', 'builtin', '--traffic', edge.trafficUrl, '--control', edge.controlUrl]);
+    ok(anonymous, 'nodes add without secret');
+    assert.match(anonymous.stdout, /^cli-anon\s+builtin\s+DOWN\s.*401/m);
+    ok(await cli(['nodes', 'rm', 'cli-anon']), 'nodes rm');
     const add = await cli(['nodes', 'add', 'cli-x', '--driver', 'builtin', '--traffic', edge.trafficUrl, '--control', edge.controlUrl, '--label', 'pop=fra1', '--label', 'tier=1', '--secret-file', secretFile]);
     ok(add, 'nodes add');
-    assert.match(add.stdout, /added node cli-x/);
+    assert.match(add.stdout, /added node cli-x$/m);
     const list = await cli(['nodes', 'list']);
     ok(list, 'nodes list');
+    const listJson = await cli(['nodes', 'list', '--json']);
+    ok(listJson, 'nodes list --json');
+    for (const out of [add, list, listJson]) assert.ok(!out.stdout.includes(secret) && !out.stderr.includes(secret), 'the secret is never shown');
     assert.match(list.stdout, /^NAME\s+DRIVER\s+STATE/);
     assert.match(list.stdout, /^edge-1 \(built-in\)\s+builtin\s+up\s/m);
     assert.match(list.stdout, /^cli-x\s+builtin\s+up\s.*pop=fra1,tier=1/m);

@@ -96,7 +96,7 @@ export async function waitDone(api: ApiClient, ids: string[], timeoutMs: number)
 
 /** Operations the edge applied, per kind, since it started (its own counters). */
 export async function edgeOps(edge: EdgeInfo): Promise<Record<string, number>> {
-  const res = await fetch(`${edge.controlUrl}/health`);
+  const res = await fetch(`${edge.controlUrl}/health`, { headers: { authorization: `Bearer ${edge.secret}` } });
   const body = (await res.json()) as { ops?: Record<string, number> };
   if (!body.ops) throw new Error(`edge ${edge.name} reports no ops: ${JSON.stringify(body)}`);
   return body.ops;

@@ -137,7 +137,7 @@ test('LRU eviction by bytes keeps the recently used objects; oversize objects pa
   assert.equal((await get('/l/big', { via: small })).xcache, 'BYPASS');
   assert.equal(origin.hits('/l/big').full, 2);
 
-  const res = await fetchJson(`${small.edge.controlUrl}/health`);
+  const res = await fetchJson(`${small.edge.controlUrl}/health`, small.secret);
   assert.ok(res.bytes <= 8192 && res.entries === 3, JSON.stringify(res));
 });
 

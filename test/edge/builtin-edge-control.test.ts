@@ -161,15 +161,15 @@ test('an answer fetched while a purge arrives is served to its requester but not
 test('the admin endpoint answers 400 to malformed JSON and shapes, 404 to unknown routes', async () => {
   const controlUrl = edge.edge.controlUrl;
   const post = async (path: string, body: string) => {
-    const res = await fetchRaw(`${controlUrl}${path}`, 'POST', body);
+    const res = await fetchRaw(`${controlUrl}${path}`, 'POST', body, edge.secret);
     return res.status;
   };
   assert.equal(await post('/purge', '{not json'), 400);
   assert.equal(await post('/purge', '{"items": [{"host": "a"}]}'), 400);
   assert.equal(await post('/purge', '{"items": "x"}'), 400);
-  assert.equal((await fetchRaw(`${controlUrl}/domains`, 'PUT', '{"version": 1, "domains": [{"name": "x", "sources": [{}]}]}')).status, 400);
+  assert.equal((await fetchRaw(`${controlUrl}/domains`, 'PUT', '{"version": 1, "domains": [{"name": "x", "sources": [{}]}]}', edge.secret)).status, 400);
   const badAddress = '{"version": 1, "domains": [{"name": "x", "sources": [{"address": "a b", "primary": true, "httpPort": 80}]}]}';
-  assert.equal((await fetchRaw(`${controlUrl}/domains`, 'PUT', badAddress)).status, 400);
+  assert.equal((await fetchRaw(`${controlUrl}/domains`, 'PUT', badAddress, edge.secret)).status, 400);
   assert.equal(await post('/nothing-here', '{}'), 404);
   assert.equal((await driver.health()).up, true, 'still up');
 });

@@ -3,6 +3,7 @@
 // the traffic port the way users do.
 
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { startBuiltinEdge } from '../../src/edge/builtin/edge-server.js';
@@ -154,16 +155,19 @@ export interface GetOptions {
 
 export interface TestEdge {
   edge: BuiltinEdge;
+  /** The bearer secret of its control port (the driver sends it). */
+  secret: string;
   driver: BuiltinDriver;
   /** A request through the traffic port, as a user sends it. */
   get(path: string, options: GetOptions): Promise<Got>;
   close(): Promise<void>;
 }
 
-/** Starts an edge and applies `domains` to it as version 1. */
+/** Starts an edge (with a secret, as every edge should have) and applies `domains` to it as version 1. */
 export async function startTestEdge(domains: DomainConfig[], options: Partial<BuiltinEdgeOptions> = {}): Promise<TestEdge> {
-  const edge = await startBuiltinEdge({ name: 'edge-test', originAllow: OriginAllowList.parse('loopback'), ...options });
-  const driver = new BuiltinDriver(edge.controlUrl);
+  const secret = options.secret ?? randomBytes(24).toString('hex');
+  const edge = await startBuiltinEdge({ name: 'edge-test', originAllow: OriginAllowList.parse('loopback'), ...options, secret });
+  const driver = new BuiltinDriver(edge.controlUrl, { secret });
   const users = new Pool(edge.trafficUrl);
   const close = async (): Promise<void> => {
     await Promise.all([users.close(), driver.close()]);
@@ -177,6 +181,7 @@ export async function startTestEdge(domains: DomainConfig[], options: Partial<Bu
   }
   return {
     edge,
+    secret,
     driver,
     async get(path, { host, method = 'GET', headers = {} }) {
       const res = await users.request({ method, path, headers: { host, ...headers } });
@@ -190,18 +195,20 @@ export async function startTestEdge(domains: DomainConfig[], options: Partial<Bu
 
 // --- raw admin calls for the cases the driver cannot express ---
 
-export async function fetchRaw(url: string, method: string, body?: string): Promise<{ status: number; text: string }> {
+/** One admin call; `secret` is sent as the bearer token when given. */
+export async function fetchRaw(url: string, method: string, body?: string, secret?: string): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const pool = new Pool(u.origin);
   try {
-    const res = await pool.request({ method, path: u.pathname, body, headers: { 'content-type': 'application/json' } });
+    const headers = { 'content-type': 'application/json', ...(secret !== undefined && { authorization: `Bearer ${secret}` }) };
+    const res = await pool.request({ method, path: u.pathname, body, headers });
     return { status: res.statusCode, text: await res.body.text() };
   } finally {
     await pool.close();
   }
 }
 
-export async function fetchJson(url: string): Promise<{ entries: number; bytes: number }> {
-  const res = await fetchRaw(url, 'GET');
+export async function fetchJson(url: string, secret?: string): Promise<{ entries: number; bytes: number }> {
+  const res = await fetchRaw(url, 'GET', undefined, secret);
   return JSON.parse(res.text) as { entries: number; bytes: number };
 }

@@ -36,7 +36,7 @@ before(async () => {
   origin = await startOrigin();
   edge = await startTestEdge([{ name: HOST, sources: [source(origin.port)] }]);
   bus = await connectBus({ url: natsUrl, prefix, instanceId: 'test-control-plane' });
-  node = { name: 'fra1-edge-1', driver: 'builtin', trafficUrl: edge.edge.trafficUrl, controlUrl: edge.edge.controlUrl, labels: {}, transport: 'nats', pop: 'fra1' };
+  node = { name: 'fra1-edge-1', driver: 'builtin', trafficUrl: edge.edge.trafficUrl, controlUrl: edge.edge.controlUrl, secret: edge.secret, labels: {}, transport: 'nats', pop: 'fra1' };
 });
 
 after(async () => {
@@ -51,7 +51,7 @@ after(async () => {
 const agentFor = (pop: string) => startPopAgent({ natsUrl, pop, prefix, stateDir: path.join(dir, 'state'), log: () => undefined });
 
 async function ops(): Promise<Record<string, number>> {
-  const res = await fetch(`${edge.edge.controlUrl}/health`);
+  const res = await fetch(`${edge.edge.controlUrl}/health`, { headers: { authorization: `Bearer ${edge.secret}` } });
   return ((await res.json()) as { ops: Record<string, number> }).ops;
 }
 

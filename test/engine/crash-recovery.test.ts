@@ -14,6 +14,9 @@ import { freePort, kill, startCli } from '../support/processes.js';
 
 const children: ChildProcess[] = [];
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-crash-'));
+const edgeSecret = 'crash-edge-secret-'.padEnd(40, 'z');
+const edgeSecretFile = path.join(dataDir, 'test-edge-secret');
+fs.writeFileSync(edgeSecretFile, `${edgeSecret}\n`, { mode: 0o600 });
 after(async () => {
   for (const c of children) await kill(c);
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -23,7 +26,7 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
   const origin = await startOrigin();
   const [t1, a1, t2, a2, api] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const startEdge = async (name: string, traffic: number, admin: number) => {
-    const c = await startCli(['edge', '--name', name, '--port', String(traffic), '--admin-port', String(admin), '--origin-allow', 'loopback'], /^edge /);
+    const c = await startCli(['edge', '--name', name, '--port', String(traffic), '--admin-port', String(admin), '--origin-allow', 'loopback', '--secret-file', edgeSecretFile], /^edge /);
     children.push(c);
     return c;
   };
@@ -46,7 +49,7 @@ test('kill -9 during a 10,000-URL load loses nothing and counts every URL once',
   const call = client(`http://127.0.0.1:${api}`, { accessKey: creds.access_key, secretKey: creds.secret_key });
   // The nodes are registry data: added once, they are still there after the crash.
   for (const [name, traffic, admin] of [['e1', t1, a1], ['e2', t2, a2]] as const) {
-    const res = await call('POST', '/cachectl/v1/nodes', { body: { name, driver: 'builtin', traffic_url: `http://127.0.0.1:${traffic}`, control_url: `http://127.0.0.1:${admin}` } });
+    const res = await call('POST', '/cachectl/v1/nodes', { body: { name, driver: 'builtin', traffic_url: `http://127.0.0.1:${traffic}`, control_url: `http://127.0.0.1:${admin}`, secret: edgeSecret } });
     assert.equal(res.status, 200, res.text);
   }
   await addDomain(call, 'www.crash.test', origin.port);

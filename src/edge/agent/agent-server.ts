@@ -2,10 +2,10 @@
 // local engine's EdgeDriver over the built-in edge's JSON control protocol (see builtin/admin-handler.ts),
 // so the control plane drives every non-Varnish node with the same client (BuiltinDriver).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { AdminError, parseDomains, parseItems, readJson } from '../builtin/admin-requests.js';
+import { anonymousControlRefusal, bearerCheck } from '../control-secret.js';
 
 export interface AgentServerOptions {
   host: string;
@@ -30,8 +30,6 @@ const ROUTES: Record<string, Operation> = {
   '/prefetch': 'prefetch',
 };
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -44,11 +42,12 @@ function toWire(r: EdgeResult): Record<string, unknown> {
 }
 
 export async function startAgentServer(engine: EdgeDriver, opts: AgentServerOptions): Promise<RunningAgent> {
-  const expected = opts.secret ? digest(`Bearer ${opts.secret.trim()}`) : null;
+  const refusal = anonymousControlRefusal(opts.host, opts.secret, 'give --secret-file');
+  if (refusal) throw new Error(refusal);
+  const authorized = bearerCheck(opts.secret);
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    // Compared as digests: constant time whatever the length of what was sent.
-    if (expected && !timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) throw new AdminError(401, 'missing or wrong bearer secret');
+    if (!authorized(req.headers.authorization)) throw new AdminError(401, 'missing or wrong bearer secret');
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
       if (req.method !== 'GET') throw new AdminError(405, '/health takes GET');
@@ -90,6 +89,7 @@ export async function startAgentServer(engine: EdgeDriver, opts: AgentServerOpti
       if (res.headersSent) return void res.destroy();
       if (err instanceof AdminError) {
         if (err.status === 413) res.shouldKeepAlive = false;
+        if (err.status === 401) res.setHeader('www-authenticate', 'Bearer');
         return sendJson(res, err.status, { error: err.message });
       }
       sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });

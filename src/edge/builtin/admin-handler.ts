@@ -1,6 +1,7 @@
 // The admin side of the built-in edge: the JSON control endpoint BuiltinDriver speaks. GET /health,
 // PUT /domains, and POST /purge, /purge-directory, /revalidate, /revalidate-directory and /prefetch,
-// each taking {"items": [{"host", "path"}]} and answering one result per item, in order.
+// each taking {"items": [{"host", "path"}]} and answering one result per item, in order. With a secret,
+// every call must carry it (`Authorization: Bearer <secret>`), checked before any body is read.
 //
 // Items name concrete hosts, as the control plane sends them: purges and revalidations act on the objects
 // cached under that host (also when a wildcard domain serves it); a prefetch finds its origin through the
@@ -13,6 +14,7 @@ import type { HeaderRecord } from './cache-policy.js';
 import type { EdgeNode } from './edge-node.js';
 import { AdminError, parseDomains, parseItems, readJson } from './admin-requests.js';
 import type { Item, ItemResult } from './admin-requests.js';
+import { bearerCheck } from '../control-secret.js';
 
 const PREFETCH_CONCURRENCY = 16;
 const NO_HEADERS: HeaderRecord = {};
@@ -44,7 +46,14 @@ export class AdminHandler {
   // Reported by /health: they let tests prove no target was applied twice on a node.
   private readonly ops: OpCounts = { purge: 0, purge_dir: 0, revalidate: 0, revalidate_dir: 0, prefetch: 0 };
 
-  constructor(private readonly node: EdgeNode) {}
+  private readonly authorized: (authorization: string | undefined) => boolean;
+
+  constructor(
+    private readonly node: EdgeNode,
+    secret?: string,
+  ) {
+    this.authorized = bearerCheck(secret);
+  }
 
   private count<T>(kind: keyof OpCounts, items: T[]): T[] {
     this.ops[kind] += items.length;
@@ -52,6 +61,11 @@ export class AdminHandler {
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!this.authorized(req.headers.authorization)) {
+      // Refused before the body is read: Node discards whatever body follows, without buffering it.
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendJson(res, 401, { error: 'missing or wrong bearer secret' });
+    }
     this.serve(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof AdminError) {

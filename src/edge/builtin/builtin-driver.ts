@@ -4,13 +4,14 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import { bearer } from '../control-secret.js';
 
 export interface BuiltinDriverOptions {
   /** Sockets to the admin endpoint. Default 8. */
   connections?: number;
   /** Connect, headers and body timeout of one admin call. Default 5000 ms. */
   timeoutMs?: number;
-  /** Sent as `Authorization: Bearer <secret>` (the edge agent requires it when it has one). */
+  /** Sent as `Authorization: Bearer <secret>` (the edge, or the edge agent, requires it when it has one). */
   secret?: string;
 }
 
@@ -56,7 +57,7 @@ export class BuiltinDriver implements EdgeDriver {
 
   constructor(controlUrl: string, { connections = 8, timeoutMs = 5000, secret }: BuiltinDriverOptions = {}) {
     const url = new URL(controlUrl);
-    this.auth = secret ? { authorization: `Bearer ${secret.trim()}` } : {};
+    this.auth = secret ? { authorization: bearer(secret) } : {};
     const prefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = timeoutMs;
     this.pool = new Pool(url.origin, {

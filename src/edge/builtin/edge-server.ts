@@ -1,5 +1,6 @@
 // The built-in edge node: a caching reverse proxy (traffic server) and the JSON control endpoint that
-// BuiltinDriver speaks (admin server), on two ports of one process.
+// BuiltinDriver speaks (admin server), on two ports of one process. The admin server listens on
+// loopback unless told otherwise, and anywhere else only with a secret.
 //
 // The parts, in this folder: edge-node.ts (the node's shared state), traffic-handler.ts (serving users:
 // lookup, hit/miss/revalidate, coalescing), admin-handler.ts (the control routes), domain-set.ts (served
@@ -14,12 +15,17 @@ import { AdminHandler } from './admin-handler.js';
 import { EdgeNode } from './edge-node.js';
 import { TrafficHandler } from './traffic-handler.js';
 import { DEFAULT_ORIGIN_ALLOW, OriginAllowList } from '../origin-allow.js';
+import { anonymousControlRefusal } from '../control-secret.js';
 
 export interface BuiltinEdgeOptions {
   /** Node name, for messages. */
   name: string;
-  /** Listen address of both servers. Default 127.0.0.1. */
+  /** Listen address of the traffic server. Default 127.0.0.1. */
   host?: string;
+  /** Listen address of the admin server. Default 127.0.0.1; beyond loopback it needs a secret. */
+  adminHost?: string;
+  /** When set, every admin call must carry `Authorization: Bearer <secret>`. */
+  secret?: string;
   /** 0 (default) picks a free port. */
   trafficPort?: number;
   adminPort?: number;
@@ -69,6 +75,12 @@ function makeServer(handler: (req: IncomingMessage, res: ServerResponse) => void
   return server;
 }
 
+/** Where to connect to a listen address: a wildcard is not one to connect to, so loopback instead. */
+function base(host: string): string {
+  const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return reach.includes(':') ? `http://[${reach}]` : `http://${reach}`;
+}
+
 function newNode(options: BuiltinEdgeOptions): EdgeNode {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const originTimeoutMs = options.originTimeoutMs ?? 10_000;
@@ -84,9 +96,12 @@ function newNode(options: BuiltinEdgeOptions): EdgeNode {
 /** Starts one built-in edge node: a traffic server and an admin server, both keep-alive. */
 export async function startBuiltinEdge(options: BuiltinEdgeOptions): Promise<BuiltinEdge> {
   const host = options.host ?? '127.0.0.1';
+  const adminHost = options.adminHost ?? '127.0.0.1';
+  const refusal = anonymousControlRefusal(adminHost, options.secret, 'give a secret');
+  if (refusal) throw new Error(`edge ${options.name}: ${refusal}`);
   const node = newNode(options);
   const traffic = makeServer(new TrafficHandler(node).onRequest);
-  const admin = makeServer(new AdminHandler(node).onRequest);
+  const admin = makeServer(new AdminHandler(node, options.secret).onRequest);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
@@ -95,11 +110,8 @@ export async function startBuiltinEdge(options: BuiltinEdgeOptions): Promise<Bui
     })());
   try {
     const trafficPort = await listen(traffic, options.trafficPort ?? 0, host);
-    const adminPort = await listen(admin, options.adminPort ?? 0, host);
-    // A wildcard listen address is not one to connect to: advertise loopback instead.
-    const reach = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-    const base = reach.includes(':') ? `http://[${reach}]` : `http://${reach}`;
-    return { name: options.name, trafficUrl: `${base}:${trafficPort}`, controlUrl: `${base}:${adminPort}`, close };
+    const adminPort = await listen(admin, options.adminPort ?? 0, adminHost);
+    return { name: options.name, trafficUrl: `${base(host)}:${trafficPort}`, controlUrl: `${base(adminHost)}:${adminPort}`, close };
   } catch (err) {
     await close();
     throw err;
