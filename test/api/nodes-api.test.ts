@@ -141,7 +141,7 @@ test("serve's own edges refuse anonymous control calls even on loopback; their s
 
 test('a builtin node registered with its secret is driven with it; without it or with a wrong one it is down; the secret is never listed', async () => {
   const secret = 'registry-secret-'.padEnd(48, '7');
-  const guarded = await startBuiltinEdge({ name: 'guarded', secret, maxBytes: 1 << 20 });
+  const guarded = await startBuiltinEdge({ name: 'guarded', secret, maxBytes: 1 << 20, originAllow: OriginAllowList.parse('loopback') });
   try {
     const node = { driver: 'builtin', traffic_url: guarded.trafficUrl, control_url: guarded.controlUrl };
     for (const [name, extraFields] of [['no-secret', {}], ['wrong-secret', { secret: `${secret}x` }]] as const) {

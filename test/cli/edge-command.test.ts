@@ -91,7 +91,7 @@ test('with --secret-file: anonymous and wrong callers get 401 and change nothing
     origin = await startOrigin();
     origin.put('/x.txt');
     const secret = 'e'.repeat(40);
-    const edge = await startEdge(['--name', 'cmd', '--host', '127.0.0.2', '--port', '0', '--admin-port', '0', '--secret-file', secretFile('good', `${secret}\n`)]);
+    const edge = await startEdge(['--name', 'cmd', '--host', '127.0.0.2', '--port', '0', '--admin-port', '0', '--secret-file', secretFile('good', `${secret}\n`), '--origin-allow', 'loopback']);
     assert.equal(new URL(edge.trafficUrl).hostname, '127.0.0.2');
     assert.equal(new URL(edge.controlUrl).hostname, '127.0.0.1');
     const adminPort = new URL(edge.controlUrl).port;
