@@ -40,6 +40,8 @@ export class DomainSync {
   private healthTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private lastRefused = '';
+  /** Each origin name's last good addresses, so that a DNS blip does not take its domain off engine nodes. */
+  private readonly lastPinned = new Map<string, string[]>();
   private readonly healthIntervalMs: number;
 
   constructor(
@@ -119,7 +121,7 @@ export class DomainSync {
   private async pinnedFor(domains: DomainConfig[]): Promise<DomainConfig[]> {
     const allow = this.options.originAllow;
     if (allow === undefined || this.fleet.members.every((m) => m.node.driver === 'builtin')) return domains;
-    const pinned = await pinOrigins(domains, allow);
+    const pinned = await pinOrigins(domains, allow, { lastGood: this.lastPinned });
     const refused = pinned.refused.join('; ');
     if (refused !== '' && refused !== this.lastRefused) this.log(`origins left out for engine nodes: ${refused}`);
     this.lastRefused = refused;

@@ -14,16 +14,36 @@ export interface PinnedSet {
   refused: string[];
 }
 
+export interface PinOptions {
+  /**
+   * The addresses each name last resolved to, kept by the caller across pushes: a name that fails to
+   * resolve for a moment (a DNS blip) keeps them, re-checked, instead of taking its domain off the engine
+   * nodes while it shows online. Names no longer in the set are forgotten.
+   */
+  lastGood?: Map<string, string[]>;
+  /** The resolver; the system's (getaddrinfo) by default. */
+  resolve?: (name: string) => Promise<string[] | undefined>;
+}
+
 /**
  * The domain set with every origin as checked IP addresses. An origin whose name does not resolve, or
  * resolves only to refused addresses, is left out (an engine resolving it later would not be checked);
  * a domain left without origins is left out of the set. IPv4 addresses are preferred when a name has
  * both (ATS takes no IPv6 parents).
  */
-export async function pinOrigins(domains: readonly DomainConfig[], allow: OriginAllowList): Promise<PinnedSet> {
+export async function pinOrigins(domains: readonly DomainConfig[], allow: OriginAllowList, options: PinOptions = {}): Promise<PinnedSet> {
+  const resolve = options.resolve ?? ((name: string) => resolveAddresses(name, LOOKUP_TIMEOUT_MS));
   const names = new Set<string>();
   for (const d of domains) for (const s of d.sources) if (isIP(s.address.replace(/^\[|\]$/g, '')) === 0) names.add(s.address);
-  const resolved = new Map(await Promise.all([...names].map(async (n) => [n, await resolveAddresses(n, LOOKUP_TIMEOUT_MS)] as const)));
+  const resolved = new Map(await Promise.all([...names].map(async (n) => [n, await resolve(n)] as const)));
+  const lastGood = options.lastGood;
+  if (lastGood) {
+    for (const name of [...lastGood.keys()]) if (!names.has(name)) lastGood.delete(name);
+    for (const [name, addresses] of resolved) {
+      if (addresses !== undefined && addresses.length > 0) lastGood.set(name, addresses);
+      else if (lastGood.has(name)) resolved.set(name, lastGood.get(name));
+    }
+  }
   const refused: string[] = [];
   const out: DomainConfig[] = [];
   for (const d of domains) {

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createPrivateFile, ensurePrivateDir, fixPrivateFile, type Warn } from '../private-files.js';
+import { ensurePrivateDir, fixPrivateFile, type Warn } from '../private-files.js';
 
 const PREFIX = 'sealed:v1:';
 const IV_BYTES = 12;
@@ -16,6 +16,15 @@ const TAG_BYTES = 16;
 const KEY_HEX = /^[0-9a-f]{64}$/;
 
 export class SealError extends Error {}
+
+/** Closes a key file open to others; one that cannot be changed (a read-only secrets mount) is used with a warning. */
+function closeToOthers(file: string, warn: Warn): void {
+  try {
+    fixPrivateFile(file, warn);
+  } catch (err) {
+    warn(`${file} is readable by other users and cannot be made 0600 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); using it as it is`);
+  }
+}
 
 export class SecretSealer {
   private constructor(private readonly key: Buffer | undefined) {}
@@ -30,13 +39,17 @@ export class SecretSealer {
    * random key, and its parent 0700 if it has to be made; an existing one open to others is closed.
    */
   static fromKeyFile(file: string, warn: Warn): SecretSealer {
-    if (!fs.existsSync(file)) {
-      ensurePrivateDir(path.dirname(file), warn);
-      createPrivateFile(file);
-      fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n');
+    const dir = path.dirname(file);
+    // A folder made for it is the owner's only; an existing one (/etc, a secrets mount) is left as it is.
+    if (!fs.existsSync(dir)) ensurePrivateDir(dir, warn);
+    try {
+      // 'wx': of two processes starting at once on one path, one creates the key and the other reads it;
+      // neither overwrites a key the other may already have sealed secrets with.
+      fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
       warn(`${file}: created a new secret-key encryption key; keep it apart from the data directory and its backups, and back it up: without it the stored secret keys cannot be read`);
-    } else {
-      fixPrivateFile(file, warn);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new SealError(`--secret-key-file ${file}: ${(err as Error).message}`);
+      closeToOthers(file, warn);
     }
     const text = fs.readFileSync(file, 'utf8').trim();
     if (!KEY_HEX.test(text)) throw new SealError(`${file} must hold 64 lower-case hex characters (a 256-bit key) on one line`);

@@ -89,3 +89,21 @@ test('a sealed value moved to another access key does not open', async () => {
   db.close();
   await refusesToStart({ 'secret-key-file': keyFile }, new RegExp(`secret key of ${rows[1].access_key} does not open`));
 });
+
+test('a key file made in an existing folder leaves that folder as it was; a new folder is made 0700', async () => {
+  const { SecretSealer } = await import('../../src/services/secret-sealer.js');
+  const shared = path.join(root, 'shared-etc');
+  fs.mkdirSync(shared, { mode: 0o755 });
+  fs.chmodSync(shared, 0o755);
+  const warnings: string[] = [];
+  const a = SecretSealer.fromKeyFile(path.join(shared, 'cachectl.key'), (m) => warnings.push(m));
+  assert.equal(fs.statSync(shared).mode & 0o777, 0o755, 'an existing folder (say /etc) must not be made 0700');
+  assert.equal(fs.statSync(path.join(shared, 'cachectl.key')).mode & 0o777, 0o600);
+  // A second start reads the key the first one made (and so opens what it sealed).
+  const b = SecretSealer.fromKeyFile(path.join(shared, 'cachectl.key'), (m) => warnings.push(m));
+  assert.equal(b.open('AK1', a.seal('AK1', 'the secret')), 'the secret');
+  assert.equal(warnings.filter((w) => w.includes('created a new')).length, 1);
+  const fresh = path.join(root, 'fresh', 'dir');
+  SecretSealer.fromKeyFile(path.join(fresh, 'k'), () => undefined);
+  assert.equal(fs.statSync(fresh).mode & 0o777, 0o700);
+});

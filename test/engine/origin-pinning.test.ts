@@ -33,3 +33,22 @@ test('a name is replaced by its allowed addresses; refused ones and their domain
   );
   assert.ok(pub.refused.some((r) => /named\.test: .*localhost.*loopback/.test(r)), pub.refused.join('\n'));
 });
+
+test('a name that fails to resolve for a moment keeps its last good addresses, re-checked; names gone are forgotten', async () => {
+  const domains: DomainConfig[] = [{ name: 'blip.test', sources: [src('origin.blip.test')] }];
+  const answers: Array<string[] | undefined> = [['203.0.113.7'], undefined, ['169.254.169.254'], undefined];
+  const resolve = async () => answers.shift();
+  const lastGood = new Map<string, string[]>();
+  const allow = OriginAllowList.parse('public');
+  const first = await pinOrigins(domains, allow, { lastGood, resolve });
+  assert.deepEqual(first.domains[0]?.sources.map((s) => s.address), ['203.0.113.7']);
+  const blip = await pinOrigins(domains, allow, { lastGood, resolve });
+  assert.deepEqual(blip.domains[0]?.sources.map((s) => s.address), ['203.0.113.7'], 'the domain stays on the engine nodes through a DNS blip');
+  // A new answer replaces the old one and is checked like any other: refused, the domain is left out.
+  const rebound = await pinOrigins(domains, allow, { lastGood, resolve });
+  assert.deepEqual(rebound.domains, []);
+  const after = await pinOrigins(domains, allow, { lastGood, resolve });
+  assert.deepEqual(after.domains, [], 'the refused address remembered is still refused');
+  await pinOrigins([], allow, { lastGood, resolve });
+  assert.equal(lastGood.size, 0);
+});

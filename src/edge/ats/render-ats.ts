@@ -18,12 +18,15 @@ const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z
 const NAME_OR_IPV4_RE = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * parent.config splits host and port at the first ':' ("Malformed parent port"), brackets or not, so ATS
+ * 9.2 takes no IPv6 parent. Such origins are left out of its files (a name pinned to IPv6 addresses only,
+ * or an IPv6 origin of another tenant, must not fail the whole push for every domain).
+ */
+const isIpv6 = (s: OriginSource) => s.address.includes(':');
+
 function parent(domain: string, s: OriginSource): string {
   const address = s.address.replace(/^\[|\]$/g, '');
-  if (address.includes(':')) {
-    // parent.config splits host and port at the first ':' ("Malformed parent port"), brackets or not.
-    throw new Error(`renderAts: ${domain}: IPv6 origin ${address} is not supported by ATS 9.2 parent.config (give the origin a host name)`);
-  }
   if (!NAME_OR_IPV4_RE.test(address) || !Number.isInteger(s.httpPort) || s.httpPort < 1 || s.httpPort > 65535) {
     throw new Error(`renderAts: ${domain}: invalid origin ${JSON.stringify(s.address)}:${s.httpPort}`);
   }
@@ -59,10 +62,12 @@ export function renderAts(domains: DomainConfig[], version: number): { remap: st
     if (!HOST_RE.test(name)) throw new Error(`renderAts: invalid domain name ${JSON.stringify(d.name)}`);
     if (name === VERSION_HOST || seen.has(name)) throw new Error(`renderAts: domain ${name} given twice or reserved`);
     seen.add(name);
+    if (d.sources.length === 0) throw new Error(`renderAts: ${name} has no origin source`);
     // Primaries in order, then standbys: with round_robin=false ATS always takes the first parent that is
     // up, and on a connect failure tries the next one in the same request (the varnish fallback director).
-    const sources = [...d.sources.filter((s) => s.primary), ...d.sources.filter((s) => !s.primary)];
-    if (sources.length === 0) throw new Error(`renderAts: ${name} has no origin source`);
+    const usable = d.sources.filter((s) => !isIpv6(s));
+    const sources = [...usable.filter((s) => s.primary), ...usable.filter((s) => !s.primary)];
+    if (sources.length === 0) continue; // IPv6 origins only: not served by this node
     const rule = `parent="${sources.map((s) => parent(name, s)).join(';')}" round_robin=false go_direct=false parent_is_proxy=false`;
     // "# domain <name>" lines let AtsEngine read back which names this file serves.
     remap.push(`# domain ${name}`);
