@@ -85,17 +85,23 @@ export function parseLooseIpv4(text: string): string | undefined {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-/** The IPv4 address an IPv6 address stands for: IPv4-mapped, IPv4-compatible and NAT64 (64:ff9b::/96). */
+/**
+ * The IPv4 address an IPv6 address stands for: IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96), 6to4
+ * (2002:AABB:CCDD::/48) and Teredo (2001:0::/32, the client's address inverted in the last 32 bits): a
+ * relay or translator on the path reaches that IPv4 address.
+ */
 function embeddedIpv4(v6: string): string | undefined {
   const groups = expandIpv6(v6);
+  const dotted = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  if (groups[0] === 0x2002) return dotted(groups[1], groups[2]);
+  if (groups[0] === 0x2001 && groups[1] === 0) return dotted(groups[6] ^ 0xffff, groups[7] ^ 0xffff);
   const head = groups
     .slice(0, 6)
     .map((g) => g.toString(16))
     .join(':');
   if (head !== '0:0:0:0:0:ffff' && head !== '0:0:0:0:0:0' && head !== '64:ff9b:0:0:0:0') return undefined;
   if (head === '0:0:0:0:0:0' && groups[6] === 0) return undefined; // :: and ::1 are IPv6's own
-  const [hi, lo] = [groups[6], groups[7]];
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  return dotted(groups[6], groups[7]);
 }
 
 /** Eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 included). */

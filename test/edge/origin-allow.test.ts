@@ -21,6 +21,11 @@ test('every address is denied, loopback, private or public', () => {
     ['::ffff:169.254.169.254', 'denied'],
     ['::ffff:a9fe:a9fe', 'denied'],
     ['64:ff9b::169.254.169.254', 'denied'],
+    ['2002:a9fe:a9fe::1', 'denied'], // 6to4 of 169.254.169.254
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'denied'], // Teredo, client 169.254.169.254 (inverted)
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:a00:1::5', 'private'],
+    ['2002:cb00:7105::1', 'public'],
     ['127.0.0.1', 'loopback'],
     ['127.255.0.9', 'loopback'],
     ['::1', 'loopback'],
