@@ -69,8 +69,8 @@ export interface IssuedToken {
 /** What a password login came to; `failed` and `throttled` say nothing of which part was wrong. */
 export type LoginResult =
   | { kind: 'issued'; issued: IssuedToken }
-  | { kind: 'failed'; userFailures: number; addressFailures: number; delayMs: number }
-  | { kind: 'throttled'; waitMs: number; by: 'user' | 'address' | 'busy' };
+  | { kind: 'failed'; userFailures: number; allSourcesFailures: number; addressFailures: number; delayMs: number }
+  | { kind: 'throttled'; waitMs: number; by: 'user' | 'all-sources' | 'address' | 'busy' };
 
 export class AuthService {
   private readonly keyCache: AnswerCache<KeyOwner>;

@@ -41,7 +41,9 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             account: (user.domain.name ?? user.domain.id ?? '').slice(0, 64),
             user: user.name.slice(0, 64),
             source,
+            // This user from this source, this user from all sources not known for it, this source.
             user_failures: result.userFailures,
+            user_failures_all_sources: result.allSourcesFailures,
             source_failures: result.addressFailures,
             delay_ms: result.delayMs,
           },
