@@ -42,6 +42,7 @@ const BUDGET_REFUSALS: Record<BodyRefusal, string> = {
   total: 'The server is receiving too many request bodies at once; retry later',
   address: 'Too many request bodies at once from this client address; retry later',
   credential: 'Too many request bodies at once with this credential; retry later',
+  closed: 'The connection closed before the request body was read',
 };
 
 declare module 'fastify' {

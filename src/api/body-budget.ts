@@ -27,7 +27,7 @@ export interface BodyHolder {
 }
 
 /** Why a reservation was refused. */
-export type BodyRefusal = 'total' | 'address' | 'credential';
+export type BodyRefusal = 'total' | 'address' | 'credential' | 'closed';
 
 export class BodyBudget {
   private used = 0;
@@ -37,10 +37,15 @@ export class BodyBudget {
 
   constructor(readonly shares: BodyShares) {}
 
-  /** Reserves `bytes` until the reply's connection is done; null when reserved, else which share it would pass. */
+  /**
+   * Reserves `bytes` until the reply's connection is done; null when reserved, else which share it
+   * would pass. A request whose connection is already gone reserves nothing: its 'close' has fired
+   * (perhaps while the caller was being identified) and would never give the bytes back.
+   */
   reserve(bytes: number, holder: BodyHolder, request: FastifyRequest, reply: FastifyReply): BodyRefusal | null {
     if (bytes <= 0) return null;
     const res = reply.raw;
+    if (request.raw.destroyed || request.raw.socket?.destroyed === true || res.destroyed || res.writableFinished) return 'closed';
     if (this.used + bytes > this.shares.totalBytes) return 'total';
     if ((this.byAddress.get(holder.address) ?? 0) + bytes > this.shares.perAddressBytes) return 'address';
     const credential = holder.credential;
@@ -48,6 +53,7 @@ export class BodyBudget {
     this.used += bytes;
     add(this.byAddress, holder.address, bytes);
     if (credential !== undefined) add(this.byCredential, credential, bytes);
+    // Nothing can run between the check above and this listener, so 'close' cannot be missed.
     res.once('close', () => {
       this.used -= bytes;
       add(this.byAddress, holder.address, -bytes);
