@@ -36,6 +36,10 @@ export interface ApiOptions {
 // Routes without credentials (the IAM password login, health) take small bodies, from a small shared
 // budget: a token request is a few hundred bytes, and nobody has been identified yet.
 const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+
+// Strict: invalid UTF-8 is refused rather than read as U+FFFD, which would change what the caller
+// sent (a URL names another key). The BOM is kept, so that a body starting with one stays invalid JSON.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const ANONYMOUS_BUDGET = 4 * 1024 * 1024;
 
 const BUDGET_REFUSALS: Record<BodyRefusal, string> = {
@@ -145,8 +149,14 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) request.body = undefined;
       else {
+        let text: string;
         try {
-          request.body = JSON.parse(request.body.toString('utf8'));
+          text = UTF8.decode(request.body);
+        } catch {
+          throw badParameter('The request body is not valid UTF-8.');
+        }
+        try {
+          request.body = JSON.parse(text);
         } catch {
           throw badParameter('The request body is not valid JSON.');
         }
