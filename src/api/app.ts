@@ -36,11 +36,11 @@ export interface ApiOptions {
 // Routes without credentials (the IAM password login, health) take small bodies, from a small shared
 // budget: a token request is a few hundred bytes, and nobody has been identified yet.
 const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+const ANONYMOUS_BUDGET = 4 * 1024 * 1024;
 
 // Strict: invalid UTF-8 is refused rather than read as U+FFFD, which would change what the caller
 // sent (a URL names another key). The BOM is kept, so that a body starting with one stays invalid JSON.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const ANONYMOUS_BUDGET = 4 * 1024 * 1024;
 
 const BUDGET_REFUSALS: Record<BodyRefusal, string> = {
   total: 'The server is receiving too many request bodies at once; retry later',
