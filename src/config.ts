@@ -44,6 +44,10 @@ export interface ServerConfig {
   bodyTimeoutMs: number;
   headerTimeoutMs: number;
   bodyBudget: number;
+  /** The most of the body budget one source address (an IPv6 /64) may hold. */
+  bodyBudgetPerAddress: number;
+  /** The most of the body budget one access key (or one account's tokens) may hold. */
+  bodyBudgetPerKey: number;
   quotas: QuotaLimits;
   rates: RateLimits;
   /** Password-login delays (POST /v3/auth/tokens). */
@@ -104,6 +108,18 @@ export const OPTIONS: Option[] = [
   { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'CACHECTL_BODY_TIMEOUT_MS', def: '30000', help: 'time a client has to send a whole request, headers and body (408 after)' },
   { key: 'headerTimeoutMs', flag: 'header-timeout-ms', env: 'CACHECTL_HEADER_TIMEOUT_MS', def: '10000', help: 'time a client has to send the request headers (408 after)' },
   { key: 'bodyBudget', flag: 'body-budget', env: 'CACHECTL_BODY_BUDGET', def: String(64 * 1024 * 1024), help: 'request-body bytes held at once by the process; over it new bodies get 429' },
+  {
+    key: 'bodyBudgetPerAddress',
+    flag: 'body-budget-per-address',
+    env: 'CACHECTL_BODY_BUDGET_PER_ADDRESS',
+    help: 'the most of --body-budget one client address (IPv6: its /64) may hold (default 1/8 of it, at least --body-limit; behind a reverse proxy all clients share its address)',
+  },
+  {
+    key: 'bodyBudgetPerKey',
+    flag: 'body-budget-per-key',
+    env: 'CACHECTL_BODY_BUDGET_PER_KEY',
+    help: 'the most of --body-budget one access key, or one account\'s tokens, may hold (default 1/4 of it, at least --body-limit)',
+  },
   { key: 'quotaPreset', flag: 'quota-preset', env: 'CACHECTL_QUOTA_PRESET', def: 'selfhosted', help: 'default daily quotas: selfhosted or cloud (2000/100/1000/100)' },
   { key: 'quotaFileRefresh', flag: 'quota-file-refresh', env: 'CACHECTL_QUOTA_FILE_REFRESH', help: 'file refresh URLs per account per day' },
   { key: 'quotaDirRefresh', flag: 'quota-dir-refresh', env: 'CACHECTL_QUOTA_DIR_REFRESH', help: 'directory refreshes per account per day' },
@@ -221,6 +237,8 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     bodyTimeoutMs: need(int('body-timeout-ms', 100, 3600_000)),
     headerTimeoutMs: need(int('header-timeout-ms', 100, 3600_000)),
     bodyBudget: need(int('body-budget', 1024, 64 * 1024 * 1024 * 1024)),
+    bodyBudgetPerAddress: int('body-budget-per-address', 1024, 64 * 1024 * 1024 * 1024) ?? 0,
+    bodyBudgetPerKey: int('body-budget-per-key', 1024, 64 * 1024 * 1024 * 1024) ?? 0,
     quotas: {
       file_refresh: int('quota-file-refresh', 0, big) ?? preset.file_refresh,
       dir_refresh: int('quota-dir-refresh', 0, big) ?? preset.dir_refresh,
@@ -254,6 +272,14 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);
+  // One client must not fill the budget alone; each share still takes one body of the largest size.
+  const share = (given: number, flag: string, fraction: number): number => {
+    if (given === 0) return Math.min(config.bodyBudget, Math.max(config.bodyLimit, Math.floor(config.bodyBudget * fraction)));
+    if (given < config.bodyLimit || given > config.bodyBudget) throw new ConfigError(`${name(flag)} must be from ${name('body-limit')} to ${name('body-budget')} (got ${given})`);
+    return given;
+  };
+  config.bodyBudgetPerAddress = share(config.bodyBudgetPerAddress, 'body-budget-per-address', 1 / 8);
+  config.bodyBudgetPerKey = share(config.bodyBudgetPerKey, 'body-budget-per-key', 1 / 4);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
   if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);

@@ -151,7 +151,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logLevel: config.logLevel,
       bodyTimeoutMs: config.bodyTimeoutMs,
       headerTimeoutMs: config.headerTimeoutMs,
-      bodyBudget: config.bodyBudget,
+      bodyBudget: { totalBytes: config.bodyBudget, perAddressBytes: config.bodyBudgetPerAddress, perCredentialBytes: config.bodyBudgetPerKey },
     });
     closers.unshift(async () => {
       domainSync.stop();

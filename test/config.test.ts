@@ -36,4 +36,11 @@ test('request timeouts and the body budget: defaults bound a slow client, and co
   assert.deepEqual([c.bodyTimeoutMs, c.headerTimeoutMs, c.bodyBudget], [30_000, 10_000, 64 * 1024 * 1024]);
   assert.throws(() => loadServerConfig({ 'header-timeout-ms': '5000', 'body-timeout-ms': '1000' }, {}), (e: Error) => e instanceof ConfigError && /--header-timeout-ms/.test(e.message));
   assert.throws(() => loadServerConfig({ 'body-budget': '4096', 'body-limit': '8192' }, {}), (e: Error) => e instanceof ConfigError && /--body-budget/.test(e.message));
+  // One address holds 1/8 of the budget and one key 1/4 by default, each at least one body of the largest size.
+  assert.deepEqual([c.bodyBudgetPerAddress, c.bodyBudgetPerKey], [8 * 1024 * 1024, 16 * 1024 * 1024]);
+  const small = loadServerConfig({ 'body-budget': String(10 * 1024 * 1024) }, {});
+  assert.deepEqual([small.bodyBudgetPerAddress, small.bodyBudgetPerKey], [8 * 1024 * 1024, 8 * 1024 * 1024]);
+  assert.equal(loadServerConfig({ 'body-budget-per-address': String(64 * 1024 * 1024) }, {}).bodyBudgetPerAddress, 64 * 1024 * 1024);
+  assert.throws(() => loadServerConfig({ 'body-budget-per-address': '4096' }, {}), (e: Error) => e instanceof ConfigError && /--body-budget-per-address/.test(e.message));
+  assert.throws(() => loadServerConfig({ 'body-budget-per-key': String(65 * 1024 * 1024) }, {}), (e: Error) => e instanceof ConfigError && /--body-budget-per-key/.test(e.message));
 });

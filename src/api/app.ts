@@ -5,7 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { identify, verify } from './auth/authenticate.js';
-import { BodyBudget } from './body-budget.js';
+import { addressGroup, BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
@@ -29,14 +29,39 @@ export interface ApiOptions {
   bodyTimeoutMs: number;
   /** Time for the headers; 408 after. */
   headerTimeoutMs: number;
-  /** Request-body bytes held at once by the whole process (see body-budget.ts). */
-  bodyBudget: number;
+  /** Request-body bytes held at once by the whole process, and by one address or credential (see body-budget.ts). */
+  bodyBudget: BodyShares;
 }
 
 // Routes without credentials (the IAM password login, health) take small bodies, from a small shared
 // budget: a token request is a few hundred bytes, and nobody has been identified yet.
 const ANONYMOUS_BODY_LIMIT = 16 * 1024;
 const ANONYMOUS_BUDGET = 4 * 1024 * 1024;
+
+// Strict: invalid UTF-8 is refused rather than read as U+FFFD, which would change what the caller
+// sent (a URL names another key). The BOM is kept, so that a body starting with one stays invalid JSON.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const BUDGET_REFUSALS: Record<BodyRefusal, string> = {
+  total: 'The server is receiving too many request bodies at once; retry later',
+  address: 'Too many request bodies at once from this client address; retry later',
+  credential: 'Too many request bodies at once with this credential; retry later',
+  closed: 'The connection closed before the request body was read',
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The body budgets, for credentialed routes and for those without (read by tests). */
+    bodyBudgets: { credentialed: BodyBudget; anonymous: BodyBudget };
+  }
+}
+
+/** The budget for routes without credentials: smaller, split between addresses in the same proportion. */
+function anonymousShares(shares: BodyShares): BodyShares {
+  const totalBytes = Math.min(ANONYMOUS_BUDGET, shares.totalBytes);
+  const perAddressBytes = Math.max(ANONYMOUS_BODY_LIMIT, Math.floor((totalBytes * shares.perAddressBytes) / shares.totalBytes));
+  return { totalBytes, perAddressBytes: Math.min(totalBytes, perAddressBytes), perCredentialBytes: totalBytes };
+}
 
 /** GET and DELETE bodies are not parsed by Fastify, yet a signature may cover one (the SDKs' IAM GETs send "{}"). */
 async function readUnparsedBody(request: FastifyRequest, limit: number): Promise<Buffer | undefined> {
@@ -81,7 +106,8 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   app.decorateRequest('caller', null as never);
   app.decorateRequest('credential', null as never);
   const budget = new BodyBudget(options.bodyBudget);
-  const anonymousBudget = new BodyBudget(Math.min(ANONYMOUS_BUDGET, options.bodyBudget));
+  const anonymousBudget = new BodyBudget(anonymousShares(options.bodyBudget));
+  app.decorate('bodyBudgets', { credentialed: budget, anonymous: anonymousBudget });
 
   app.addHook('onRoute', (route) => {
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
@@ -93,7 +119,8 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   // Everything decided from the headers, before a body byte is read: the body's size and type, and
-  // the caller's credential (a known key or a valid token); then a share of the body budget.
+  // the caller's credential (a known key or a valid token); then a share of the body budget, charged
+  // to the whole, to the source address and to the credential.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     if (request.is404) throw routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);
@@ -103,8 +130,10 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (body.length !== undefined && body.length > limit) throw entityTooLarge('Request entity too large');
     if (body.present) checkJsonBody(request.headers);
     if (config.auth !== false) request.credential = await identify(request, ctx.auth);
-    if (body.present && !(config.auth === false ? anonymousBudget : budget).reserve(body.length ?? limit, reply)) {
-      throw throttled('The server is receiving too many request bodies at once; retry later');
+    if (body.present) {
+      const credential = config.auth === false ? undefined : request.credential.kind === 'key' ? `key:${request.credential.parsed.accessKey}` : `account:${request.credential.caller.accountId}`;
+      const refusal = (config.auth === false ? anonymousBudget : budget).reserve(body.length ?? limit, { address: addressGroup(request.ip), credential }, request, reply);
+      if (refusal) throw throttled(BUDGET_REFUSALS[refusal]);
     }
   });
 
@@ -120,8 +149,14 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) request.body = undefined;
       else {
+        let text: string;
         try {
-          request.body = JSON.parse(request.body.toString('utf8'));
+          text = UTF8.decode(request.body);
+        } catch {
+          throw badParameter('The request body is not valid UTF-8.');
+        }
+        try {
+          request.body = JSON.parse(text);
         } catch {
           throw badParameter('The request body is not valid JSON.');
         }

@@ -25,11 +25,11 @@ export function zhUrlEncode(url: string): string {
 
 const WHITESPACE = /[\s\u0000-\u001f\u007f]/;
 /**
- * U+FFFD is what invalid UTF-8 in the request body decodes to; with the `u` flag the surrogate range
- * matches only lone surrogates. Neither names a key any client can request: the URL could not be what
- * the caller meant, and zh_url_encode would turn both into %EF%BF%BD.
+ * With the `u` flag the surrogate range matches only lone surrogates, which JSON's \ud800 escapes can
+ * produce and no UTF-8 can carry: the URL names no key a client can request, and zh_url_encode would
+ * turn it into %EF%BF%BD. (Invalid UTF-8 in the body is refused before the body is parsed.)
  */
-const NOT_UTF8 = /[\uFFFD\uD800-\uDFFF]/u;
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * Parses without normalising: WHATWG URL would percent-encode and resolve dot segments, and the
@@ -38,7 +38,7 @@ const NOT_UTF8 = /[\uFFFD\uD800-\uDFFF]/u;
 export function parseTaskUrl(raw: string, options: { directory: boolean; zhUrlEncode: boolean; maxLength: number }): ParsedTaskUrl {
   const url = options.zhUrlEncode ? zhUrlEncode(raw) : raw;
   if (raw.length > options.maxLength || url.length > options.maxLength) throw badParameter(`URL longer than ${options.maxLength} characters`);
-  if (NOT_UTF8.test(raw)) throw badParameter('URL is not valid UTF-8 (invalid bytes or a lone surrogate)');
+  if (LONE_SURROGATE.test(raw)) throw badParameter('URL contains a lone surrogate (\\ud800-\\udfff without its pair), which is not a character');
   const scheme = /^https?:\/\//i.exec(url);
   if (!scheme) throw badParameter(`URL must start with http:// or https://: ${url.slice(0, 200)}`);
   if (WHITESPACE.test(url)) throw badParameter(`URL contains white space or control characters (percent-encode them): ${url.slice(0, 200)}`);

@@ -28,10 +28,14 @@ before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-stall-'));
   port = await freePort();
   // A 16 MiB body budget: two full bodies at once, whoever sends them; a 3 s body timeout cuts those.
+  // One address and one key may hold all of it here, so that the whole budget's bound is what is
+  // measured (by default each holds only a share: body-shares.test.ts).
   child = await startCli(['serve', '--data-dir', dataDir, '--port', String(port), '--builtin-edges', '0', '--sqlite-sync', 'NORMAL', '--log-level', 'warn'], /cachectl API listening on/, {
     CACHECTL_BOOTSTRAP_AK: AK,
     CACHECTL_BOOTSTRAP_SK: SK,
     CACHECTL_BODY_BUDGET: String(16 * MB),
+    CACHECTL_BODY_BUDGET_PER_ADDRESS: String(16 * MB),
+    CACHECTL_BODY_BUDGET_PER_KEY: String(16 * MB),
     CACHECTL_BODY_TIMEOUT_MS: '3000',
     CACHECTL_HEADER_TIMEOUT_MS: '3000',
   });

@@ -68,3 +68,23 @@ test('invalid UTF-8, lone surrogates and port 0 are refused with CDN.0001, and n
   assert.equal(fine.status, 200, fine.text);
   assert.equal(await historyTotal(), 1);
 });
+
+test('invalid UTF-8 is refused as such before the body is read as JSON; a genuine U+FFFD in a URL is a character like any other', async () => {
+  const before = await historyTotal();
+  const bad = await s.call('POST', path('refresh'), { body: rawBody('refresh', Buffer.concat([Buffer.from(`http://${host}/a`), Buffer.from([0xff])])) });
+  assertBadParameter(bad, 'a raw 0xFF byte');
+  assert.match(bad.json.error_msg, /request body is not valid UTF-8/);
+  const lone = await s.call('POST', path('refresh'), { body: rawBody('refresh', Buffer.from(`http://${host}/x\\ud800`)) });
+  assertBadParameter(lone, 'a JSON lone surrogate');
+  assert.match(lone.json.error_msg, /lone surrogate/);
+  assert.equal(await historyTotal(), before, 'nothing was created');
+
+  // U+FFFD sent as its UTF-8 bytes and as a JSON escape: accepted, and zh_url_encode encodes it.
+  for (const bytes of [Buffer.concat([Buffer.from(`http://${host}/r`), Buffer.from([0xef, 0xbf, 0xbd])]), Buffer.from(`http://${host}/r\\ufffd`)]) {
+    const res = await s.call('POST', path('refresh'), { body: rawBody('refresh', bytes, true) });
+    assert.equal(res.status, 200, res.text);
+  }
+  const plain = await s.call('POST', path('preheating'), { body: { preheating_task: { urls: [`http://${host}/p\ufffd`] } } });
+  assert.equal(plain.status, 200, plain.text);
+  assert.equal(await historyTotal(), before + 3);
+});

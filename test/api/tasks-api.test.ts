@@ -107,6 +107,16 @@ test('an X-Domain-Id of another account is refused; the own one is accepted', as
   assert.equal(good.status, 200, good.text);
 });
 
+test('X-Domain-Id tells nothing before the signature holds: a wrong one with a bad signature is refused as any bad signature', async () => {
+  const forged = client(s.server.url, { accessKey: s.server.bootstrap!.accessKey, secretKey: 'not-the-secret' });
+  const answers = await Promise.all(['ffffffffffffffffffffffffffffffff', s.accountId].map((id) => forged('GET', '/v1.0/cdn/quota', { headers: { 'x-domain-id': id } })));
+  for (const res of answers) {
+    assert.equal(res.status, 401);
+    assert.equal(res.json.error_code, 'APIGW.0301');
+    assert.equal(res.json.error_msg, 'Incorrect IAM authentication information: verify aksk signature fail');
+  }
+});
+
 test('many failed signatures never lock the key', async () => {
   const wrong = client(s.server.url, { accessKey: s.server.bootstrap!.accessKey, secretKey: 'wrong' });
   for (let i = 0; i < 10; i++) assert.equal((await wrong('GET', '/v1.0/cdn/quota')).status, 401);

@@ -8,9 +8,10 @@ export interface RawAnswer {
   json: any;
 }
 
-export function connect(port: number): Promise<net.Socket> {
+/** A connection to 127.0.0.1; from `localAddress` when given (any 127.x.y.z is a distinct loopback client). */
+export function connect(port: number, localAddress?: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(socket));
     socket.once('error', reject);
   });
 }

@@ -24,7 +24,8 @@ export async function identify(request: FastifyRequest, auth: AuthService): Prom
     if (!parsed) throw authFailed('Incorrect IAM authentication information: malformed Authorization header');
     const owner = await auth.keyOwner(parsed.accessKey);
     if (!owner) throw authFailed('Incorrect IAM authentication information: Get secretKey failed');
-    checkDomainId(request, owner.accountId, 'access key');
+    // X-Domain-Id is checked in verify, once the signature holds: refused here, it would tell anyone
+    // who knows only the access key ID whether a guessed account id owns it.
     return { kind: 'key', parsed, owner };
   }
   const token = request.headers['x-auth-token'];
@@ -63,5 +64,6 @@ export function verify(request: FastifyRequest, credential: Credential, rawBody:
     if (result.reason === 'hash_mismatch') throw authFailed('Incorrect IAM authentication information: X-Sdk-Content-Sha256 is not the hash of the body received');
     throw authFailed('Incorrect IAM authentication information: verify aksk signature fail');
   }
+  checkDomainId(request, owner.accountId, 'access key');
   return { accountId: owner.accountId, accountName: owner.accountName, isAdmin: owner.isAdmin };
 }
