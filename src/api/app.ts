@@ -5,7 +5,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { identify, verify } from './auth/authenticate.js';
-import { addressGroup, BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
+import { sourceKey } from '../services/source-key.js';
+import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
@@ -132,7 +133,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (config.auth !== false) request.credential = await identify(request, ctx.auth);
     if (body.present) {
       const credential = config.auth === false ? undefined : request.credential.kind === 'key' ? `key:${request.credential.parsed.accessKey}` : `account:${request.credential.caller.accountId}`;
-      const refusal = (config.auth === false ? anonymousBudget : budget).reserve(body.length ?? limit, { address: addressGroup(request.ip), credential }, request, reply);
+      const refusal = (config.auth === false ? anonymousBudget : budget).reserve(body.length ?? limit, { address: sourceKey(request.ip), credential }, request, reply);
       if (refusal) throw throttled(BUDGET_REFUSALS[refusal]);
     }
   });

@@ -74,20 +74,3 @@ function add(map: Map<string, number>, key: string, bytes: number): void {
   else map.set(key, next);
 }
 
-/**
- * The part of a client address that one client is assumed to control: the address itself for IPv4
- * (an IPv4-mapped IPv6 address counts as its IPv4 address), the /64 for IPv6, which a single host
- * is commonly given whole.
- */
-export function addressGroup(ip: string | undefined): string {
-  if (!ip) return '?';
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1];
-  if (!ip.includes(':')) return ip;
-  const [head, tail] = ip.replace(/%.*$/, '').toLowerCase().split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])) : []);
-  const h = groups(head);
-  const t = tail === undefined ? [] : groups(tail);
-  const all = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/64';
-}

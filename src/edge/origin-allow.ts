@@ -10,6 +10,7 @@
 
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { ipv6Groups } from '../ipv6-groups.js';
 
 export type AddressClass = 'denied' | 'loopback' | 'private' | 'public';
 
@@ -91,7 +92,7 @@ export function parseLooseIpv4(text: string): string | undefined {
  * relay or translator on the path reaches that IPv4 address.
  */
 function embeddedIpv4(v6: string): string | undefined {
-  const groups = expandIpv6(v6);
+  const groups = ipv6Groups(v6)!;
   const dotted = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
   if (groups[0] === 0x2002) return dotted(groups[1], groups[2]);
   if (groups[0] === 0x2001 && groups[1] === 0) return dotted(groups[6] ^ 0xffff, groups[7] ^ 0xffff);
@@ -102,21 +103,6 @@ function embeddedIpv4(v6: string): string | undefined {
   if (head !== '0:0:0:0:0:ffff' && head !== '0:0:0:0:0:0' && head !== '64:ff9b:0:0:0:0') return undefined;
   if (head === '0:0:0:0:0:0' && groups[6] === 0) return undefined; // :: and ::1 are IPv6's own
   return dotted(groups[6], groups[7]);
-}
-
-/** Eight 16-bit groups of a valid IPv6 address (a trailing dotted IPv4 included). */
-function expandIpv6(v6: string): number[] {
-  let text = v6.replace(/%.*$/, '');
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const b = dotted[1].split('.').map(Number);
-    text = text.slice(0, dotted.index) + `${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [left, right] = text.includes('::') ? text.split('::') : [text, undefined];
-  const l = left ? left.split(':') : [];
-  const r = right ? right.split(':') : [];
-  const fill = right === undefined ? [] : new Array<string>(8 - l.length - r.length).fill('0');
-  return [...l, ...fill, ...r].map((g) => parseInt(g, 16));
 }
 
 /** The class of an IP address (any form net.isIP accepts); undefined when the text is not one. */
