@@ -43,11 +43,13 @@ test('a bad chunk size: 400 in the gateway shape', async () => {
   assertGateway(await exchange(port, `${tokenPost}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`), 400);
 });
 
-test('a body trickled past --body-timeout-ms: 408 in the gateway shape, then the connection is closed', async () => {
+/** Sends `head`, then a chunk every 200 ms: the server must answer 408 in the gateway shape and close. */
+async function trickleUntil408(head: string, chunk: (n: number) => string): Promise<void> {
   const socket = await connect(port);
   const answer = readAnswer(socket);
-  socket.write(`${tokenPost}Content-Length: 200\r\n\r\n{`);
-  const trickle = setInterval(() => socket.writable && socket.write(' '), 200);
+  socket.write(head);
+  let n = 0;
+  const trickle = setInterval(() => socket.writable && socket.write(chunk(n++)), 200);
   try {
     assertGateway(await answer, 408);
     await closed(socket);
@@ -55,21 +57,14 @@ test('a body trickled past --body-timeout-ms: 408 in the gateway shape, then the
     clearInterval(trickle);
     socket.destroy();
   }
+}
+
+test('a body trickled past --body-timeout-ms: 408 in the gateway shape, then the connection is closed', async () => {
+  await trickleUntil408(`${tokenPost}Content-Length: 200\r\n\r\n{`, () => ' ');
 });
 
 test('headers trickled past --header-timeout-ms: 408 in the gateway shape, then the connection is closed', async () => {
-  const socket = await connect(port);
-  const answer = readAnswer(socket);
-  socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
-  let n = 0;
-  const trickle = setInterval(() => socket.writable && socket.write(`X-${n++}: y\r\n`), 200);
-  try {
-    assertGateway(await answer, 408);
-    await closed(socket);
-  } finally {
-    clearInterval(trickle);
-    socket.destroy();
-  }
+  await trickleUntil408('GET /healthz HTTP/1.1\r\nHost: x\r\n', (n) => `X-${n}: y\r\n`);
 });
 
 test('the IAM login (no credentials) takes small bodies: 20 KB announced is refused 413 before it is read', async () => {
