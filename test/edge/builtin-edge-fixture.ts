@@ -120,12 +120,23 @@ export async function startOrigin(): Promise<TestOrigin> {
 }
 
 /** A port nothing listens on. */
+/**
+ * A port nothing listens on, below the ephemeral range (32768-60999 on Linux): a port freed from
+ * listen(0) could be handed again to the next listen(0) in this test (the edge itself, which then
+ * proxies to itself until the origin timeout) or be a connect's own source port (a self-connect).
+ */
 export async function deadPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = http.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
 }
 
 export const source = (port: number, primary = true): DomainConfig['sources'][number] => ({
