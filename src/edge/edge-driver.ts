@@ -96,8 +96,9 @@ export interface EdgeDriver {
   prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]>;
   health(): Promise<EdgeHealth>;
   /**
-   * Replaces the node's whole set of served domains with `domains` (idempotent). `version` increases
-   * with every change, so a node can report which set it serves.
+   * Replaces the node's whole set of served domains with `domains` (idempotent). `version` is the
+   * deployment's number of this set (it increases with every change of the set's content, and every
+   * serve process gives the same set the same number), so a node can report which set it serves.
    */
   applyDomains(domains: DomainConfig[], version: number): Promise<void>;
   close(): Promise<void>;

@@ -1,10 +1,13 @@
 // Keeps every node's set of served domains equal to the store's, and moves a domain from
 // `configuring` to `online` once every node has applied a set that contains it. Also watches node
 // health: a node that comes back with another version (a restart) gets the current set again.
+// The version is the deployment's (kept in the store, see domainSetVersion), not this process's: with
+// several serve processes, each would otherwise take the others' pushes for a stale set and push again.
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import type { DomainConfig } from '../edge/edge-driver.js';
-import { listServedDomains, updateDomain, type DomainRow } from '../store/repositories/domain-repository.js';
+import { domainSetVersion, listServedDomains, updateDomain, type DomainRow } from '../store/repositories/domain-repository.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import type { OriginAllowList } from '../edge/origin-allow.js';
 import { pinOrigins } from './origin-pinning.js';
@@ -27,12 +30,21 @@ export function domainConfigOf(row: Pick<DomainRow, 'name' | 'sources'>): Domain
   };
 }
 
+/**
+ * What identifies a domain set's content: the same set gives the same digest in every process. It is
+ * the set as stored, before origins are pinned: pinned addresses follow each process's DNS answers, and
+ * two processes resolving a name differently must not take turns pushing their own.
+ */
+export function digestOfDomainSet(domains: readonly DomainConfig[]): string {
+  const sorted = [...domains].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
 // Health checks go out in slices spread over the interval: every node is still asked once per
 // interval, but a large fleet's checks no longer arrive all at once and delay the purges around them.
 const HEALTH_SLICES = 10;
 
 export class DomainSync {
-  private version = 0;
   private healthTick = 0;
   private running: Promise<void> | null = null;
   private again = false;
@@ -97,8 +109,8 @@ export class DomainSync {
 
   private async push(): Promise<void> {
     const rows = await listServedDomains(this.db);
-    const version = ++this.version;
     const domains = rows.map(domainConfigOf);
+    const version = await domainSetVersion(this.db, digestOfDomainSet(domains));
     const pinned = await this.pinnedFor(domains);
     // The built-in edge resolves and checks on every connect, following DNS; other engines get addresses.
     const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, m.node.driver === 'builtin' ? domains : pinned, version)));

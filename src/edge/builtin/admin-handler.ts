@@ -45,6 +45,8 @@ export type OpCounts = Record<'purge' | 'purge_dir' | 'revalidate' | 'revalidate
 export class AdminHandler {
   // Reported by /health: they let tests prove no target was applied twice on a node.
   private readonly ops: OpCounts = { purge: 0, purge_dir: 0, revalidate: 0, revalidate_dir: 0, prefetch: 0 };
+  /** Domain sets applied (PUT /domains) since start: tests prove the control plane does not push an unchanged set. */
+  private domainPushes = 0;
 
   private readonly authorized: (authorization: string | undefined) => boolean;
 
@@ -95,11 +97,13 @@ export class AdminHandler {
           bytes: node.cache.bytes,
           bootId: node.bootId,
           ops: this.ops,
+          domainPushes: this.domainPushes,
         });
       case '/domains': {
         expect('PUT');
         const { version, domains } = parseDomains(await readJson(req));
         node.applyDomains(domains, version);
+        this.domainPushes++;
         return sendJson(res, 200, { version });
       }
       case '/purge':

@@ -41,7 +41,7 @@ export class EdgeNode {
     return this.served;
   }
 
-  /** Replaces the served domain set (last write wins: the control plane orders its own versions). */
+  /** Replaces the served domain set (last write wins: the control plane pushes again a node that reports another version than the store's). */
   applyDomains(configs: DomainConfig[], version: number): void {
     const lists = this.origins.replace(configs.map((c) => c.sources));
     const next = new DomainSet(

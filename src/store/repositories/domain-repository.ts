@@ -100,14 +100,30 @@ export async function listConfiguringDomains(db: Kysely<Database>): Promise<Doma
   return db.selectFrom('domains').selectAll().where('status', '=', 'configuring').execute();
 }
 
-/** Increments and returns the version of the served domain set. */
-export async function bumpDomainsVersion(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('meta').select('value').where('key', '=', 'domains_version').executeTakeFirst();
-  const next = (row ? Number(row.value) : 0) + 1;
-  await db
-    .insertInto('meta')
-    .values({ key: 'domains_version', value: String(next) })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(next) }))
-    .execute();
-  return next;
+const DOMAIN_SET_KEY = 'domain_set';
+
+/**
+ * The deployment's version of the served domain set, given the digest of its content: the recorded
+ * version when the digest is the recorded one, else that version + 1 (recorded with the new digest).
+ * Every process on one database answers the same number for the same set, so none of them takes
+ * another's push for a change; a push that fails changes nothing here. Compare-and-set, no lock.
+ */
+export async function domainSetVersion(db: Kysely<Database>, digest: string): Promise<number> {
+  // Each round loses only to a process that recorded another digest meanwhile; a few rounds settle it.
+  for (let round = 0; round < 20; round++) {
+    const row = await db.selectFrom('meta').select('value').where('key', '=', DOMAIN_SET_KEY).executeTakeFirst();
+    if (row === undefined) {
+      // A new database: version 0 is no set; the first set recorded is version 1.
+      await db.insertInto('meta').values({ key: DOMAIN_SET_KEY, value: '0 ' }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      continue;
+    }
+    const { value } = row;
+    const space = value.indexOf(' ');
+    const version = Number(value.slice(0, space));
+    if (value.slice(space + 1) === digest) return version;
+    const next = version + 1;
+    const { numUpdatedRows } = await db.updateTable('meta').set({ value: `${next} ${digest}` }).where('key', '=', DOMAIN_SET_KEY).where('value', '=', value).executeTakeFirst();
+    if (numUpdatedRows === 1n) return next;
+  }
+  throw new Error('the domain set version keeps changing under this process');
 }
