@@ -2,7 +2,8 @@
 // data directory (default settings: SQLite synchronous=FULL, two built-in edges).
 //
 //   1. purge latency through cachectl vs. the same purges sent straight to the edges
-//   2. intake: 1-URL creates at concurrency 32; 1000-URL tasks at concurrency 4
+//   2. intake: 1-URL creates at concurrency 32; 1000-URL tasks at concurrency 4; the same tasks all at
+//      once while /healthz is probed (the event-loop stall an intake batch causes)
 //   3. ShowHistoryTasks over 1,000,000 tasks (loaded into the SQLite file while the server is stopped)
 //   4. peak RSS of the server (VmHWM), per server process and overall
 //   5. real engines: purge latency and URL throughput with 2 Varnish and 2 nginx nodes vs raw PURGE
@@ -33,6 +34,7 @@ import { SignedClient } from './client.js';
 import { CpuMeter, fsyncProbe, type CpuUse } from './cpu.js';
 import { latestProfile, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { bulkLoadTasks, benchHistory, type BulkLoadResult, type HistoryQueryResult } from './history.js';
+import { benchIntakeStall, type IntakeStallResult } from './intake-stall.js';
 import { benchBigTasks, benchSmallCreates, waitDrained, type BigTasksResult, type SmallCreatesResult } from './intake.js';
 import { startBenchOrigin } from './origin.js';
 import { benchPurgeLatency, type PurgeLatencyResult } from './purge-latency.js';
@@ -131,6 +133,7 @@ async function main(): Promise<void> {
   let purge: PurgeLatencyResult;
   let small: SmallCreatesResult;
   let big: BigTasksResult;
+  let stall: IntakeStallResult | undefined;
   let load: BulkLoadResult;
   let history: HistoryQueryResult;
   let rss1: RssReport;
@@ -202,6 +205,16 @@ async function main(): Promise<void> {
         windows.drainBig = { fromUs: windows.intakeBig.toUs, toUs: usNow() };
         sampler1.mark('after 1000-URL intake');
         log(`   ${big.urlsPerSec} URLs/s accepted, per call p50 ${big.latency.p50} ms p99 ${big.latency.p99} ms, errors ${big.errors}; drained in ${big.drainMs ?? 'n/a'} ms`);
+
+        log(`2c. intake stall: ${cfg.bigTasks} tasks x ${cfg.urlsPerBigTask} URLs at once, /healthz probed every 5 ms`);
+        const burstClient = new SignedClient(run1.api, { accessKey: creds.access_key, secretKey: creds.secret_key }, cfg.bigTasks);
+        try {
+          stall = await benchIntakeStall({ client: burstClient, api: run1.api, domain: DOMAIN, tasks: cfg.bigTasks, urlsPerTask: cfg.urlsPerBigTask, boundMs: Math.min(60_000, remainingMs()), log });
+        } finally {
+          await burstClient.close();
+        }
+        log(`   ${stall.accepted} of ${stall.tasks} accepted in ${stall.burstMs} ms; /healthz p50 ${stall.healthz.p50} ms, max ${stall.healthz.max} ms over ${stall.probes} probes`);
+        await waitDrained(intakeClient, Math.min(60_000, remainingMs()));
       } finally {
         await intakeClient.close();
       }
@@ -288,6 +301,8 @@ async function main(): Promise<void> {
     row('2. intake', `${big.urlsPerTask}-URL create p99`, big.latency.p99, 'ms'),
     info('2. intake', 'calls / errors', `${small.completed + big.completedTasks} / ${small.errors + big.errors}`),
     info('2. intake', 'engine drain after (1-URL / 1000-URL)', `${small.drainMs ?? 'n/a'} ms / ${big.drainMs ?? 'n/a'} ms`),
+    row('2. intake', `max /healthz, ${stall?.tasks ?? '?'} x ${stall?.urlsPerTask ?? '?'}-URL tasks at once`, stall ? stall.healthz.max : null, 'ms', { op: '<=', limit: 50 }, 1),
+    info('2. intake', '  burst: accepted / ms / /healthz p50', stall ? `${stall.accepted} of ${stall.tasks} / ${stall.burstMs} ms / ${stall.healthz.p50} ms` : 'n/a'),
     row('3. historytasks', `p50 (${hm.calls} calls, ${load.tasksInTable.toLocaleString('en-US')} tasks)`, hm.overall.p50, 'ms'),
     row('3. historytasks', 'p99', hm.overall.p99, 'ms', { op: '<=', limit: 20 }),
     ...hm.combos.map((c) => row('3. historytasks', `  p99 ${c.name}`, c.latency.p99, 'ms', { op: '<=', limit: 20 })),
@@ -344,7 +359,7 @@ async function main(): Promise<void> {
     config: cfg,
     cpu,
     purge,
-    intake: { small, big },
+    intake: { small, big, stall },
     history: { load, queries: history, restartMs: Math.round(run2StartupMs) },
     rss: { peakHwmMb: peakMb, run1: rss1, run2: rss2 },
     engines,

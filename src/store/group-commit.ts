@@ -12,6 +12,14 @@ export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 type Pending<J, R> = { job: J; resolve: (v: R) => void; reject: (e: unknown) => void };
 
+/** How many jobs, and how much of their weight (say, rows), one batch may take. */
+export interface BatchLimits<J> {
+  maxJobs: number;
+  /** The weight of a job; a batch takes jobs while their sum stays within maxWeight (at least one job). */
+  weight?: (job: J) => number;
+  maxWeight?: number;
+}
+
 /**
  * `handle` gets the batch and answers one Settled per job, in order. A job it refuses must leave no
  * writes behind (decide first, then write); if it throws, nothing of the batch is stored and every
@@ -29,7 +37,7 @@ export class GroupCommit<J, R, P = undefined> {
     private readonly db: Kysely<Database>,
     private readonly handle: (trx: Kysely<Database>, jobs: J[], read: P) => Promise<Settled<R>[]>,
     private readonly read?: (jobs: J[]) => Promise<P>,
-    private readonly maxJobs = 512,
+    private readonly limits: BatchLimits<J> = { maxJobs: 512 },
   ) {
     this.overlap = isPostgres(db);
   }
@@ -53,8 +61,19 @@ export class GroupCommit<J, R, P = undefined> {
     });
   }
 
+  /** The number of queued jobs the next batch takes. */
+  private batchSize(): number {
+    const { maxJobs, weight, maxWeight } = this.limits;
+    const n = Math.min(maxJobs, this.queue.length);
+    if (weight === undefined || maxWeight === undefined) return n;
+    let total = weight(this.queue[0].job);
+    let k = 1;
+    while (k < n && total + weight(this.queue[k].job) <= maxWeight) total += weight(this.queue[k++].job);
+    return k;
+  }
+
   private async flush(): Promise<void> {
-    const batch = this.queue.splice(0, this.maxJobs);
+    const batch = this.queue.splice(0, this.batchSize());
     const jobs = batch.map((p) => p.job);
     let settled: Settled<R>[] | undefined;
     for (let attempt = 1; !settled; attempt++) {

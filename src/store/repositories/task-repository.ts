@@ -33,6 +33,8 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
   return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Multi-row inserts; the new ids in row order. The ids of one statement ascend in row order
  * (autoincrement), while RETURNING promises no order, hence the sort.
@@ -40,6 +42,9 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
 async function insertReturningIds<T extends 'tasks' | 'task_urls'>(db: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    // SQLite runs each statement on the event loop: between chunks of a large task, let it serve others
+    // (the transaction keeps the one connection, so no write of theirs comes in between).
+    if (i > 0) await yieldToEventLoop();
     const inserted = await db
       .insertInto(table as 'tasks')
       .values(rows.slice(i, i + INSERT_CHUNK) as Insertable<TaskTable>[])
