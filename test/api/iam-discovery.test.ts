@@ -76,6 +76,9 @@ test('Terraform provider (golangsdk): GET /v3/projects?domain_id=…&name=<regio
   // A name that is no region, or no name: none.
   assert.deepEqual((await get('golangsdk', '/v3/projects', [['name', 'not a region']], key())).json.projects, []);
   assert.deepEqual((await get('golangsdk', '/v3/projects', [], key())).json.projects, []);
+  const tooLong = await get('golangsdk', '/v3/projects', [['name', `cn-${'x'.repeat(70)}`]], key());
+  assert.equal(tooLong.status, 400, 'an over-long filter is bad input');
+  assert.equal(typeof tooLong.json.error_code, 'string');
 
   const catalog = await get('golangsdk', '/v3/auth/catalog', [], key(), { 'X-Project-Id': projectId });
   assert.equal(catalog.status, 200, JSON.stringify(catalog.json));
