@@ -1,5 +1,8 @@
-// The two IAM calls the SDKs make (§12, §14): password → domain-scoped token, and the account of a key.
+// The IAM calls SDKs and tools make before a CDN call (§12, §14, docs/huawei-iam-discovery.md):
+// password → domain-scoped token, the account of a key, the project of a region, the service catalog.
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import { authFailed, badParameter, throttled } from '../../errors.js';
@@ -14,6 +17,31 @@ const TokenBody = Type.Object({
     scope: Type.Optional(Type.Object({ domain: Type.Optional(NameOrId), project: Type.Optional(NameOrId) })),
   }),
 });
+
+/** Region names as Huawei spells them (`cn-north-4`, `ap-southeast-1`, `eu-west-101`). */
+const REGION_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
+const ProjectsQuery = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 64 })),
+  domain_id: Type.Optional(Type.String({ maxLength: 64 })),
+  // Keystone's other filters are accepted; the one project of a region is enabled, not a domain.
+  enabled: Type.Optional(Type.String({ maxLength: 8 })),
+  is_domain: Type.Optional(Type.String({ maxLength: 8 })),
+  parent_id: Type.Optional(Type.String({ maxLength: 64 })),
+  page: Type.Optional(Type.String({ maxLength: 10 })),
+  per_page: Type.Optional(Type.String({ maxLength: 10 })),
+});
+
+/**
+ * Every account has one project per region name, made up on demand: the tools only need an id that
+ * is stable (the same in every process, no store row) and the account's own. A hash of both gives
+ * that, in IAM's 32-hex shape, and tells nothing about another account.
+ */
+export function projectIdOf(accountId: string, region: string): string {
+  return createHash('sha256').update(`cachectl-project\0${accountId}\0${region}`).digest('hex').slice(0, 32);
+}
+
+/** This server as the caller reached it: every service in the catalog is this one address. */
+const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
 /** ISO-8601 with microseconds, as IAM writes it. */
 const iamTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -71,11 +99,56 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     });
 
     app.get('/v3/auth/domains', {}, async (request) => {
-      const self = `${request.protocol}://${request.host}/v3/auth/domains`;
+      const self = `${baseUrl(request)}/v3/auth/domains`;
       return {
         domains: [{ id: request.caller.accountId, name: request.caller.accountName, enabled: true, description: '', links: { self } }],
         links: { self },
       };
+    });
+
+    // KeystoneListProjects, as the Go/Node/Python SDKs' BasicCredentials (`?name=<region>`) and the
+    // Terraform provider (`?domain_id=…&name=<region>`) send it to learn a region's project id.
+    app.get('/v3/projects', { schema: { querystring: ProjectsQuery } }, async (request) => {
+      const { name, domain_id: domainId, enabled, is_domain: isDomain, parent_id: parentId } = request.query;
+      const base = baseUrl(request);
+      const { accountId } = request.caller;
+      const self = `${base}${request.url}`;
+      // Without a name there is no region to answer for: Keystone's filter semantics give none.
+      const matches =
+        name !== undefined &&
+        REGION_NAME.test(name) &&
+        (domainId === undefined || domainId === accountId) &&
+        (parentId === undefined || parentId === accountId) &&
+        (enabled === undefined || enabled === 'true') &&
+        (isDomain === undefined || isDomain === 'false');
+      const projects = matches
+        ? [
+            {
+              id: projectIdOf(accountId, name),
+              name,
+              domain_id: accountId,
+              parent_id: accountId,
+              description: '',
+              enabled: true,
+              is_domain: false,
+              links: { self: `${base}/v3/projects/${projectIdOf(accountId, name)}` },
+            },
+          ]
+        : [];
+      return { projects, links: { self, previous: null, next: null } };
+    });
+
+    // KeystoneListAuthCatalog: chnsz/golangsdk (the Terraform provider) reads it after AK/SK setup.
+    // CDN and IAM are global services; both are this server.
+    app.get('/v3/auth/catalog', {}, async (request) => {
+      const base = baseUrl(request);
+      const entry = (type: string, name: string) => ({
+        id: `cachectl-${name}`,
+        name,
+        type,
+        endpoints: [{ id: `cachectl-${name}-public`, interface: 'public', region: '*', region_id: '*', url: name === 'iam' ? `${base}/v3` : base }],
+      });
+      return { catalog: [entry('cdn', 'cdn'), entry('identity', 'iam')], links: { self: `${base}/v3/auth/catalog` } };
     });
   };
 }
