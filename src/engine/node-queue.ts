@@ -91,10 +91,15 @@ export class NodeQueue {
   }
 
   private send(kind: WorkKind, ops: QueuedOp[]): void {
+    // The call is of no use after the last of its URLs' deadlines: it ends then at the latest.
+    let last = 0;
+    for (const o of ops) last = o.deadline === undefined ? Infinity : Math.max(last, o.deadline);
+    const options = Number.isFinite(last) ? { timeoutMs: Math.max(1, last - Date.now()) } : undefined;
     runOnDriver(
       this.driver,
       kind,
       ops.map((o) => o.target),
+      options,
     ).then(
       (results) => {
         this.inFlight--;

@@ -41,6 +41,7 @@ test('with a node hung, its URLs fail at the deadline (not a call timeout after 
   await addDomain(ts.call, 'www.deadline.test', origin.port);
 
   edge.kill('SIGSTOP');
+  const stoppedAt = Date.now();
   const urls = ['a', 'b', 'c'].map((p) => `http://www.deadline.test/${p}.txt`);
   const refresh = await ts.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { urls } } });
   assert.equal(refresh.status, 200, refresh.text);
@@ -69,6 +70,19 @@ test('with a node hung, its URLs fail at the deadline (not a call timeout after 
     assert.ok(decidedAfter >= DEADLINE_MS - 100, `${r.url} failed ${decidedAfter} ms after its creation, before the ${DEADLINE_MS} ms deadline`);
     assert.ok(decidedAfter < DEADLINE_MS + 1000, `${r.url} failed ${decidedAfter} ms after its creation; the deadline is ${DEADLINE_MS} ms`);
   }
-  // The user is told why: the node did not answer within the deadline.
-  for (const d of descs) assert.match(d, /no answer within the task deadline of 2000 ms/);
+  // The user is told why: the node did not answer in time (whichever of the engine's deadline and the
+  // call's own bound, both at the deadline, noticed first).
+  for (const d of descs) assert.match(d, /no answer within/);
+
+  // The calls to the hung node were given up at the deadline too (a call's timeout is the time left,
+  // not the driver's 5 s): nothing is in flight to it soon after, so it holds no slot for later work.
+  let backlog: number;
+  for (;;) {
+    const nodes: { status: number; text: string; json: any } = await ts.call('GET', '/cachectl/v1/nodes');
+    assert.equal(nodes.status, 200, nodes.text);
+    backlog = (nodes.json.nodes as Array<{ name: string; backlog: number }>).find((n) => n.name === 'hung')!.backlog;
+    if (backlog === 0 || Date.now() > stoppedAt + DEADLINE_MS + 1000) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(backlog, 0, `calls to the hung node still in flight ${Date.now() - stoppedAt} ms after the tasks were created`);
 });
