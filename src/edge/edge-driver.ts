@@ -48,6 +48,16 @@ export type EdgeResult =
       message: string;
     };
 
+/** What the engine says about one call of an operation method. */
+export interface CallOptions {
+  /**
+   * How long the engine still wants the answer (the latest deadline of the call's URLs): a driver whose
+   * own call timeout is longer gives up after this instead. Drivers that cannot bound a call may ignore
+   * it; the engine abandons the call at the deadline anyway.
+   */
+  timeoutMs?: number;
+}
+
 export interface EdgeHealth {
   up: boolean;
   /** Version of the domain set last applied with applyDomains, if the node reports one. */
@@ -82,18 +92,18 @@ export interface EdgeCapabilities {
 export interface EdgeDriver {
   readonly capabilities: EdgeCapabilities;
   /** Evicts exactly these objects (host + path + query), every stored variant. Not cached is success. */
-  purge(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  purge(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]>;
   /** Evicts every object below each directory, sub-directories included. */
-  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  purgeDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]>;
   /** Marks these objects stale: the next request revalidates with the origin and keeps the body on 304. */
-  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  revalidate(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]>;
   /** Marks every object below each directory stale, as revalidate does. */
-  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  revalidateDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]>;
   /**
    * Fetches each object from its origin through the node and stores it, replacing a cached copy.
    * An origin 4xx/5xx or an answer the node may not store is { ok: false, classify: 'ORIGIN_ERROR' }.
    */
-  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]>;
+  prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]>;
   health(): Promise<EdgeHealth>;
   /**
    * Replaces the node's whole set of served domains with `domains` (idempotent). `version` is the

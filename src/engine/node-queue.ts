@@ -7,6 +7,8 @@ import { runOnDriver, type WorkKind } from './work.js';
 export interface QueuedOp {
   kind: WorkKind;
   target: EdgeTarget;
+  /** Epoch ms after which the answer is of no use: the op is not sent after it. */
+  deadline?: number;
   done: (result: EdgeResult) => void;
 }
 
@@ -69,16 +71,35 @@ export class NodeQueue {
       }
       if (!ops) return;
       this.size -= ops.length;
+      ops = this.withoutExpired(ops);
+      if (ops.length === 0) continue;
       this.inFlight++;
       this.send(kind, ops);
     }
   }
 
+  /** Ops whose deadline passed while they waited (e.g. behind calls to a hung node) are not sent. */
+  private withoutExpired(ops: QueuedOp[]): QueuedOp[] {
+    const now = Date.now();
+    if (ops.every((o) => o.deadline === undefined || o.deadline > now)) return ops;
+    const live: QueuedOp[] = [];
+    for (const op of ops) {
+      if (op.deadline === undefined || op.deadline > now) live.push(op);
+      else op.done({ ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the deadline passed before the node could be asked' });
+    }
+    return live;
+  }
+
   private send(kind: WorkKind, ops: QueuedOp[]): void {
+    // The call is of no use after the last of its URLs' deadlines: it ends then at the latest.
+    let last = 0;
+    for (const o of ops) last = o.deadline === undefined ? Infinity : Math.max(last, o.deadline);
+    const options = Number.isFinite(last) ? { timeoutMs: Math.max(1, last - Date.now()) } : undefined;
     runOnDriver(
       this.driver,
       kind,
       ops.map((o) => o.target),
+      options,
     ).then(
       (results) => {
         this.inFlight--;

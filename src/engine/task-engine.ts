@@ -1,5 +1,6 @@
 // Carries every accepted URL to every edge node, retries node failures with backoff until the URL's
-// deadline, and records one terminal outcome per URL. State lives in the store: after a crash,
+// deadline, and records one terminal outcome per URL. The outcome is decided at the deadline at the
+// latest: a node still busy with the URL then fails it, and its late answer is ignored. State lives in the store: after a crash,
 // start() picks up every URL that was accepted but not finished.
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
@@ -29,6 +30,23 @@ interface Tracking extends UrlJob {
   sentAt: number;
   failures: Array<{ node: string; classify: 'ORIGIN_ERROR' | 'INNER_ERROR'; message: string }>;
   nodes: NodeResult[];
+  /** The fleet when the URL was taken up (one array shared by the URLs taken up together). */
+  members: readonly FleetMember[];
+  /**
+   * Per member: the attempt sent or about to be sent (0 first), or -1 once that node is finished with
+   * the URL. An answer for another attempt, or after -1, is late and ignored.
+   */
+  attempts: number[];
+  /** Per member, why its last attempt failed (only once one did). */
+  lastErrors?: string[];
+  group: DeadlineGroup;
+}
+
+/** The URLs taken up together share one deadline and one timer; the timer goes when they are all decided. */
+interface DeadlineGroup {
+  urls: Tracking[];
+  open: number;
+  timer?: NodeJS.Timeout;
 }
 
 export interface EngineOptions {
@@ -244,8 +262,9 @@ export class TaskEngine {
     const members = this.fleet.members;
     const deadline = Date.now() + this.options.deadlineMs;
     const starting = new Map<'refreshing' | 'preheating', number[]>();
+    const group: DeadlineGroup = { urls: [], open: 0 };
     for (const job of jobs) {
-      const t: Tracking = { ...job, deadline, pending: members.length, sentAt: Date.now(), failures: [], nodes: [] };
+      const t: Tracking = { ...job, deadline, pending: members.length, sentAt: Date.now(), failures: [], nodes: [], members, attempts: members.map(() => 0), group };
       this.inFlight++;
       this.tracked.add(job.id);
       const status = job.kind === 'prefetch' ? 'preheating' : 'refreshing';
@@ -257,33 +276,69 @@ export class TaskEngine {
         this.settle(t, { node: '-', classify: 'INNER_ERROR', message: 'no edge node is configured' });
         continue;
       }
-      for (const m of members) this.send(t, m, 0);
+      group.urls.push(t);
+      group.open++;
+      for (let i = 0; i < members.length; i++) this.send(t, i, 0);
+    }
+    if (group.open > 0) {
+      group.timer = setTimeout(() => this.expire(group), Math.max(0, deadline - Date.now()));
+      group.timer.unref();
     }
     for (const [status, ids] of starting) this.writer.markStarted(ids, status);
   }
 
-  private send(t: Tracking, m: FleetMember, attempt: number): void {
-    if (m.removed) return this.onResult(t, m, attempt, REMOVED);
-    m.queue.push({ kind: t.kind, target: { host: t.host, path: t.target, ref: t.id }, done: (r) => this.onResult(t, m, attempt, r) });
+  /** Sends the URL to member i of its fleet. */
+  private send(t: Tracking, i: number, attempt: number): void {
+    const m = t.members[i];
+    if (m.removed) return this.onResult(t, i, attempt, REMOVED);
+    const target = { host: t.host, path: t.target, ref: t.id };
+    m.queue.push({ kind: t.kind, target, deadline: t.deadline, done: (r) => this.onResult(t, i, attempt, r) });
   }
 
-  private onResult(t: Tracking, m: FleetMember, attempt: number, r: EdgeResult): void {
+  private onResult(t: Tracking, i: number, attempt: number, r: EdgeResult): void {
+    // Decided already (the deadline passed): a late answer changes nothing.
+    if (t.attempts[i] !== attempt) return;
+    const m = t.members[i];
     const ms = Date.now() - t.sentAt;
     if (r.ok) {
+      t.attempts[i] = -1;
       t.nodes.push({ node: m.node.name, ok: true, ms, attempts: attempt + 1, ...(r.detail !== undefined && { detail: r.detail }) });
       return this.settle(t);
     }
-    // A node removed from the fleet is not asked again.
+    // A node removed from the fleet is not asked again. A retry must start before the deadline; one that
+    // is still unanswered then is abandoned by expire().
     if (r.retryable && !this.stopped && !m.removed) {
       const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseMs * 2 ** attempt);
       if (Date.now() + backoff < t.deadline) {
-        setTimeout(() => this.send(t, m, attempt + 1), backoff).unref();
+        t.attempts[i] = attempt + 1;
+        (t.lastErrors ??= [])[i] = r.message;
+        setTimeout(() => {
+          if (t.attempts[i] === attempt + 1) this.send(t, i, attempt + 1);
+        }, backoff).unref();
         return;
       }
     }
+    t.attempts[i] = -1;
     const message = r.retryable && !m.removed ? `${r.message} (gave up after ${attempt + 1} attempts)` : r.message;
     t.nodes.push({ node: m.node.name, ok: false, ms, attempts: attempt + 1, classify: r.classify, error: message });
     this.settle(t, { node: m.node.name, classify: r.classify, message });
+  }
+
+  /** The deadline of these URLs has come: every node still busy with one of them fails it now. */
+  private expire(group: DeadlineGroup): void {
+    group.timer = undefined;
+    for (const t of group.urls) {
+      for (let i = 0; i < t.attempts.length; i++) {
+        const attempt = t.attempts[i];
+        if (attempt < 0) continue;
+        t.attempts[i] = -1;
+        const m = t.members[i];
+        const last = t.lastErrors?.[i];
+        const message = `${last === undefined ? '' : `${last}; then `}no answer within the task deadline of ${this.options.deadlineMs} ms (gave up after ${attempt + 1} attempts)`;
+        t.nodes.push({ node: m.node.name, ok: false, ms: Date.now() - t.sentAt, attempts: attempt + 1, classify: 'INNER_ERROR', error: message });
+        this.settle(t, { node: m.node.name, classify: 'INNER_ERROR', message });
+      }
+    }
   }
 
   /** One node is finished with the URL, well or not; the last one records the URL's outcome. */
@@ -291,6 +346,12 @@ export class TaskEngine {
     if (failure) t.failures.push(failure);
     if (--t.pending > 0) return;
     this.inFlight--;
+    // A URL that went to no node never joined its group.
+    if (t.attempts.length > 0 && --t.group.open === 0 && t.group.timer) {
+      clearTimeout(t.group.timer);
+      t.group.timer = undefined;
+      t.group.urls = [];
+    }
     // After stop() the store may be closed: the URL stays in flight there and the next start resumes it.
     if (this.stopped) return;
     if (this.abandoned.delete(t.id)) return;

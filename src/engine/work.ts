@@ -1,21 +1,21 @@
 // What the engine asks of a node for one URL of a task.
-import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
+import type { CallOptions, EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
 
 export type WorkKind = 'purge' | 'purge_dir' | 'revalidate' | 'revalidate_dir' | 'prefetch';
 
 /** The driver method behind each kind of work. */
-export function runOnDriver(driver: EdgeDriver, kind: WorkKind, targets: EdgeTarget[]): Promise<EdgeResult[]> {
+export function runOnDriver(driver: EdgeDriver, kind: WorkKind, targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
   switch (kind) {
     case 'purge':
-      return driver.purge(targets);
+      return driver.purge(targets, options);
     case 'purge_dir':
-      return driver.purgeDirectory(targets);
+      return driver.purgeDirectory(targets, options);
     case 'revalidate':
-      return driver.revalidate(targets);
+      return driver.revalidate(targets, options);
     case 'revalidate_dir':
-      return driver.revalidateDirectory(targets);
+      return driver.revalidateDirectory(targets, options);
     case 'prefetch':
-      return driver.prefetch(targets);
+      return driver.prefetch(targets, options);
   }
 }
 

@@ -4,7 +4,7 @@
 // the time a node took for a single purge on a busy 2-core machine). If the engine cannot be reached
 // directly, the agent does it.
 import { Pool } from 'undici';
-import type { DirectPurge, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DirectPurge, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { BuiltinDriver } from '../builtin/builtin-driver.js';
 
 const LOOPBACK = /^(127\.|\[::1\]|localhost$)/;
@@ -33,25 +33,26 @@ export class AgentDriver implements EdgeDriver {
     return this.agent.capabilities;
   }
 
-  async purge(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+  async purge(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
     const direct = this.direct;
     // Small batches (a burst of single purges: latency) go direct; big ones (1000-URL tasks: throughput)
     // go to the agent, which does the per-URL requests on its own core instead of cachectl's thread.
-    if (!direct || targets.length > DIRECT_MAX_BATCH) return this.agent.purge(targets);
+    if (!direct || targets.length > DIRECT_MAX_BATCH) return this.agent.purge(targets, options);
     try {
-      return await Promise.all(targets.map((t) => this.purgeDirect(direct, t)));
+      return await Promise.all(targets.map((t) => this.purgeDirect(direct, t, options)));
     } catch (err) {
       if (err instanceof RefusedDirect) {
         // Not allowed from here: stop trying this endpoint (until the agent names another).
         this.refusedUrl = direct.spec.url;
         await this.dropDirect();
       }
-      return this.agent.purge(targets);
+      return this.agent.purge(targets, options);
     }
   }
 
-  private async purgeDirect({ spec, pool }: NonNullable<AgentDriver['direct']>, t: EdgeTarget): Promise<EdgeResult> {
-    const { statusCode, body } = await pool.request({ method: spec.method as 'GET', path: `${spec.pathPrefix}${t.path}`, headers: { host: t.host } });
+  private async purgeDirect({ spec, pool }: NonNullable<AgentDriver['direct']>, t: EdgeTarget, options?: CallOptions): Promise<EdgeResult> {
+    const timeout = Math.min(this.timeoutMs, options?.timeoutMs ?? Infinity);
+    const { statusCode, body } = await pool.request({ method: spec.method as 'GET', path: `${spec.pathPrefix}${t.path}`, headers: { host: t.host }, headersTimeout: timeout, bodyTimeout: timeout });
     const text = await body.text();
     if (statusCode === 200) return { ok: true, detail: 'purged 1' };
     if (statusCode === 404 && (!spec.emptyNotFound || text.length === 0)) return { ok: true, detail: 'purged 0' };
@@ -61,20 +62,20 @@ export class AgentDriver implements EdgeDriver {
     return { ok: false, classify: 'INNER_ERROR', retryable: statusCode >= 500, message: `purge answered ${statusCode}` };
   }
 
-  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.agent.purgeDirectory(targets);
+  purgeDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.agent.purgeDirectory(targets, options);
   }
 
-  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.agent.revalidate(targets);
+  revalidate(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.agent.revalidate(targets, options);
   }
 
-  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.agent.revalidateDirectory(targets);
+  revalidateDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.agent.revalidateDirectory(targets, options);
   }
 
-  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.agent.prefetch(targets);
+  prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.agent.prefetch(targets, options);
   }
 
   async health(): Promise<EdgeHealth> {

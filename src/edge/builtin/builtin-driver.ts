@@ -3,7 +3,7 @@
 
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { bearer } from '../control-secret.js';
 
 export interface BuiltinDriverOptions {
@@ -78,24 +78,24 @@ export class BuiltinDriver implements EdgeDriver {
     };
   }
 
-  purge(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.batch(this.paths.purge, targets, 'purged');
+  purge(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.batch(this.paths.purge, targets, 'purged', options);
   }
 
-  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.batch(this.paths.purgeDir, targets, 'purged');
+  purgeDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.batch(this.paths.purgeDir, targets, 'purged', options);
   }
 
-  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.batch(this.paths.revalidate, targets, 'marked');
+  revalidate(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.batch(this.paths.revalidate, targets, 'marked', options);
   }
 
-  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.batch(this.paths.revalidateDir, targets, 'marked');
+  revalidateDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.batch(this.paths.revalidateDir, targets, 'marked', options);
   }
 
-  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.batch(this.paths.prefetch, targets, 'prefetched');
+  prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.batch(this.paths.prefetch, targets, 'prefetched', options);
   }
 
   async health(): Promise<EdgeHealth> {
@@ -129,9 +129,10 @@ export class BuiltinDriver implements EdgeDriver {
     return this.pool.close();
   }
 
-  private async batch(path: string, targets: EdgeTarget[], counter: Counter): Promise<EdgeResult[]> {
+  private async batch(path: string, targets: EdgeTarget[], counter: Counter, options?: CallOptions): Promise<EdgeResult[]> {
     if (targets.length === 0) return [];
-    const body = await this.call('POST', path, JSON.stringify({ items: targets }, ITEM_FIELDS));
+    const timeoutMs = Math.min(this.timeoutMs, options?.timeoutMs ?? Infinity);
+    const body = await this.call('POST', path, JSON.stringify({ items: targets }, ITEM_FIELDS), timeoutMs);
     const raw = isObject(body) ? body.results : undefined;
     if (!Array.isArray(raw) || raw.length !== targets.length) {
       throw new Error(`malformed answer from POST ${path}: expected ${targets.length} results`);
