@@ -44,6 +44,9 @@ export function urlRecord(u: TaskUrlRow) {
   };
 }
 
+const cnameOf = (name: string) => `${name.replace(/^\*\./, 'wildcard.')}.c.cachectl.local`;
+
+/** A domain as create, list and the v1 detail answer it; only create leaves out the origins' ports (its Huawei shape has none). */
 export function domainObject(d: DomainRow, withPorts: boolean) {
   const sources = JSON.parse(d.sources) as SourceRecord[];
   return {
@@ -53,7 +56,7 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     service_area: d.service_area,
     user_domain_id: d.account_id,
     domain_status: d.status,
-    cname: `${d.name.replace(/^\*\./, 'wildcard.')}.c.cachectl.local`,
+    cname: cnameOf(d.name),
     sources: sources.map((s) => ({
       domain_id: d.id,
       ip_or_domain: s.ip_or_domain,
@@ -78,4 +81,12 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     enterprise_project_id: '0',
     ...(d.status_detail && { status_detail: d.status_detail }),
   };
+}
+
+/**
+ * The delete answer: the domain in Huawei's 'deleting' state, but `disabled` as it was stored (a
+ * deleted domain was offline, or had failed to be configured), not derived from the new status.
+ */
+export function deletedDomainObject(d: DomainRow) {
+  return { ...domainObject({ ...d, status: 'deleting' }, true), disabled: d.status === 'offline' ? 1 : 0 };
 }

@@ -175,11 +175,12 @@ export class DomainService {
     return this.get(accountId, id);
   }
 
+  /** Deletes a disabled or failed domain; answers the row as it was stored. */
   async remove(accountId: string, id: string): Promise<DomainRow> {
     const row = await this.get(accountId, id);
     if (row.status !== 'offline' && row.status !== 'configure_failed') throw domainNotDeletable('Only disabled domains or domains that failed to be configured can be deleted.');
     await domains.deleteDomain(this.db, id);
     this.sync.request();
-    return { ...row, status: 'deleting' };
+    return row;
   }
 }

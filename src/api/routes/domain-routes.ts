@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
-import { domainObject } from '../presenters.js';
+import { deletedDomainObject, domainObject } from '../presenters.js';
 import { boolParam, enumParam, intParam } from '../query-params.js';
 import { badParameter } from '../../errors.js';
 
@@ -68,7 +68,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           limit: size,
           offset: (number - 1) * size,
         });
-        return { total, domains: rows.map((r) => domainObject(r, false)) };
+        return { total, domains: rows.map((r) => domainObject(r, true)) };
       },
     );
 
@@ -85,7 +85,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     });
 
     app.delete('/v1.0/cdn/domains/:domain_id', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id), true) };
+      return { domain: deletedDomainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id)) };
     });
   };
 }
