@@ -155,6 +155,13 @@ export class DomainService {
     return row;
   }
 
+  /** By name (the v2 detail call): another account's domain is answered as missing, like an unknown one. */
+  async getByName(accountId: string, name: string): Promise<DomainRow> {
+    const row = await domains.findDomainByName(this.db, name.toLowerCase());
+    if (!row || row.account_id !== accountId) throw domainNotFound(`The accelerated domain '${name}' does not exist.`);
+    return row;
+  }
+
   list(filter: domains.DomainFilter) {
     return domains.listDomains(this.db, filter);
   }
