@@ -44,6 +44,9 @@ export function urlRecord(u: TaskUrlRow) {
   };
 }
 
+const cnameOf = (name: string) => `${name.replace(/^\*\./, 'wildcard.')}.c.cachectl.local`;
+
+/** A domain as create, list and the v1 detail answer it; only create leaves out the origins' ports (its Huawei shape has none). */
 export function domainObject(d: DomainRow, withPorts: boolean) {
   const sources = JSON.parse(d.sources) as SourceRecord[];
   return {
@@ -53,7 +56,7 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     service_area: d.service_area,
     user_domain_id: d.account_id,
     domain_status: d.status,
-    cname: `${d.name.replace(/^\*\./, 'wildcard.')}.c.cachectl.local`,
+    cname: cnameOf(d.name),
     sources: sources.map((s) => ({
       domain_id: d.id,
       ip_or_domain: s.ip_or_domain,
@@ -77,5 +80,45 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     locked_reason: null,
     enterprise_project_id: '0',
     ...(d.status_detail && { status_detail: d.status_detail }),
+  };
+}
+
+/**
+ * The delete answer: the domain in Huawei's 'deleting' state, but `disabled` as it was stored (a
+ * deleted domain was offline, or had failed to be configured), not derived from the new status.
+ */
+export function deletedDomainObject(d: DomainRow) {
+  return { ...domainObject({ ...d, status: 'deleting' }, true), disabled: d.status === 'offline' ? 1 : 0 };
+}
+
+/**
+ * The v2 ShowDomainDetailByName shape (DomainsDetail, huawei-cdn-api.md §11.3): origins as
+ * origin_addr with a priority (70 primary, 30 standby) and their ports, update_time for modify_time.
+ * The back-to-origin host is always the accelerated domain (origin_host_type 'accelerate').
+ */
+export function domainDetailObject(d: DomainRow) {
+  const sources = JSON.parse(d.sources) as SourceRecord[];
+  return {
+    id: d.id,
+    domain_name: d.name,
+    business_type: d.business_type,
+    domain_status: d.status,
+    cname: cnameOf(d.name),
+    sources: sources.map((s) => ({
+      origin_type: s.origin_type,
+      origin_addr: s.ip_or_domain,
+      priority: s.active_standby === 1 ? 70 : 30,
+      ...(s.origin_type === 'obs_bucket' && { obs_web_hosting_status: s.enable_obs_web_hosting === 1 ? 'on' : 'off' }),
+      http_port: s.http_port,
+      https_port: s.https_port,
+      host_name: d.name,
+      ...(s.obs_bucket_type && { obs_bucket_type: s.obs_bucket_type }),
+    })),
+    https_status: 0,
+    create_time: Number(d.create_time),
+    update_time: Number(d.modify_time),
+    disabled: d.status === 'offline' ? 1 : 0,
+    locked: 0,
+    service_area: d.service_area,
   };
 }

@@ -178,7 +178,7 @@ test('progress: redrawn in place on a terminal, plain rate-limited lines otherwi
 test('domains add --wait, then list shows it online', async () => {
   const add = await cli(['domains', 'add', host, '--origin', `127.0.0.1:${originPort}`, '--standby', 'backup.example.net:8081', '--wait']);
   ok(add, 'domains add');
-  assert.match(add.stdout, new RegExp(`${host.replace(/\./g, '\\.')}\\s+web\\s+online`));
+  assert.match(add.stdout, new RegExp(`${host.replace(/\./g, '\\.')}\\s+web\\s+online\\s+127\\.0\\.0\\.1:${originPort}, backup\\.example\\.net:8081 \\(standby\\)`));
 
   const [list, table] = await Promise.all([cli(['domains', 'list', '--json', '--name', host, '--exact']), cli(['domains', 'list'])]);
   ok(list, 'domains list');
@@ -188,16 +188,17 @@ test('domains add --wait, then list shows it online', async () => {
   assert.equal(d.domain_name, host);
   assert.equal(d.domain_status, 'online');
   assert.deepEqual(
-    d.sources.map((s: any) => [s.ip_or_domain, s.origin_type, s.active_standby]),
+    d.sources.map((s: any) => [s.ip_or_domain, s.origin_type, s.active_standby, s.http_port]),
     [
-      ['127.0.0.1', 'ipaddr', 1],
-      ['backup.example.net', 'domain', 0],
+      ['127.0.0.1', 'ipaddr', 1, originPort],
+      ['backup.example.net', 'domain', 0, 8081],
     ],
   );
 
   ok(table, 'domains list (table)');
   assert.match(table.stdout, /^ID\s+NAME\s+TYPE\s+STATUS\s+ORIGINS\s+CREATED/);
-  assert.match(table.stdout, /www\.cli\.test\s+web\s+online\s+127\.0\.0\.1, backup\.example\.net \(standby\)\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z/);
+  // Each origin with the port it was given.
+  assert.match(table.stdout, new RegExp(`www\\.cli\\.test\\s+web\\s+online\\s+127\\.0\\.0\\.1:${originPort}, backup\\.example\\.net:8081 \\(standby\\)\\s+\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}Z`));
 });
 
 let purgeId = '';

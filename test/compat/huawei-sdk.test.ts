@@ -200,6 +200,44 @@ test('domains: create, list (name, exact_match, paging), detail, disable, enable
   assert.equal(list.total, 0);
 });
 
+test('v2 showDomainDetailByName: DomainsDetail with its sources, ports and priorities, as the v2 CdnClient sends it', async () => {
+  const name = 'www.by-name-v2.test';
+  const created = await post(hc, '/v1.0/cdn/domains', {
+    domain: {
+      domain_name: name,
+      business_type: 'download',
+      service_area: 'global',
+      sources: [
+        { ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: origin.port, https_port: 8443 },
+        { ip_or_domain: 'standby.by-name-origin.test', origin_type: 'domain', active_standby: 0 },
+      ],
+    },
+  });
+  await waitOnline(hc, name, created.domain.id);
+  // services/cdn/v2/CdnClient.ts: GET, the name as a path parameter, enterprise_project_id in the query, X-Request-Id asked for.
+  const show = (domainName: string) => get(hc, '/v1.0/cdn/configuration/domains/{domain_name}', { enterprise_project_id: 'all' }, { domain_name: domainName });
+  const answer = await show(name);
+  assert.equal(answer.httpStatusCode, 200);
+  assert.match(answer['X-Request-Id'], REQUEST_ID);
+  const d = answer.domain;
+  assert.equal(d.id, created.domain.id);
+  assert.equal(d.domain_name, name);
+  assert.equal(d.business_type, 'download');
+  assert.equal(d.service_area, 'global');
+  assert.equal(d.domain_status, 'online');
+  assert.equal(typeof d.cname, 'string');
+  for (const k of ['https_status', 'create_time', 'update_time', 'disabled', 'locked']) assert.equal(typeof d[k], 'number', `${k} is a number`);
+  assert.deepEqual(
+    d.sources.map((x: any) => [x.origin_type, x.origin_addr, x.priority, x.http_port, x.https_port, x.host_name]),
+    [
+      ['ipaddr', '127.0.0.1', 70, origin.port, 8443, name],
+      ['domain', 'standby.by-name-origin.test', 30, 80, 443, name],
+    ],
+  );
+  const missing = await clientError(show('nobody.by-name-v2.test'));
+  assert.equal(missing.errorCode, 'CDN.0105');
+});
+
 // ----------------------------------------------------------------------------------------------------
 // Creating tasks (§2, §3)
 

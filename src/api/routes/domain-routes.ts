@@ -1,14 +1,15 @@
-// Accelerated domains (§11): create, list, detail, enable, disable, delete.
+// Accelerated domains (§11): create, list, detail (v1 by id, v2 by name), enable, disable, delete.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
-import { domainObject } from '../presenters.js';
+import { deletedDomainObject, domainDetailObject, domainObject } from '../presenters.js';
 import { boolParam, enumParam, intParam } from '../query-params.js';
 import { badParameter } from '../../errors.js';
 
 const S = Type.Optional(Type.String());
 const EpQuery = Type.Object({ enterprise_project_id: S });
 const IdParams = Type.Object({ domain_id: Type.String({ maxLength: 64 }) });
+const NameParams = Type.Object({ domain_name: Type.String({ minLength: 1, maxLength: 255 }) });
 const Source = Type.Object({
   ip_or_domain: Type.Optional(Type.String()),
   origin_type: Type.Optional(Type.String()),
@@ -68,12 +69,17 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           limit: size,
           offset: (number - 1) * size,
         });
-        return { total, domains: rows.map((r) => domainObject(r, false)) };
+        return { total, domains: rows.map((r) => domainObject(r, true)) };
       },
     );
 
     app.get('/v1.0/cdn/domains/:domain_id/detail', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
       return { domain: domainObject(await ctx.domains.get(request.caller.accountId, request.params.domain_id), true) };
+    });
+
+    // v2 ShowDomainDetailByName (§11.3).
+    app.get('/v1.0/cdn/configuration/domains/:domain_name', { schema: { params: NameParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainDetailObject(await ctx.domains.getByName(request.caller.accountId, request.params.domain_name)) };
     });
 
     app.put('/v1.0/cdn/domains/:domain_id/enable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
@@ -85,7 +91,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     });
 
     app.delete('/v1.0/cdn/domains/:domain_id', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id), true) };
+      return { domain: deletedDomainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id)) };
     });
   };
 }
