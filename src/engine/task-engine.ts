@@ -44,6 +44,8 @@ export interface EngineOptions {
   log: (msg: string, err?: unknown) => void;
   /** Set when several processes share the store (PostgreSQL): work is claimed with leases. */
   shared?: SharedWork;
+  /** How long stop() tries to write the outcomes it holds (the store may be down); default 10 s. */
+  drainMs?: number;
 }
 
 export interface SharedWork {
@@ -61,6 +63,7 @@ const MAX_BACKOFF_MS = 2000;
 const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the node was removed from the fleet before it answered' };
 const REFILL_PAGE = 5000;
 const DEFAULT_MAX_TRACKED = 100_000;
+const DEFAULT_DRAIN_MS = 10_000;
 
 export class TaskEngine {
   private readonly writer: OutcomeWriter;
@@ -341,7 +344,13 @@ export class TaskEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await this.writer.drain();
+    const unwritten = await this.writer.drain(this.options.drainMs ?? DEFAULT_DRAIN_MS);
+    if (unwritten > 0) {
+      // Not lost: those URLs are not terminal in the store, and the next start (or, sharing the
+      // store, another process once this one's lease runs out) does them again.
+      this.options.log(`stopping with ${unwritten} URL outcomes not written: the store did not take them within ${this.options.drainMs ?? DEFAULT_DRAIN_MS} ms; those URLs are done again by the next start`);
+      return;
+    }
     // The other processes need not wait for this one's row to run out.
     if (this.options.shared?.worker) await releaseWorker(this.db, this.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
   }
