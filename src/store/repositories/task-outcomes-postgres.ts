@@ -20,6 +20,9 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
   const classes = outcomes.map((o) => (o.ok ? null : (o.failClassify ?? 'UNKNOWN_ERROR')));
   const descs = outcomes.map((o) => (o.ok ? null : (o.failDesc ?? '')));
   const results = outcomes.map((o) => o.nodeResults ?? null);
+  // `l` locks the tasks to count in id order, as recordOutcomes updates them on SQLite: otherwise
+  // the update takes them in whatever order its plan meets them (hash order, or where each row's
+  // current version lies in the table), and two workers' batches over the same tasks deadlock.
   // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
   // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
   const { rows } = await sql<TaskRow & { s: number; f: number }>`${prepared}
@@ -49,9 +52,12 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
     c as (
       select task_id, (count(*) filter (where ok))::int as s, (count(*) filter (where not ok))::int as f from u group by task_id
     ),
+    l as materialized (
+      select tasks.id from tasks join c on tasks.id = c.task_id order by tasks.id for update of tasks
+    ),
     t as (
       update tasks set ${taskCountersSet('c')}
-      from c where tasks.id = c.task_id
+      from c join l on l.id = c.task_id where tasks.id = c.task_id
       returning ${TASK_COLUMNS}, c.s, c.f
     ),
     d as (
