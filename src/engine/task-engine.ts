@@ -57,6 +57,11 @@ export interface SharedWork {
   pollMs: number;
   /** false for an API-only process: it stores work and leaves it to the workers. */
   worker: boolean;
+  /**
+   * How often a /wait reads the store, since another process may finish the task: 50 ms by default;
+   * longer when finished tasks are announced (tasksDoneElsewhere), where the read is only a fallback.
+   */
+  waitPollMs?: number;
 }
 
 const MAX_BACKOFF_MS = 2000;
@@ -64,6 +69,7 @@ const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: fal
 const REFILL_PAGE = 5000;
 const DEFAULT_MAX_TRACKED = 100_000;
 const DEFAULT_DRAIN_MS = 10_000;
+const DEFAULT_WAIT_POLL_MS = 50;
 
 export class TaskEngine {
   private readonly writer: OutcomeWriter;
@@ -317,7 +323,8 @@ export class TaskEngine {
   waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<{ done: boolean; final?: TaskRow }> {
     return new Promise((resolve, reject) => {
       const event = `done:${taskId}`;
-      const poll = this.options.shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), 50) : undefined;
+      const shared = this.options.shared;
+      const poll = shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), shared.waitPollMs ?? DEFAULT_WAIT_POLL_MS) : undefined;
       const cleanup = () => {
         clearTimeout(timer);
         clearInterval(poll);
@@ -338,6 +345,11 @@ export class TaskEngine {
         },
       );
     });
+  }
+
+  /** Another process finished this task (or this one did, and the store says so): wakes its waiters. */
+  taskDoneElsewhere(taskId: number): void {
+    this.events.emit(`done:${taskId}`);
   }
 
   /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */

@@ -5,7 +5,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -15,6 +14,7 @@ import { client, waitTask } from '../support/signed-client.js';
 import { addDomain } from '../support/test-server.js';
 import { freePort, kill, startCli } from '../support/processes.js';
 import { freshDatabase } from '../support/postgres.js';
+import { tcpRelay } from '../support/tcp-relay.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const children: ChildProcess[] = [];
@@ -32,34 +32,6 @@ after(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A TCP relay to `target`; down() drops every connection through it and refuses new ones until up(). */
-async function relay(target: URL): Promise<{ port: number; down(): void; up(): void; close(): Promise<void> }> {
-  let isDown = false;
-  const open = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    if (isDown) return inbound.destroy();
-    const outbound = net.connect(Number(target.port), target.hostname);
-    for (const s of [inbound, outbound]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => undefined);
-    }
-    inbound.pipe(outbound).pipe(inbound);
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    down: () => {
-      isDown = true;
-      for (const s of open) s.destroy();
-    },
-    up: () => (isDown = false),
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 /** CPU time (user + system) of a process so far, in ms. */
 function cpuMs(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -74,7 +46,7 @@ test('SIGTERM during a PostgreSQL outage: exits within the drain bound, says how
   const direct = new pg.Client({ connectionString: database.url });
   await direct.connect();
   cleanups.push(() => direct.end());
-  const pgRelay = await relay(new URL(database.url));
+  const pgRelay = await tcpRelay(new URL(database.url));
   cleanups.push(() => pgRelay.close());
   const viaRelay = new URL(database.url);
   viaRelay.port = String(pgRelay.port);
