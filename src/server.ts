@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createStore, type Store } from './store/store.js';
+import { listenTaskDone } from './store/postgres/task-done-channel.js';
 import { findAccountByName } from './store/repositories/account-repository.js';
 import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
@@ -83,7 +84,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const processName = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const shared: SharedWork | undefined =
       store.dialect === 'postgres'
-        ? { owner: processName, leaseMs: config.leaseMs, pollMs: config.claimPollMs, worker: config.role !== 'api' }
+        ? { owner: processName, leaseMs: config.leaseMs, pollMs: config.claimPollMs, worker: config.role !== 'api', waitPollMs: WAIT_SAFETY_POLL_MS }
         : undefined;
 
     const builtin = [];
@@ -157,6 +158,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       domainSync.stop();
       await engine.stop();
     });
+    if (shared && config.databaseUrl !== undefined) {
+      const listener = listenTaskDone(config.databaseUrl, (id) => engine.taskDoneElsewhere(id), app0.log);
+      closers.unshift(() => listener.close());
+    }
     closers.unshift(() => app.close());
 
     domainSync.start();
@@ -194,6 +199,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     throw err;
   }
 }
+
+/** A /wait's own read of the store, when finished tasks are announced (task-done-channel.ts): a fallback. */
+const WAIT_SAFETY_POLL_MS = 1000;
 
 const warnOnStart = (message: string) => console.error(`cachectl: warning: ${message}`);
 

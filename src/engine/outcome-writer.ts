@@ -7,6 +7,7 @@ import { writeUrlStates } from '../store/repositories/task-repository.js';
 import type { TaskRow, UrlOutcome } from '../store/repositories/task-rows.js';
 
 const STARTED_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 5000;
 
 export class OutcomeWriter {
   private started = new Map<string, number[]>();
@@ -14,6 +15,10 @@ export class OutcomeWriter {
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   private failures = 0;
+  /** After a failed write: when the next attempt is due (drain waits for it too, instead of spinning). */
+  private retryAt = 0;
+  /** Outcomes in the write under way. */
+  private writing = 0;
   private startedTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -50,12 +55,21 @@ export class OutcomeWriter {
     this.schedule();
   }
 
-  /** Resolves when everything recorded so far is written. */
-  async drain(): Promise<void> {
+  /**
+   * Writes everything recorded so far, for at most `deadlineMs` (the store may be down: a stop must
+   * not wait for it forever, nor retry in a tight loop). Answers how many outcomes are still
+   * unwritten then; their URLs are not terminal in the store, so the next start does them again.
+   */
+  async drain(deadlineMs = 10_000): Promise<number> {
+    const end = Date.now() + deadlineMs;
     while (this.flushing || this.outcomes.length > 0 || this.started.size > 0) {
-      if (this.flushing) await this.flushing;
-      else await this.flush();
+      const left = end - Date.now();
+      if (left <= 0) break;
+      if (this.flushing) await within(this.flushing, left);
+      else if (this.retryAt > Date.now()) await sleep(Math.min(this.retryAt, end) - Date.now());
+      else await within(this.flush(), left);
     }
+    return this.outcomes.length + this.writing;
   }
 
   private schedule(delayMs = 0): void {
@@ -63,7 +77,8 @@ export class OutcomeWriter {
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      void this.flush();
+      // A write drain() started meanwhile schedules the rest when it ends.
+      if (!this.flushing) void this.flush();
     };
     if (delayMs > 0) setTimeout(run, delayMs).unref();
     else setImmediate(run);
@@ -75,6 +90,7 @@ export class OutcomeWriter {
     this.started = new Map();
     this.outcomes = [];
     const now = Date.now();
+    this.writing = outcomes.length;
     this.flushing = (async () => {
       let delay = 0;
       try {
@@ -83,6 +99,7 @@ export class OutcomeWriter {
         const marks = [...started].flatMap(([status, ids]) => ids.filter((id) => !finished.has(id)).map((id) => ({ id, status })));
         const done = await this.write((db) => writeUrlStates(db, marks, outcomes, now, this.owner?.()));
         this.failures = 0;
+        this.retryAt = 0;
         if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id));
         if (done.length > 0) this.onTasksDone(done);
       } catch (err) {
@@ -90,9 +107,11 @@ export class OutcomeWriter {
         this.log(err);
         for (const [status, ids] of started) this.markStartedQuiet(ids, status);
         this.outcomes.unshift(...outcomes);
-        delay = Math.min(5000, 50 * 2 ** this.failures++);
+        delay = Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** this.failures++);
+        this.retryAt = Date.now() + delay;
       } finally {
         this.flushing = null;
+        this.writing = 0;
       }
       if (this.outcomes.length > 0 || this.started.size > 0) this.schedule(delay);
     })();
@@ -104,4 +123,12 @@ export class OutcomeWriter {
     if (!list) this.started.set(status, (list = []));
     list.push(...ids);
   }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits for `p`, at most `ms`: a write stuck on an unreachable store must not hold up a stop. */
+function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }

@@ -62,6 +62,8 @@ export interface EngineOptions {
   log: (msg: string, err?: unknown) => void;
   /** Set when several processes share the store (PostgreSQL): work is claimed with leases. */
   shared?: SharedWork;
+  /** How long stop() tries to write the outcomes it holds (the store may be down); default 10 s. */
+  drainMs?: number;
 }
 
 export interface SharedWork {
@@ -73,12 +75,19 @@ export interface SharedWork {
   pollMs: number;
   /** false for an API-only process: it stores work and leaves it to the workers. */
   worker: boolean;
+  /**
+   * How often a /wait reads the store, since another process may finish the task: 50 ms by default;
+   * longer when finished tasks are announced (tasksDoneElsewhere), where the read is only a fallback.
+   */
+  waitPollMs?: number;
 }
 
 const MAX_BACKOFF_MS = 2000;
 const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the node was removed from the fleet before it answered' };
 const REFILL_PAGE = 5000;
 const DEFAULT_MAX_TRACKED = 100_000;
+const DEFAULT_DRAIN_MS = 10_000;
+const DEFAULT_WAIT_POLL_MS = 50;
 
 export class TaskEngine {
   private readonly writer: OutcomeWriter;
@@ -375,7 +384,8 @@ export class TaskEngine {
   waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<{ done: boolean; final?: TaskRow }> {
     return new Promise((resolve, reject) => {
       const event = `done:${taskId}`;
-      const poll = this.options.shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), 50) : undefined;
+      const shared = this.options.shared;
+      const poll = shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), shared.waitPollMs ?? DEFAULT_WAIT_POLL_MS) : undefined;
       const cleanup = () => {
         clearTimeout(timer);
         clearInterval(poll);
@@ -398,11 +408,22 @@ export class TaskEngine {
     });
   }
 
+  /** Another process finished this task (or this one did, and the store says so): wakes its waiters. */
+  taskDoneElsewhere(taskId: number): void {
+    this.events.emit(`done:${taskId}`);
+  }
+
   /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await this.writer.drain();
+    const unwritten = await this.writer.drain(this.options.drainMs ?? DEFAULT_DRAIN_MS);
+    if (unwritten > 0) {
+      // Not lost: those URLs are not terminal in the store, and the next start (or, sharing the
+      // store, another process once this one's lease runs out) does them again.
+      this.options.log(`stopping with ${unwritten} URL outcomes not written: the store did not take them within ${this.options.drainMs ?? DEFAULT_DRAIN_MS} ms; those URLs are done again by the next start`);
+      return;
+    }
     // The other processes need not wait for this one's row to run out.
     if (this.options.shared?.worker) await releaseWorker(this.db, this.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
   }

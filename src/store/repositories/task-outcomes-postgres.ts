@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import { prepared } from '../postgres/prepared-statements.js';
+import { TASK_DONE_CHANNEL } from '../postgres/task-done-channel.js';
 import { DAY_MS } from '../migrations.js';
 import { TASK_COLUMNS, taskCountersSet, type TaskRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
 
@@ -20,8 +21,13 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
   const classes = outcomes.map((o) => (o.ok ? null : (o.failClassify ?? 'UNKNOWN_ERROR')));
   const descs = outcomes.map((o) => (o.ok ? null : (o.failDesc ?? '')));
   const results = outcomes.map((o) => o.nodeResults ?? null);
+  // `l` locks the tasks to count in id order, as recordOutcomes updates them on SQLite: otherwise
+  // the update takes them in whatever order its plan meets them (hash order, or where each row's
+  // current version lies in the table), and two workers' batches over the same tasks deadlock.
   // `d` is the tasks that became task_done with this statement (see taskCountersSet). Count cells
   // are summed before the upsert (one row per cell) and taken in key order, as addTaskCounts does.
+  // `w` announces each of them to every process's /wait (task-done-channel.ts), at commit; the final
+  // select reads it so that it runs (a plain select in WITH runs only when read).
   const { rows } = await sql<TaskRow & { s: number; f: number }>`${prepared}
     with m as (
       update task_urls t set status = m.status, modify_time = ${now}
@@ -49,9 +55,12 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
     c as (
       select task_id, (count(*) filter (where ok))::int as s, (count(*) filter (where not ok))::int as f from u group by task_id
     ),
+    l as materialized (
+      select tasks.id from tasks join c on tasks.id = c.task_id order by tasks.id for update of tasks
+    ),
     t as (
       update tasks set ${taskCountersSet('c')}
-      from c where tasks.id = c.task_id
+      from c join l on l.id = c.task_id where tasks.id = c.task_id
       returning ${TASK_COLUMNS}, c.s, c.f
     ),
     d as (
@@ -67,7 +76,10 @@ export async function recordOutcomesInOneStatement(db: Kysely<Database>, outcome
       group by account_id, day, task_type, file_type, status
       order by account_id, day, task_type, file_type, status
       on conflict (account_id, day, task_type, file_type, status) do update set n = task_counts.n + excluded.n
+    ),
+    w as materialized (
+      select pg_notify(${TASK_DONE_CHANNEL}, id::text) from d
     )
-    select * from d`.execute(db);
+    select * from d where (select count(*) from w) >= 0`.execute(db);
   return rows.map(({ s: _s, f: _f, ...task }) => task);
 }
