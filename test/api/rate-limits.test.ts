@@ -114,24 +114,39 @@ test('the shared limiter (PostgreSQL) decides a sequence exactly as the in-proce
 
 const BURST_CHILD = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../support/rate-burst.js');
 
-function burstProcess(url: string, fromMs: number, untilMs: number): Promise<{ admitted: number[]; refused: number }> {
-  const child = spawn(process.execPath, [BURST_CHILD, url, String(RATE), String(fromMs), String(untilMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface BurstProcess {
+  ready: Promise<void>;
+  start(fromMs: number, untilMs: number): void;
+  result: Promise<{ admitted: number[]; refused: number }>;
+}
+
+function burstProcess(url: string): BurstProcess {
+  const child = spawn(process.execPath, [BURST_CHILD, url, String(RATE)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`burst process exited with ${code}: ${err}`))));
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (onReady = r));
+  child.stdout.on('data', (d) => {
+    out += d;
+    if (out.startsWith('ready\n')) onReady();
   });
+  child.stderr.on('data', (d) => (err += d));
+  const result = new Promise<{ admitted: number[]; refused: number }>((resolve, reject) => {
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) : reject(new Error(`burst process exited with ${code}: ${err}`))));
+  });
+  return { ready: Promise.race([ready, result.then(() => undefined)]), start: (from, until) => child.stdin.end(`${from} ${until}\n`), result };
 }
 
 test('three processes bursting at one account across a second boundary stay within rate × window + burst', async () => {
   const database = await freshDatabase();
   try {
     await (await createStore({ kind: 'postgres', url: database.url, poolSize: 1 })).close();
-    // From 80 ms before a second boundary to 500 ms after it; the processes start well before.
-    const boundary = Math.ceil((Date.now() + 2500) / 1000) * 1000;
-    const runs = await Promise.all([0, 1, 2].map(() => burstProcess(database.url, boundary - 80, boundary + 500)));
+    const processes = [0, 1, 2].map(() => burstProcess(database.url));
+    await Promise.all(processes.map((p) => p.ready));
+    // From 80 ms before the next second boundary (at least 200 ms away) to 500 ms after it.
+    const boundary = Math.ceil((Date.now() + 280) / 1000) * 1000;
+    for (const p of processes) p.start(boundary - 80, boundary + 500);
+    const runs = await Promise.all(processes.map((p) => p.result));
     const admitted = runs.flatMap((r) => r.admitted).sort((a, b) => a - b);
     const attempts = admitted.length + runs.reduce((n, r) => n + r.refused, 0);
     assert.ok(runs.every((r) => r.admitted.length + r.refused > 0), 'every process took part');

@@ -1,18 +1,22 @@
 // One process of the cross-process rate-limit test: its own store and pool on the given PostgreSQL
 // database, a SharedRateLimiter, and a few concurrent callers that take one `create` call after
-// another for one account from `fromMs` to `untilMs`. Prints the times of the admitted calls as JSON.
-// Usage: node rate-burst.js <database url> <rate> <fromMs> <untilMs>
+// another for one account from `fromMs` to `untilMs`. Prints "ready" when connected, then reads
+// "<fromMs> <untilMs>" from stdin, and prints the times of the admitted calls as JSON.
+// Usage: node rate-burst.js <database url> <rate>
 import { sql } from 'kysely';
 import { createStore } from '../../src/store/store.js';
 import { SharedRateLimiter } from '../../src/api/shared-rate-limit.js';
 
-const [url, rate, fromMs, untilMs] = process.argv.slice(2);
+const [url, rate] = process.argv.slice(2);
 const CALLERS = 4;
 
 const store = await createStore({ kind: 'postgres', url, poolSize: CALLERS });
 const limiter = new SharedRateLimiter(store.db, { create: Number(rate), query: 0, urlTasks: 0, quota: 0 });
 // A warm pool, so the first calls of the burst do not wait for connections.
 await Promise.all(Array.from({ length: CALLERS }, () => sql`select 1`.execute(store.db)));
+process.stdout.write('ready\n');
+const [fromMs, untilMs] = (await new Promise<string>((resolve) => process.stdin.once('data', (d) => resolve(String(d))))).trim().split(' ');
+process.stdin.destroy();
 await new Promise((r) => setTimeout(r, Math.max(0, Number(fromMs) - Date.now())));
 
 const admitted: number[] = [];
