@@ -10,6 +10,7 @@ import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js'
 import { sendError } from './error-reply.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
+import { rateRefused } from './rate-limit.js';
 import { taskCreateRoutes } from './routes/task-create-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { domainRoutes } from './routes/domain-routes.js';
@@ -140,14 +141,17 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     }
   });
 
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', async (request, reply) => {
     const config = request.routeOptions.config;
     const limit = request.routeOptions.bodyLimit ?? options.bodyLimit;
     const raw = Buffer.isBuffer(request.body) ? request.body : await readUnparsedBody(request, limit);
     if (config.auth !== false) {
       request.caller = verify(request, request.credential, raw);
       if (config.admin && !request.caller.isAdmin) throw forbidden('Only the admin account may do this.');
-      if (config.rateClass) await ctx.rates.take(request.caller.accountId, config.rateClass);
+      if (config.rateClass) {
+        const refusal = await ctx.rates.take(request.caller.accountId, config.rateClass);
+        if (refusal) throw rateRefused(reply, config.rateClass, refusal);
+      }
     }
     if (Buffer.isBuffer(request.body)) {
       if (request.body.length === 0) request.body = undefined;

@@ -1,31 +1,31 @@
-// Rate limits that hold across every process sharing one store (huawei-cdn-api.md §1): each request
-// counts in a per-second window in the database. One upsert per limited request; limits are off
-// (0) by default, and then nothing is written.
+// Rate limits that hold across every process sharing one store (huawei-cdn-api.md §1), by the same
+// algorithm as the in-process limiter (rate-cell.ts): one TAT per account and class in the database,
+// advanced by one atomic statement per limited call. Limits are off (0) by default, and then nothing
+// is written. Processes must keep their clocks in step (NTP): a clock ahead by d shortens the others'
+// bursts by d's worth of calls, never lengthens them.
 import type { Kysely } from 'kysely';
 import type { RateLimits } from '../config.js';
 import type { Database } from '../store/database.js';
-import { countRequest, pruneRequestWindows } from '../store/repositories/rate-repository.js';
-import { throttled } from '../errors.js';
-import type { RateClass, RateGate } from './rate-limit.js';
+import { advanceRateCell, readRateCell } from '../store/repositories/rate-repository.js';
+import { admit, advanceAt, cellLimit, EMPTY_TAT, toMicros } from './rate-cell.js';
+import type { RateClass, RateGate, RateRefusal } from './rate-limit.js';
 
 export class SharedRateLimiter implements RateGate {
-  private lastPrune = 0;
-
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rates: RateLimits,
   ) {}
 
-  async take(accountId: string, cls: RateClass, now = Date.now()): Promise<void> {
+  async take(accountId: string, cls: RateClass, now = Date.now()): Promise<RateRefusal | undefined> {
     const rate = this.rates[cls];
-    if (!rate) return;
-    const second = Math.floor(now / 1000);
-    if (second - this.lastPrune >= 60) {
-      this.lastPrune = second;
-      void pruneRequestWindows(this.db, second - 60).catch(() => undefined);
-    }
-    if ((await countRequest(this.db, accountId, cls, second)) > rate) {
-      throw throttled(`The API is throttled: at most ${rate} ${cls} calls per second per account`);
-    }
+    if (!rate) return undefined;
+    const limit = cellLimit(rate);
+    const nowUs = toMicros(now);
+    const first = admit(EMPTY_TAT, nowUs, limit);
+    if (!first.admitted) throw new Error('a burst of at least one call is always admitted');
+    if (await advanceRateCell(this.db, accountId, cls, first.tat, advanceAt(nowUs, limit))) return undefined;
+    // Refused: the wait comes from the TAT as it is now (another process may have moved it since).
+    const again = admit((await readRateCell(this.db, accountId, cls)) ?? EMPTY_TAT, nowUs, limit);
+    return { rate, retryAfterMs: again.admitted ? 0 : again.retryAfterMs };
   }
 }

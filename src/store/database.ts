@@ -139,11 +139,11 @@ export interface EdgeNodeTable {
 }
 
 /** Requests per account, kind and second: rate limits shared by every process on the store. */
-export interface RateWindowTable {
+/** Per account and API class: the rate limit's theoretical arrival time in µs (api/rate-cell.ts). */
+export interface RateCellTable {
   account_id: string;
   kind: string;
-  second: number;
-  n: number;
+  tat: number;
 }
 
 /** Per URL: each node's result, as a JSON array (see engine/node-results.ts). */
@@ -170,6 +170,6 @@ export interface Database {
   meta: MetaTable;
   edge_nodes: EdgeNodeTable;
   url_node_results: UrlNodeResultTable;
-  rate_windows: RateWindowTable;
+  rate_cells: RateCellTable;
   workers: WorkerTable;
 }

@@ -210,6 +210,20 @@ function migrations(dialect: DialectName): Record<string, Migration> {
         }
       },
     },
+    '0005_rate_cells': {
+      async up(db: Kysely<any>) {
+        // Rate limits by GCRA (api/rate-cell.ts): one theoretical arrival time in µs per account and
+        // class replaces the per-second counts, which allowed a burst on each side of a second.
+        await db.schema.dropTable('rate_windows').execute();
+        await db.schema
+          .createTable('rate_cells')
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('tat', bigint, (c) => c.notNull())
+          .addPrimaryKeyConstraint('rate_cells_pk', ['account_id', 'kind'])
+          .execute();
+      },
+    },
   };
 }
 

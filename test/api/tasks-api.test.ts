@@ -135,6 +135,8 @@ test('rate limits: over the create rate the answer is 429 APIGW.0308 and nothing
       if (r.status === 429) {
         assert.equal(r.json.error_code, 'APIGW.0308');
         assert.equal(typeof r.json.request_id, 'string');
+        // Two calls per second: the next is admitted within a second, and Retry-After says so.
+        assert.equal(r.headers['retry-after'], '1');
       }
     }
     assert.ok(codes.includes(429), `got ${codes}`);
