@@ -89,7 +89,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     bodyLimit: options.bodyLimit,
     requestIdHeader: false,
     // A domain name in the path (v2 detail by name) may be 200 characters, beyond the router's 100.
-    maxParamLength: 255,
+    routerOptions: { maxParamLength: 255 },
     genReqId: nextRequestId,
     // Query values stay strings (the handlers check their ranges); bodies are not coerced, so a
     // string where the spec wants a list is refused rather than wrapped.
