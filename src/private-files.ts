@@ -48,3 +48,9 @@ export function openPrivateAppend(file: string): number {
 export function createPrivateFile(file: string): void {
   fs.closeSync(openPrivateAppend(file));
 }
+
+/** Writes `text` to `file`, owner-only from the first byte (created 0600 before the secret goes in). */
+export function writePrivateFile(file: string, text: string): void {
+  createPrivateFile(file);
+  fs.writeFileSync(file, text, { mode: 0o600 });
+}

@@ -31,7 +31,7 @@ import type { SharedWork } from './engine/task-engine.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
 import { badParameter } from './errors.js';
 import { buildApi } from './api/app.js';
-import { createPrivateFile, ensurePrivateDir, fixPrivateFile } from './private-files.js';
+import { createPrivateFile, ensurePrivateDir, fixPrivateFile, writePrivateFile } from './private-files.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -239,9 +239,7 @@ function writeCredentials(file: string, url: string, c: NewCredentials, edges: E
     secret_key: c.secretKey,
     edges: edges.map((e) => e.trafficUrl),
   };
-  // Created 0600 before the secrets go in (writeFileSync's mode applies to a new file only).
-  createPrivateFile(file);
-  fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+  writePrivateFile(file, JSON.stringify(body, null, 2) + '\n');
 }
 
 /** The NATS edge bus, loaded only when configured. */

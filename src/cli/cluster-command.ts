@@ -1,11 +1,10 @@
 // `cachectl cluster`: the scale-out deployment on loopback, in one command (src/cluster/local-cluster.ts),
 // until Ctrl-C; then it stops everything it started and drops its database.
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, originAllow } from '../config.js';
 import { startLocalCluster } from '../cluster/local-cluster.js';
-import { createPrivateFile } from '../private-files.js';
+import { writePrivateFile } from '../private-files.js';
 
 export async function runCluster(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -42,11 +41,9 @@ export async function runCluster(args: string[]): Promise<void> {
   });
   const c = cluster.credentials;
   const credentialsFile = path.join(dir, 'credentials.json');
-  createPrivateFile(credentialsFile);
-  fs.writeFileSync(
+  writePrivateFile(
     credentialsFile,
     JSON.stringify({ api: cluster.api, account: c.account, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey }, null, 2) + '\n',
-    { mode: 0o600 },
   );
   console.log(
     [

@@ -1,6 +1,7 @@
 // The edge node registry: nodes are configured data (name, driver, traffic and control addresses,
 // labels), stored, and joined to the running fleet at once. Built-in edges of this process are shown
 // beside them but are not stored and cannot be removed.
+import { isUniqueViolation } from '../store/unique-violation.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { deleteNode, insertNode, listNodes, type EdgeNodeRow } from '../store/repositories/node-repository.js';
@@ -200,7 +201,7 @@ export class NodeService {
       await insertNode(this.db, rowOfNode(node, Date.now()));
     } catch (err) {
       await driver.close();
-      if (/unique|primary key/i.test(String(err))) throw nodeExists(`a node named '${node.name}' exists`);
+      if (isUniqueViolation(err)) throw nodeExists(`a node named '${node.name}' exists`);
       throw err;
     }
     const member = this.fleet.add(node, driver, 'registry');
