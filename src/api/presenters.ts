@@ -46,9 +46,27 @@ export function urlRecord(u: TaskUrlRow) {
 
 const cnameOf = (name: string) => `${name.replace(/^\*\./, 'wildcard.')}.c.cachectl.local`;
 
+/** The origins in the v1 shape (SourceWithPort); ports left out where the Huawei shape has none. */
+function sourceObjects(d: DomainRow, withPorts: boolean) {
+  const sources = JSON.parse(d.sources) as SourceRecord[];
+  return sources.map((s) => ({
+    domain_id: d.id,
+    ip_or_domain: s.ip_or_domain,
+    origin_type: s.origin_type,
+    active_standby: s.active_standby,
+    ...(s.obs_bucket_type && { obs_bucket_type: s.obs_bucket_type }),
+    enable_obs_web_hosting: s.enable_obs_web_hosting ?? 0,
+    ...(withPorts && { http_port: s.http_port, https_port: s.https_port }),
+  }));
+}
+
+/** The v1 UpdateDomainOrigin answer: the ResourceBody as stored now. */
+export function originObject(d: DomainRow) {
+  return { sources: sourceObjects(d, true) };
+}
+
 /** A domain as create, list and the v1 detail answer it; only create leaves out the origins' ports (its Huawei shape has none). */
 export function domainObject(d: DomainRow, withPorts: boolean) {
-  const sources = JSON.parse(d.sources) as SourceRecord[];
   return {
     id: d.id,
     domain_name: d.name,
@@ -57,15 +75,7 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     user_domain_id: d.account_id,
     domain_status: d.status,
     cname: cnameOf(d.name),
-    sources: sources.map((s) => ({
-      domain_id: d.id,
-      ip_or_domain: s.ip_or_domain,
-      origin_type: s.origin_type,
-      active_standby: s.active_standby,
-      ...(s.obs_bucket_type && { obs_bucket_type: s.obs_bucket_type }),
-      enable_obs_web_hosting: s.enable_obs_web_hosting ?? 0,
-      ...(withPorts && { http_port: s.http_port, https_port: s.https_port }),
-    })),
+    sources: sourceObjects(d, withPorts),
     domain_origin_host: { domain_id: d.id, origin_host_type: 'accelerate', customize_domain: null },
     https_status: 0,
     create_time: Number(d.create_time),

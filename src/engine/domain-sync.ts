@@ -120,7 +120,8 @@ export class DomainSync {
       this.failures = 0;
       const now = Date.now();
       for (const row of configuring) {
-        await this.db.updateTable('domains').set({ status: 'online', status_detail: '', modify_time: now }).where('id', '=', row.id).where('status', '=', 'configuring').execute();
+        // Only with the origins that were pushed: a change during the push waits for the next push.
+        await this.db.updateTable('domains').set({ status: 'online', status_detail: '', modify_time: now }).where('id', '=', row.id).where('status', '=', 'configuring').where('sources', '=', row.sources).execute();
       }
       return;
     }

@@ -9,7 +9,8 @@ import type { QuotaService } from './quota-service.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
 import { isUniqueViolation } from '../store/unique-violation.js';
 import { claimsPublicSuffix, coveredEnding, coveringNames } from './domain-overlap.js';
-import { checkOriginFormat, type OriginPolicy } from './origin-policy.js';
+import type { OriginPolicy } from './origin-policy.js';
+import { parseSources, type SourceInput } from './domain-sources.js';
 import {
   badParameter,
   businessTypeInvalid,
@@ -20,21 +21,7 @@ import {
   domainQuotaReached,
   domainStateForbids,
   domainTakenByOther,
-  originInvalid,
-  originIsDomain,
-  originTypeInvalid,
-  tooManyOrigins,
 } from '../errors.js';
-
-export interface SourceInput {
-  ip_or_domain?: unknown;
-  origin_type?: unknown;
-  active_standby?: unknown;
-  http_port?: unknown;
-  https_port?: unknown;
-  obs_bucket_type?: unknown;
-  enable_obs_web_hosting?: unknown;
-}
 
 export interface DomainInput {
   domain_name: string;
@@ -45,9 +32,8 @@ export interface DomainInput {
 
 const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'];
 const SERVICE_AREAS = ['mainland_china', 'outside_mainland_china', 'global'];
-const ORIGIN_TYPES = ['ipaddr', 'domain', 'obs_bucket'];
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const MAX_SOURCES = 50;
+const APPLYING = 'waiting for every edge node to apply it';
 
 /** §11.1: letters, digits, '-' and '.', ≤200 characters, labels ≤63, no leading/trailing '-' or '.', '*' only as the first label. */
 export function isValidDomainName(name: string): boolean {
@@ -55,12 +41,6 @@ export function isValidDomainName(name: string): boolean {
   const labels = name.split('.');
   if (labels.length < 2) return false;
   return labels.every((l, i) => (i === 0 && l === '*') || LABEL.test(l));
-}
-
-function port(value: unknown, fallback: number, field: string): number {
-  if (value === undefined || value === null) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw originInvalid(`${field} must be an integer from 1 to 65535`);
-  return value as number;
 }
 
 export class DomainService {
@@ -78,28 +58,8 @@ export class DomainService {
     if (!BUSINESS_TYPES.includes(input.business_type)) throw businessTypeInvalid(`business_type must be one of ${BUSINESS_TYPES.join(', ')}`);
     const serviceArea = input.service_area ?? 'mainland_china';
     if (!SERVICE_AREAS.includes(serviceArea)) throw badParameter(`service_area must be one of ${SERVICE_AREAS.join(', ')}`);
-    if (!Array.isArray(input.sources) || input.sources.length === 0) throw originInvalid('at least one origin (sources) is required');
-    if (input.sources.length > MAX_SOURCES) throw tooManyOrigins(`at most ${MAX_SOURCES} origins`);
-    const sources = input.sources.map((s, i): SourceRecord => {
-      const field = `sources[${i}]`;
-      if (typeof s.ip_or_domain !== 'string' || s.ip_or_domain.length === 0 || s.ip_or_domain.length > 255) throw originInvalid(`${field}.ip_or_domain is required`);
-      if (typeof s.origin_type !== 'string' || !ORIGIN_TYPES.includes(s.origin_type)) throw originTypeInvalid(`${field}.origin_type must be one of ${ORIGIN_TYPES.join(', ')}`);
-      const address = s.ip_or_domain.toLowerCase();
-      checkOriginFormat(field, s.origin_type, address);
-      if (s.origin_type !== 'ipaddr' && address === name) throw originIsDomain('the origin cannot be the accelerated domain itself');
-      if (s.active_standby !== 0 && s.active_standby !== 1) throw originInvalid(`${field}.active_standby must be 1 (primary) or 0 (standby)`);
-      return {
-        ip_or_domain: address,
-        origin_type: s.origin_type as SourceRecord['origin_type'],
-        active_standby: s.active_standby,
-        http_port: port(s.http_port, 80, `${field}.http_port`),
-        https_port: port(s.https_port, 443, `${field}.https_port`),
-        ...(s.origin_type === 'obs_bucket' && { obs_bucket_type: typeof s.obs_bucket_type === 'string' ? s.obs_bucket_type : 'public' }),
-      };
-    });
-    if (!sources.some((s) => s.active_standby === 1)) throw originInvalid('at least one origin must be primary (active_standby 1)');
-    for (const [i, s] of sources.entries()) await this.origins.check(`sources[${i}]`, s.origin_type, s.ip_or_domain);
-
+    const sources = parseSources(name, input.sources);
+    await this.checkPolicy(sources);
     const now = Date.now();
     const row: DomainRow = {
       id: crypto.randomBytes(16).toString('hex'),
@@ -109,7 +69,7 @@ export class DomainService {
       service_area: serviceArea,
       status: 'configuring',
       sources: JSON.stringify(sources),
-      status_detail: 'waiting for every edge node to apply it',
+      status_detail: APPLYING,
       create_time: now,
       modify_time: now,
     };
@@ -149,6 +109,36 @@ export class DomainService {
     });
   }
 
+  /** The allow-list check of every origin (CDN.0121 / CDN.0103); host names may be resolved. */
+  private async checkPolicy(sources: SourceRecord[]): Promise<void> {
+    for (const [i, s] of sources.entries()) await this.origins.check(`sources[${i}]`, s.origin_type, s.ip_or_domain);
+  }
+
+  /**
+   * Replaces the origins of a domain of the caller's (v1 UpdateDomainOrigin, v1.1 UpdateDomainFullConfig
+   * `sources`), checked as create checks them. An enabled domain goes back to `configuring` until every
+   * node has applied the new set (it is served all along, by the old origins and then the new ones); a
+   * disabled one stays `offline` and takes them when enabled. Cached objects stay: nodes key them by the
+   * domain's host, not by its origin. Another account's domain is answered as missing (CDN.0105).
+   */
+  async updateOrigins(accountId: string, id: string, inputs: unknown): Promise<DomainRow> {
+    const row = await this.get(accountId, id);
+    const sources = parseSources(row.name, inputs);
+    await this.checkPolicy(sources);
+    const stored = JSON.stringify(sources);
+    // The checks above may wait on DNS: write against the status read just now, so that a disable or
+    // delete in between is neither undone nor hidden (read again and decide again).
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(accountId, id);
+      const enabled = current.status !== 'offline';
+      const set = enabled ? { sources: stored, status: 'configuring', status_detail: APPLYING, modify_time: Date.now() } : { sources: stored, modify_time: Date.now() };
+      if (await domains.updateDomainIf(this.db, id, current.status, set)) break;
+      if (attempt >= 5) throw domainStateForbids(`The domain '${row.name}' is changing state; try again.`);
+    }
+    this.sync.request();
+    return this.get(accountId, id);
+  }
+
   async get(accountId: string, id: string): Promise<DomainRow> {
     const row = await domains.findDomain(this.db, accountId, id);
     if (!row) throw domainNotFound(`The accelerated domain '${id}' does not exist.`);
@@ -169,7 +159,7 @@ export class DomainService {
   async enable(accountId: string, id: string): Promise<DomainRow> {
     const row = await this.get(accountId, id);
     if (row.status !== 'offline') throw domainStateForbids(`Only a disabled (offline) domain can be enabled; it is ${row.status}.`);
-    await domains.updateDomain(this.db, id, { status: 'configuring', status_detail: 'waiting for every edge node to apply it', modify_time: Date.now() });
+    await domains.updateDomain(this.db, id, { status: 'configuring', status_detail: APPLYING, modify_time: Date.now() });
     this.sync.request();
     return this.get(accountId, id);
   }

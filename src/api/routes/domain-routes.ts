@@ -1,8 +1,10 @@
-// Accelerated domains (§11): create, list, detail (v1 by id, v2 by name), enable, disable, delete.
+// Accelerated domains (§11): create, list, detail (v1 by id, v2 by name), origin changes (v1 by id,
+// v1.1 full config by name, sources only), enable, disable, delete.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
-import { deletedDomainObject, domainDetailObject, domainObject } from '../presenters.js';
+import { deletedDomainObject, domainDetailObject, domainObject, originObject } from '../presenters.js';
+import { sourcesFromConfigs } from '../source-configs.js';
 import { boolParam, enumParam, intParam } from '../query-params.js';
 import { badParameter } from '../../errors.js';
 
@@ -28,6 +30,9 @@ const CreateBody = Type.Object({
     enterprise_project_id: Type.Optional(Type.String()),
   }),
 });
+
+const OriginBody = Type.Object({ origin: Type.Object({ sources: Type.Array(Source) }) });
+const ConfigsBody = Type.Object({ configs: Type.Object({}) });
 
 export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -80,6 +85,20 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     // v2 ShowDomainDetailByName (§11.3).
     app.get('/v1.0/cdn/configuration/domains/:domain_name', { schema: { params: NameParams, querystring: EpQuery } }, async (request) => {
       return { domain: domainDetailObject(await ctx.domains.getByName(request.caller.accountId, request.params.domain_name)) };
+    });
+
+    // v1 UpdateDomainOrigin: the whole origin list, answered as stored.
+    app.put('/v1.0/cdn/domains/:domain_id/origin', { schema: { params: IdParams, querystring: EpQuery, body: OriginBody } }, async (request) => {
+      const row = await ctx.domains.updateOrigins(request.caller.accountId, request.params.domain_id, request.body.origin.sources);
+      return { origin: originObject(row) };
+    });
+
+    // v1.1 UpdateDomainFullConfig, `sources` only (see source-configs.ts). The SDK models read no body:
+    // `{}` rather than nothing, so that the Node SDK still hands the caller the X-Request-Id header.
+    app.put('/v1.1/cdn/configuration/domains/:domain_name/configs', { schema: { params: NameParams, querystring: EpQuery, body: ConfigsBody } }, async (request) => {
+      const row = await ctx.domains.getByName(request.caller.accountId, request.params.domain_name);
+      await ctx.domains.updateOrigins(request.caller.accountId, row.id, sourcesFromConfigs(row.name, request.body.configs as Record<string, unknown>));
+      return {};
     });
 
     app.put('/v1.0/cdn/domains/:domain_id/enable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {

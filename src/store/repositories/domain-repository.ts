@@ -87,6 +87,12 @@ export async function updateDomain(db: Kysely<Database>, id: string, set: Partia
   await db.updateTable('domains').set(set).where('id', '=', id).execute();
 }
 
+/** Updates the domain only while its status is still `status`; false when it is not (or is gone). */
+export async function updateDomainIf(db: Kysely<Database>, id: string, status: string, set: Partial<Pick<DomainRow, 'sources' | 'status' | 'status_detail' | 'modify_time'>>): Promise<boolean> {
+  const r = await db.updateTable('domains').set(set).where('id', '=', id).where('status', '=', status).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
 export async function deleteDomain(db: Kysely<Database>, id: string): Promise<void> {
   await db.deleteFrom('domains').where('id', '=', id).execute();
 }
