@@ -19,6 +19,7 @@ import {
   endpointClient,
   get,
   post,
+  putWithBody,
   regionClient,
   send,
   silenceSdkLogger,
@@ -236,6 +237,46 @@ test('v2 showDomainDetailByName: DomainsDetail with its sources, ports and prior
   );
   const missing = await clientError(show('nobody.by-name-v2.test'));
   assert.equal(missing.errorCode, 'CDN.0105');
+});
+
+test('origin changes: v1 updateDomainOrigin (SourceWithPort answer) and v2 updateDomainFullConfig (sources), as the CdnClients send them', async () => {
+  const name = 'www.origin-change-sdk.test';
+  const created = await createDomain(hc, name);
+  const id = created.domain.id;
+  await waitOnline(hc, name, id);
+  const second = await startOrigin();
+  try {
+    // v1 CdnClient.updateDomainOrigin: PUT, the domain id as a path parameter, body {origin: ResourceBody}.
+    const v1 = await putWithBody(hc, '/v1.0/cdn/domains/{domain_id}/origin', { domain_id: id }, {
+      origin: { sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: second.port, https_port: 8443 }] },
+    }, { enterprise_project_id: 'all' });
+    assert.equal(v1.httpStatusCode, 200);
+    assert.deepEqual(v1.origin.sources, [
+      { domain_id: id, ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, enable_obs_web_hosting: 0, http_port: second.port, https_port: 8443 },
+    ]);
+    const d = await waitOnline(hc, name, id);
+    assert.equal(d.sources[0].http_port, second.port);
+    second.put('/sdk-origin');
+    const edge = s.server.edges[0].trafficUrl;
+    assert.equal((await edgeGet(edge, '/sdk-origin', name)).body, '/sdk-origin v1');
+    assert.equal(second.hits('/sdk-origin').full, 1, 'fetched from the new origin');
+
+    // v2 CdnClient.updateDomainFullConfig: PUT /v1.1, the name as a path parameter, body {configs}, X-Request-Id asked for.
+    const v2 = await putWithBody(hc, '/v1.1/cdn/configuration/domains/{domain_name}/configs', { domain_name: name }, {
+      configs: { sources: [{ origin_type: 'ipaddr', origin_addr: '127.0.0.1', priority: 70, http_port: origin.port }] },
+    }, { enterprise_project_id: 'all' }, ['X-Request-Id']);
+    assert.equal(v2.httpStatusCode, 200);
+    assert.match(v2['X-Request-Id'], REQUEST_ID);
+    assert.equal((await waitOnline(hc, name, id)).sources[0].http_port, origin.port);
+
+    const bad = await clientError(putWithBody(hc, '/v1.0/cdn/domains/{domain_id}/origin', { domain_id: id }, { origin: { sources: [{ ip_or_domain: name, origin_type: 'domain', active_standby: 1 }] } }));
+    assert.equal(bad.errorCode, 'CDN.0109');
+    const unsupported = await clientError(putWithBody(hc, '/v1.1/cdn/configuration/domains/{domain_name}/configs', { domain_name: name }, { configs: { ipv6_accelerate: 1 } }));
+    assert.equal(unsupported.errorCode, 'CDN.0001');
+    assert.match(String(unsupported.errorMsg), /configs\.ipv6_accelerate/);
+  } finally {
+    await second.close();
+  }
 });
 
 // ----------------------------------------------------------------------------------------------------

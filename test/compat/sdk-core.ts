@@ -92,3 +92,8 @@ export async function clientError(call: Promise<unknown>): Promise<ClientRequest
 }
 
 export const REQUEST_ID = /^[0-9a-f]{32}$/;
+
+/** PUT with a JSON body and path parameters, as the generated client builds its update calls. */
+export function putWithBody(hc: HcClient, url: string, pathParams: Record<string, string>, data: Record<string, any>, queryParams: Query = {}, responseHeaders: string[] = []): Promise<SdkAnswer> {
+  return send(hc, { method: 'PUT', url, contentType: 'application/json', queryParams, pathParams, headers: { 'Content-Type': 'application/json' }, data, responseHeaders });
+}
