@@ -47,6 +47,11 @@ const USAGE_ENTRIES: UsageEntry[] = [
     help: 'add an accelerated domain; --wait: until it is online on every edge',
   },
   { command: 'domains', synopsis: 'cachectl domains list [--name N] [--exact]', help: 'list domains (--name: a part of the name, or the whole name with --exact)' },
+  {
+    command: 'domains',
+    synopsis: 'cachectl domains origin <name or id> --origin <ip|host>[:port] [--standby <ip|host>[:port]]… [--wait]',
+    help: 'replace a domain\'s origins (cached objects stay); --wait: until every edge has applied them',
+  },
   { command: 'domains', synopsis: 'cachectl domains enable|disable|rm <name or id>', help: 'enable, disable, or delete a domain (only a disabled domain can be deleted)' },
   {
     command: 'nodes',
@@ -621,6 +626,13 @@ function sourceOf(command: string, flag: string, text: string, primary: boolean)
   };
 }
 
+/** --origin (required) and --standby, as the sources of a domain. */
+function sourcesOf(command: string, values: Record<string, string | boolean | string[] | undefined>) {
+  const origin = str(values.origin);
+  if (origin === undefined) throw new UsageError('--origin is required', command);
+  return [sourceOf(command, 'origin', origin, true), ...list(values.standby).map((s) => sourceOf(command, 'standby', s, false))];
+}
+
 async function findDomainsByName(client: ApiClient, name: string, exact: boolean): Promise<Array<{ total: number; domains: DomainObject[] }>> {
   const pages: Array<{ total: number; domains: DomainObject[] }> = [];
   for (let page = 1; page <= 65535; page++) {
@@ -642,6 +654,31 @@ async function resolveDomain(client: ApiClient, nameOrId: string): Promise<strin
   return found.id;
 }
 
+/** Polls until the domain is online on every edge: 0, or 1 (with a warning) when it fails or the wait runs out. */
+async function waitOnline(client: ApiClient, json: boolean, domain: { id: string; domain_name: string }, sub: string): Promise<number> {
+  const deadline = Date.now() + DOMAIN_WAIT_MS;
+  for (;;) {
+    const [answer] = await findDomainsByName(client, domain.domain_name, true);
+    const d = answer.domains.find((x) => x.id === domain.id);
+    if (!d) throw new ApiError('CDN.0105', 400, `The domain '${domain.domain_name}' disappeared while waiting for it.`);
+    if (d.domain_status === 'online') {
+      if (json) printJson(answer);
+      else print(domainTable([d]));
+      return 0;
+    }
+    if (d.domain_status !== 'configuring' && d.domain_status !== 'checking') {
+      if (json) printJson(answer);
+      warn(`cachectl domains ${sub}: ${d.domain_name} is ${d.domain_status}${d.status_detail ? `: ${d.status_detail}` : ''}`);
+      return 1;
+    }
+    if (Date.now() > deadline) {
+      warn(`cachectl domains ${sub}: ${d.domain_name} is still ${d.domain_status} after ${DOMAIN_WAIT_MS / 1000} s${d.status_detail ? ` (${d.status_detail})` : ''}`);
+      return 1;
+    }
+    await sleep(WATCH_INTERVAL_MS);
+  }
+}
+
 const DOMAIN_OPTIONS: Record<string, OptionSpec> = {
   origin: { type: 'string' },
   standby: { type: 'string', multiple: true },
@@ -659,10 +696,8 @@ function domains(args: string[]): Promise<number> {
     case 'add':
       return run(c, rest, only('origin', 'standby', 'type', 'wait'), async ({ client, json, values, positionals }) => {
         if (positionals.length !== 1) throw new UsageError('give one domain name', c);
-        const origin = str(values.origin);
-        if (origin === undefined) throw new UsageError('--origin is required', c);
         const type = oneOf(c, 'type', str(values.type), BUSINESS_TYPES) ?? 'web';
-        const sources = [sourceOf(c, 'origin', origin, true), ...list(values.standby).map((s) => sourceOf(c, 'standby', s, false))];
+        const sources = sourcesOf(c, values);
         const created = await client.call<{ domain: DomainObject }>('POST', '/v1.0/cdn/domains', {
           body: { domain: { domain_name: positionals[0], business_type: type, sources } },
         });
@@ -671,27 +706,7 @@ function domains(args: string[]): Promise<number> {
           if (!json) print(domainTable([{ ...created.domain, sources: created.domain.sources.map((s, i) => ({ ...s, http_port: sources[i]?.http_port })) }]));
           return 0;
         }
-        const deadline = Date.now() + DOMAIN_WAIT_MS;
-        for (;;) {
-          const [answer] = await findDomainsByName(client, created.domain.domain_name, true);
-          const d = answer.domains.find((x) => x.id === created.domain.id);
-          if (!d) throw new ApiError('CDN.0105', 400, `The domain '${created.domain.domain_name}' disappeared while waiting for it.`);
-          if (d.domain_status === 'online') {
-            if (json) printJson(answer);
-            else print(domainTable([d]));
-            return 0;
-          }
-          if (d.domain_status !== 'configuring' && d.domain_status !== 'checking') {
-            if (json) printJson(answer);
-            warn(`cachectl domains add: ${d.domain_name} is ${d.domain_status}${d.status_detail ? `: ${d.status_detail}` : ''}`);
-            return 1;
-          }
-          if (Date.now() > deadline) {
-            warn(`cachectl domains add: ${d.domain_name} is still ${d.domain_status} after ${DOMAIN_WAIT_MS / 1000} s${d.status_detail ? ` (${d.status_detail})` : ''}`);
-            return 1;
-          }
-          await sleep(WATCH_INTERVAL_MS);
-        }
+        return waitOnline(client, json, created.domain, 'add');
       });
     case 'list':
       return run(c, rest, only('name', 'exact'), async ({ client, json, values, positionals }) => {
@@ -705,6 +720,19 @@ function domains(args: string[]): Promise<number> {
         }
         const all = pages.flatMap((p) => p.domains);
         print(all.length === 0 ? 'No domains.' : domainTable(all));
+        return 0;
+      });
+    case 'origin':
+      // UpdateDomainOrigin: the whole origin list is replaced; what the edges cached stays cached.
+      return run(c, rest, only('origin', 'standby', 'wait'), async ({ client, json, values, positionals }) => {
+        if (positionals.length !== 1) throw new UsageError('give one domain name or id', c);
+        const sources = sourcesOf(c, values);
+        const id = await resolveDomain(client, positionals[0]);
+        await client.call('PUT', `/v1.0/cdn/domains/${encodeURIComponent(id)}/origin`, { body: { origin: { sources } } });
+        const detail = await client.call<{ domain: DomainObject }>('GET', `/v1.0/cdn/domains/${encodeURIComponent(id)}/detail`);
+        if (values.wait === true && detail.domain.domain_status !== 'offline') return waitOnline(client, json, detail.domain, 'origin');
+        if (json) printJson(detail);
+        else print(domainTable([detail.domain]));
         return 0;
       });
     case 'enable':
@@ -723,7 +751,7 @@ function domains(args: string[]): Promise<number> {
         return 0;
       });
     default:
-      return usageOnly(c, args, sub === undefined ? 'give a sub-command: add, list, enable, disable or rm' : `unknown sub-command '${sub}'`);
+      return usageOnly(c, args, sub === undefined ? 'give a sub-command: add, list, origin, enable, disable or rm' : `unknown sub-command '${sub}'`);
   }
 }
 

@@ -400,6 +400,22 @@ test('domains disable and rm by name', async () => {
   assert.match(unknown.stderr, /^error CDN\.0105: /);
 });
 
+test('domains origin: replaces the origins by name, --wait until applied; a bad origin is the API error', async () => {
+  const name = 'origin.cli.test';
+  ok(await cli(['domains', 'add', name, '--origin', `127.0.0.1:${originPort}`, '--wait']), 'domains add');
+  const changed = await cli(['domains', 'origin', name, '--origin', '127.0.0.1:8089', '--standby', 'backup.example.net', '--wait']);
+  ok(changed, 'domains origin');
+  assert.match(changed.stdout, /origin\.cli\.test\s+web\s+online\s+127\.0\.0\.1:8089, backup\.example\.net:80 \(standby\)/);
+  const [answer] = jsonLines((await cli(['domains', 'list', '--json', '--name', name, '--exact'])).stdout);
+  assert.deepEqual(answer.domains[0].sources.map((s: any) => [s.ip_or_domain, s.active_standby, s.http_port]), [['127.0.0.1', 1, 8089], ['backup.example.net', 0, 80]]);
+  const itself = await cli(['domains', 'origin', name, '--origin', name]);
+  assert.equal(itself.code, 1);
+  assert.match(itself.stderr, /^error CDN\.0109: /);
+  const usage = await cli(['domains', 'origin', name]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--origin is required/);
+});
+
 test('no credentials: a clear message and exit 2', async () => {
   const res = await cli(['tasks'], { dataDir: emptyDir, api: null });
   assert.equal(res.code, 2);
