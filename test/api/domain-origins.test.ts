@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { client, type ApiResponse, type Call } from '../support/signed-client.js';
+import { freshDatabase } from '../support/postgres.js';
 
 let s: TestServer;
 let other: Call;
@@ -208,4 +209,31 @@ test('v1.1 full-config update: other config keys, host_name, priority and unequa
   assertRefused(await put({ sources: [{ ...src, origin_addr: '169.254.169.254' }] }), 400, 'CDN.0121');
   assertRefused(await put({ sources: [{ ...src, origin_type: 'domain', origin_addr: host }] }), 400, 'CDN.0109');
   assert.deepEqual(await detail(id), was, 'nothing changed');
+});
+
+test('postgres: the change is stored and pushed, a refusal changes nothing', async (t) => {
+  const db = await freshDatabase();
+  const pg = await startTestServer({ 'builtin-edges': '1', 'database-url': db.url });
+  t.after(async () => {
+    await pg.close();
+    await db.drop();
+  });
+  const host = 'pg.origins.test';
+  const id = await addDomain(pg.call, host, a.port);
+  assertRefused(await pg.call('PUT', originPath(id), { body: { origin: { sources: [ip(b.port, 0)] } } }), 400, 'CDN.0103');
+  const res = await pg.call('PUT', originPath(id), { body: { origin: { sources: [ip(b.port)] } } });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.origin.sources[0].http_port, b.port);
+  for (let i = 0; ; i++) {
+    const d = (await pg.call('GET', `/v1.0/cdn/domains/${id}/detail`)).json.domain;
+    if (d.domain_status === 'online') {
+      assert.equal(d.sources[0].http_port, b.port);
+      break;
+    }
+    assert.ok(i < 500, JSON.stringify(d));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  b.put('/pg');
+  const got = await request(pg.server.edges[0].trafficUrl + '/pg', { headers: { host } });
+  assert.equal(await got.body.text(), '/pg v1');
 });
