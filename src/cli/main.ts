@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
-import { clientCommands, clientUsage } from './client-commands.js';
+import { clientCommand, clientUsage } from './commands/index.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
@@ -178,7 +178,8 @@ async function main(argv: string[]): Promise<number> {
     const { runCluster } = await import('./cluster-command.js');
     return runCluster(rest).then(() => 0);
   }
-  if (command && command in clientCommands) return clientCommands[command](rest);
+  const client = command === undefined ? undefined : clientCommand(command);
+  if (client) return client.run(rest);
   console.log(USAGE);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }

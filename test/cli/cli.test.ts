@@ -12,7 +12,9 @@ import { loadServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { formatTime, renderTable, displayWidth } from '../../src/cli/table.js';
 import { ProgressBar, renderBar } from '../../src/cli/progress-bar.js';
-import { parseOrigin, parseTimeOption, clientUsage } from '../../src/cli/client-commands.js';
+import { parseTimeOption } from '../../src/cli/args.js';
+import { parseOrigin } from '../../src/cli/commands/domain-lookup.js';
+import { clientUsage } from '../../src/cli/commands/index.js';
 import { loadClientCredentials, CredentialsError } from '../../src/cli/client-credentials.js';
 
 const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');

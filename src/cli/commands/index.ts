@@ -1,0 +1,16 @@
+// The client commands, in the order the usage lists them: a new command is one file and one line here.
+import type { ClientCommand } from '../run-command.js';
+import { GLOBAL_HELP, usageOf } from '../help-layout.js';
+import { prefetch, purge } from './create-tasks.js';
+import { tasksCommand } from './tasks.js';
+import { taskCommand } from './task.js';
+import { domainsCommand } from './domains.js';
+import { nodesCommand } from './nodes.js';
+import { accountsCommand } from './accounts.js';
+import { keysCommand } from './keys.js';
+
+export const CLIENT_COMMANDS: readonly ClientCommand[] = [purge, prefetch, tasksCommand, taskCommand, domainsCommand, nodesCommand, accountsCommand, keysCommand];
+
+export const clientCommand = (name: string): ClientCommand | undefined => CLIENT_COMMANDS.find((c) => c.name === name);
+
+export const clientUsage = `${usageOf(CLIENT_COMMANDS.flatMap((c) => c.usage))}\n\n${GLOBAL_HELP}\n`;
