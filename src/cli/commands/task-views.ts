@@ -25,24 +25,3 @@ export function urlTable(urls: UrlObject[]): string {
     urls.map((u) => [u.url, u.status, u.fail_classify, u.fail_desc]),
   );
 }
-
-/** The progress of one task, or of several summed (a URL list split into tasks). */
-export interface TaskCounts {
-  total: number;
-  succeed: number;
-  failed: number;
-  processing: number;
-}
-
-export const countsOf = (t: TaskCounts): TaskCounts => ({ total: t.total, succeed: t.succeed, failed: t.failed, processing: t.processing });
-
-export function sumCounts(tasks: readonly TaskCounts[]): TaskCounts {
-  const sum = { total: 0, succeed: 0, failed: 0, processing: 0 };
-  for (const t of tasks) {
-    sum.total += t.total;
-    sum.succeed += t.succeed;
-    sum.failed += t.failed;
-    sum.processing += t.processing;
-  }
-  return sum;
-}

@@ -3,15 +3,15 @@ import type { ApiClient } from '../api-client.js';
 import { oneOf, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { TaskDetail, TaskNodesPage } from '../api-types.js';
 import { print, printJson, sleep } from '../output.js';
-import { ProgressBar, type ProgressOutput } from '../progress-bar.js';
+import { commandProgress, countsOf } from '../command-progress.js';
 import { guarded, run, type ClientCommand } from '../run-command.js';
 import { formatTime, renderFields, renderTable, type Cell } from '../table.js';
-import { countsOf, urlTable } from './task-views.js';
+import { urlTable } from './task-views.js';
 
 const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
 const PAGE = 10_000;
 const NODES_PAGE = 1000;
-export const WATCH_INTERVAL_MS = 200;
+const WATCH_INTERVAL_MS = 200;
 
 const OPTIONS: Record<string, OptionSpec> = { watch: { type: 'boolean' }, status: { type: 'string' }, url: { type: 'string' }, nodes: { type: 'boolean' } };
 
@@ -83,7 +83,7 @@ async function watch(
   poll: (countsOnly: boolean) => Promise<TaskDetail>,
   allPages: (first?: TaskDetail) => Promise<TaskDetail[]>,
 ): Promise<TaskDetail[]> {
-  const bar = progressBar(json, `task ${id}`);
+  const bar = commandProgress(json, `task ${id}`);
   try {
     let countsOnly = false;
     for (;;) {
@@ -99,34 +99,6 @@ async function watch(
   } finally {
     bar?.close();
   }
-}
-
-/**
- * A progress bar where it belongs: stdout, or with --json (stdout is for the answers) a terminal's
- * stderr, or nowhere. Ctrl-C leaves the line clean; close() after finish() ends the line.
- */
-export function progressBar(json: boolean, label: string): { update(c: ReturnType<typeof countsOf>): void; finish(c: ReturnType<typeof countsOf>): void; close(): void } | undefined {
-  const out: ProgressOutput | undefined = !json ? process.stdout : process.stderr.isTTY ? process.stderr : undefined;
-  if (!out) return undefined;
-  const bar = new ProgressBar(out, { label });
-  let finished = false;
-  const onSigint = () => {
-    bar.abandon();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSigint);
-  return {
-    update: (c) => bar.update(c),
-    finish: (c) => {
-      finished = true;
-      bar.finish(c);
-      out.write('\n');
-    },
-    close: () => {
-      if (!finished) bar.abandon();
-      process.removeListener('SIGINT', onSigint);
-    },
-  };
 }
 
 /** Each URL's result on each node (cachectl's own endpoint; the Huawei detail does not carry it). */

@@ -1,0 +1,100 @@
+// What operators expect of a CLI, each against the built CLI: --version, a one-line answer to a
+// mistyped command, URL lists from a file or stdin split at the API's limit, and the rest below.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadServerConfig } from '../../src/config.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { jsonLines, runCli, type CliOptions, type Run } from './run-cli.js';
+
+let server: RunningServer;
+let dataDir: string;
+let home: string;
+let origin: http.Server;
+const host = 'www.habits.test';
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-habits-'));
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-habits-home-'));
+  server = await startServer(
+    loadServerConfig({ 'data-dir': dataDir, port: '0', 'builtin-edges': '1', 'edge-port': '0', 'edge-admin-port': '0', 'sqlite-sync': 'NORMAL', 'log-level': 'warn', 'origin-allow': 'loopback,public' }, {}),
+  );
+  // A URL under /missing/ is refused by the origin: prefetching it fails.
+  origin = http.createServer((req, res) => {
+    if (req.url?.startsWith('/missing/')) res.writeHead(404).end();
+    else res.writeHead(200, { 'Cache-Control': 'max-age=3600' }).end(`body of ${req.url}`);
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const add = await cli(['domains', 'add', host, '--origin', `127.0.0.1:${(origin.address() as AddressInfo).port}`, '--wait']);
+  ok(add, 'domains add');
+});
+
+after(async () => {
+  await server?.close();
+  await new Promise<void>((r) => (origin ? origin.close(() => r()) : r()));
+  origin?.closeAllConnections();
+  for (const d of [dataDir, home]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The CLI against the test's server, keys from its data directory (unless `bare`). */
+function cli(args: string[], options: CliOptions & { bare?: boolean } = {}): Promise<Run> {
+  const where = options.bare ? [] : ['--data-dir', dataDir, '--api', server.url!];
+  return runCli([...args, ...where], { ...options, env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), ...options.env } });
+}
+
+const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+
+test('--version prints the package version', async () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../package.json'), 'utf8'));
+  const res = await cli(['--version'], { bare: true });
+  ok(res, '--version');
+  assert.equal(res.stdout, `cachectl ${pkg.version}\n`);
+});
+
+test('an unknown command: one line naming it and the nearest command, exit 2', async () => {
+  const [typo, far] = await Promise.all([cli(['purg', 'http://x/'], { bare: true }), cli(['xyzzy'], { bare: true })]);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stdout, '');
+  assert.equal(typo.stderr.trim().split('\n').length, 1, typo.stderr);
+  assert.match(typo.stderr, /unknown command 'purg'; did you mean 'purge'\?/);
+  assert.equal(far.code, 2);
+  assert.equal(far.stderr.trim().split('\n').length, 1, far.stderr);
+  assert.match(far.stderr, /unknown command 'xyzzy'/);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+});
+
+test('purge --from-file: over the 1,000 limit becomes several tasks, waited for as one progress', async () => {
+  const file = path.join(home, 'urls.txt');
+  const urls = Array.from({ length: 2001 }, (_, i) => `http://${host}/f/${i}.txt`);
+  fs.writeFileSync(file, `# to purge\n${urls.slice(1).join('\n')}\n\n`);
+  const res = await cli(['purge', urls[0], '--from-file', file, '--wait']);
+  ok(res, 'purge --from-file --wait');
+  const ids = res.stdout.split('\n').filter((l) => /^\d+$/.test(l));
+  assert.equal(ids.length, 3, res.stdout);
+  // One progress for the three tasks, ending at all 2001 URLs.
+  const progress = res.stdout.split('\n').filter((l) => l.startsWith('3 tasks: '));
+  assert.ok(progress.length >= 1, res.stdout);
+  assert.match(progress[progress.length - 1], /^3 tasks: 100% 2001\/2001  succeed 2001  failed 0  processing 0/);
+
+  const listed = await cli(['tasks', '--json', '--page-size', '10']);
+  const tasks = jsonLines(listed.stdout)[0].tasks.filter((t: any) => ids.includes(t.id));
+  assert.deepEqual(tasks.map((t: any) => t.total).sort((a: number, b: number) => a - b), [1, 1000, 1000]);
+});
+
+test('prefetch --from-file - reads stdin; a failed URL among several tasks exits 1 and is named', async () => {
+  const stdin = [`http://${host}/s/1.js`, `http://${host}/missing/2.js`, `http://${host}/s/3.js`].join('\n');
+  const res = await cli(['prefetch', '--from-file', '-', '--batch', '2', '--wait', '--json'], { stdin });
+  assert.equal(res.code, 1, res.stderr);
+  const lines = jsonLines(res.stdout);
+  const created = lines.filter((l) => 'preheating_task' in l);
+  assert.equal(created.length, 2, 'two tasks of at most 2 URLs');
+  const waited = lines.filter((l) => 'done' in l);
+  assert.deepEqual(waited.map((w) => w.task.total), [2, 1]);
+  const failed = lines.filter((l) => Array.isArray(l.urls));
+  assert.deepEqual(failed.flatMap((d) => d.urls.map((u: any) => u.url)), [`http://${host}/missing/2.js`]);
+  assert.match(res.stderr, /cachectl prefetch: 1 of 3 URLs failed/);
+});
