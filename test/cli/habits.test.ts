@@ -98,3 +98,35 @@ test('prefetch --from-file - reads stdin; a failed URL among several tasks exits
   assert.deepEqual(failed.flatMap((d) => d.urls.map((u: any) => u.url)), [`http://${host}/missing/2.js`]);
   assert.match(res.stderr, /cachectl prefetch: 1 of 3 URLs failed/);
 });
+
+test('quota, url-tasks and domains show', async () => {
+  const purge = await cli(['purge', `http://${host}/q/a.css`, `http://${host}/q/b.css`, '--wait']);
+  ok(purge, 'purge');
+  const id = purge.stdout.split('\n')[0];
+  const [quota, quotaJson, urlTasks, urlTasksJson, show, showJson] = await Promise.all([
+    cli(['quota']),
+    cli(['quota', '--json']),
+    cli(['url-tasks', '--url', `http://${host}/q/b.css`]),
+    cli(['url-tasks', '--json', '--type', 'refresh', '--limit', '100']),
+    cli(['domains', 'show', host]),
+    cli(['domains', 'show', host, '--json']),
+  ]);
+  for (const [r, what] of [[quota, 'quota'], [quotaJson, 'quota --json'], [urlTasks, 'url-tasks'], [urlTasksJson, 'url-tasks --json'], [show, 'domains show'], [showJson, 'domains show --json']] as const) ok(r, what);
+
+  const quotas = jsonLines(quotaJson.stdout)[0].quotas;
+  const used = quotas.find((q: any) => q.type === 'file_refresh')?.used;
+  assert.ok(used >= 2, quotaJson.stdout);
+  assert.match(quota.stdout, /^TYPE\s+LIMIT\s+USED\s+LEFT$/m);
+  assert.match(quota.stdout, new RegExp(`^file_refresh\\s+\\d+\\s+${used}\\s+\\d+$`, 'm'));
+
+  assert.match(urlTasks.stdout, /^TASK\s+URL\s+TYPE\s+FILE TYPE\s+MODE\s+STATUS\s+CREATED\s+MODIFIED$/m);
+  assert.match(urlTasks.stdout, new RegExp(`^${id}\\s+http://www\\.habits\\.test/q/b\\.css\\s+REFRESH\\s+file\\s+all\\s+succeed\\s`, 'm'));
+  assert.doesNotMatch(urlTasks.stdout, /q\/a\.css/);
+  const records = jsonLines(urlTasksJson.stdout)[0].result;
+  assert.deepEqual(records.filter((r: any) => String(r.task_id) === id).map((r: any) => r.url).sort(), [`http://${host}/q/a.css`, `http://${host}/q/b.css`]);
+
+  assert.match(show.stdout, /^domain:\s+www\.habits\.test$/m);
+  assert.match(show.stdout, /^status:\s+online$/m);
+  assert.match(show.stdout, /^origins:\s+127\.0\.0\.1:\d+$/m);
+  assert.equal(jsonLines(showJson.stdout)[0].domain.domain_name, host);
+});

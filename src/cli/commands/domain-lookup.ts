@@ -2,9 +2,8 @@
 import net from 'node:net';
 import { ApiError, type ApiClient } from '../api-client.js';
 import { UsageError, type CommandScope } from '../args.js';
-import type { DomainList, DomainSource } from '../api-types.js';
-import { formatTime, renderTable } from '../table.js';
-import type { DomainObject } from '../api-types.js';
+import type { DomainList, DomainObject, DomainSource } from '../api-types.js';
+import { formatTime, renderFields, renderTable } from '../table.js';
 
 const PAGE = 10_000;
 
@@ -80,4 +79,18 @@ export function domainTable(domains: DomainObject[]): string {
     [{ header: 'ID' }, { header: 'NAME' }, { header: 'TYPE' }, { header: 'STATUS' }, { header: 'ORIGINS' }, { header: 'CREATED' }],
     domains.map((d) => [d.id, d.domain_name, d.business_type, d.domain_status, sourcesText(d.sources ?? []), formatTime(d.create_time)]),
   );
+}
+
+export function domainFields(d: DomainObject): string {
+  return renderFields([
+    ['domain', d.domain_name],
+    ['id', d.id],
+    ['type', d.business_type],
+    ['service area', d.service_area],
+    ['status', d.status_detail ? `${d.domain_status} (${d.status_detail})` : d.domain_status],
+    ['cname', d.cname],
+    ['origins', sourcesText(d.sources ?? [])],
+    ['created', formatTime(d.create_time)],
+    ['modified', formatTime(d.modify_time)],
+  ]);
 }

@@ -4,7 +4,7 @@ import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type Comman
 import type { DomainObject } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';
 import { guarded, run, usageOnly, type ClientCommand } from '../run-command.js';
-import { domainTable, findDomainsByName, resolveDomain, sourceOf } from './domain-lookup.js';
+import { domainFields, domainTable, findDomainsByName, resolveDomain, sourceOf } from './domain-lookup.js';
 
 const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'] as const;
 const DOMAIN_WAIT_MS = 120_000;
@@ -20,7 +20,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 };
 const only = (...names: string[]) => Object.fromEntries(names.map((n) => [n, OPTIONS[n]]));
 
-const SUBCOMMANDS = ['add', 'list', 'enable', 'disable', 'rm'] as const;
+const SUBCOMMANDS = ['add', 'list', 'show', 'enable', 'disable', 'rm'] as const;
 
 const scope: CommandScope = {
   name: 'domains',
@@ -30,6 +30,7 @@ const scope: CommandScope = {
       help: 'add an accelerated domain; --wait: until it is online on every edge',
     },
     { synopsis: 'cachectl domains list [--name N] [--exact]', help: 'list domains (--name: a part of the name, or the whole name with --exact)' },
+    { synopsis: 'cachectl domains show <name or id>', help: 'one domain: its status, origins with their ports, CNAME and times' },
     { synopsis: 'cachectl domains enable|disable|rm <name or id>', help: 'enable, disable, or delete a domain (only a disabled domain can be deleted)' },
   ],
 };
@@ -88,6 +89,15 @@ function domains(args: string[]): Promise<number> {
         print(all.length === 0 ? 'No domains.' : domainTable(all));
         return 0;
       });
+    case 'show':
+      return run(scope, rest, {}, async ({ client, json, positionals }) => {
+        if (positionals.length !== 1) throw new UsageError('give one domain name or id', scope);
+        const id = await resolveDomain(client, positionals[0]);
+        const answer = await client.call<{ domain: DomainObject }>('GET', `/v1.0/cdn/domains/${encodeURIComponent(id)}/detail`);
+        if (json) printJson(answer);
+        else print(domainFields(answer.domain));
+        return 0;
+      });
     case 'enable':
     case 'disable':
     case 'rm':
@@ -101,7 +111,7 @@ function domains(args: string[]): Promise<number> {
         return 0;
       });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list, enable, disable or rm' : `unknown sub-command '${sub}'`);
+      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list, show, enable, disable or rm' : `unknown sub-command '${sub}'`);
   }
 }
 

@@ -8,8 +8,21 @@ import { domainsCommand } from './domains.js';
 import { nodesCommand } from './nodes.js';
 import { accountsCommand } from './accounts.js';
 import { keysCommand } from './keys.js';
+import { quotaCommand } from './quota.js';
+import { urlTasksCommand } from './url-tasks.js';
 
-export const CLIENT_COMMANDS: readonly ClientCommand[] = [purge, prefetch, tasksCommand, taskCommand, domainsCommand, nodesCommand, accountsCommand, keysCommand];
+export const CLIENT_COMMANDS: readonly ClientCommand[] = [
+  purge,
+  prefetch,
+  tasksCommand,
+  taskCommand,
+  urlTasksCommand,
+  quotaCommand,
+  domainsCommand,
+  nodesCommand,
+  accountsCommand,
+  keysCommand,
+];
 
 export const clientCommand = (name: string): ClientCommand | undefined => CLIENT_COMMANDS.find((c) => c.name === name);
 
