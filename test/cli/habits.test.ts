@@ -130,3 +130,15 @@ test('quota, url-tasks and domains show', async () => {
   assert.match(show.stdout, /^origins:\s+127\.0\.0\.1:\d+$/m);
   assert.equal(jsonLines(showJson.stdout)[0].domain.domain_name, host);
 });
+
+test('task --watch exits 1 when URLs failed, 0 when none did', async () => {
+  const bad = await cli(['prefetch', `http://${host}/missing/w.js`, `http://${host}/s/w.js`, '--json']);
+  ok(bad, 'prefetch');
+  const good = await cli(['prefetch', `http://${host}/s/w2.js`, '--json']);
+  ok(good, 'prefetch');
+  const [failed, fine] = await Promise.all([cli(['task', jsonLines(bad.stdout)[0].preheating_task, '--watch']), cli(['task', jsonLines(good.stdout)[0].preheating_task, '--watch'])]);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(failed.stdout, /missing\/w\.js\s+failed\s/);
+  assert.match(failed.stderr, /cachectl task: 1 of 2 URLs failed/);
+  ok(fine, 'task --watch (all succeed)');
+});

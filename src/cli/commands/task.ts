@@ -2,7 +2,7 @@
 import type { ApiClient } from '../api-client.js';
 import { oneOf, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { TaskDetail, TaskNodesPage } from '../api-types.js';
-import { print, printJson, sleep } from '../output.js';
+import { print, printJson, sleep, warn } from '../output.js';
 import { commandProgress, countsOf } from '../command-progress.js';
 import { guarded, run, type ClientCommand } from '../run-command.js';
 import { formatTime, renderFields, renderTable, type Cell } from '../table.js';
@@ -20,7 +20,7 @@ const scope: CommandScope = {
   usage: [
     {
       synopsis: 'cachectl task <id> [--watch] [--status S] [--url U] [--nodes]',
-      help: "a task and its URLs; --watch shows a live progress bar until task_done (S: processing, succeed, failed, waiting, refreshing, preheating); --nodes: each node's result, time and error per URL",
+      help: "a task and its URLs; --watch shows a live progress bar until task_done, then exits 1 if a URL failed (S: processing, succeed, failed, waiting, refreshing, preheating); --nodes: each node's result, time and error per URL",
     },
   ],
 };
@@ -67,6 +67,11 @@ function task(args: string[]): Promise<number> {
       );
       print('');
       print(urls.length === 0 ? (status !== undefined || url !== undefined ? 'No URLs match.' : 'No URLs.') : urlTable(urls));
+    }
+    // Watching waits for the outcome, as purge --wait does: a failed URL is a failure.
+    if (watching && t.failed > 0) {
+      warn(`cachectl task: ${t.failed} of ${t.total} URLs failed`);
+      return 1;
     }
     return 0;
   });
