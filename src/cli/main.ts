@@ -193,7 +193,8 @@ async function main(argv: string[]): Promise<number> {
   }
   // One line, not the whole usage: the mistake stays on the screen.
   const guess = nearest(command, [...SERVER_COMMANDS, ...CLIENT_COMMANDS.map((c) => c.name)]);
-  console.error(`cachectl: unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''} (cachectl help lists the commands)`);
+  const message = `unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''} (cachectl help lists the commands)`;
+  console.error(rest.includes('--json') ? JSON.stringify({ error_code: 'CLI.USAGE', error_msg: message }) : `cachectl: ${message}`);
   return 2;
 }
 

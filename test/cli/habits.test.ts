@@ -142,3 +142,33 @@ test('task --watch exits 1 when URLs failed, 0 when none did', async () => {
   assert.match(failed.stderr, /cachectl task: 1 of 2 URLs failed/);
   ok(fine, 'task --watch (all succeed)');
 });
+
+test('with --json, errors are one JSON line on stderr too', async () => {
+  const [api, usage, keys, network, unknown] = await Promise.all([
+    cli(['task', '999999999', '--json']),
+    cli(['tasks', '--json', '--since', 'soon']),
+    cli(['tasks', '--json', '--data-dir', home], { bare: true }),
+    cli(['quota', '--json', '--data-dir', dataDir, '--api', 'http://127.0.0.1:1'], { bare: true }),
+    cli(['qouta', '--json'], { bare: true }),
+  ]);
+  const errorOf = (r: Run) => {
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    return JSON.parse(lines[0]);
+  };
+  assert.equal(api.code, 1);
+  const e = errorOf(api);
+  assert.match(e.error_code, /^CDN\.\d{4}$/);
+  assert.equal(typeof e.error_msg, 'string');
+  assert.ok(e.status >= 400 && e.status < 500, String(e.status));
+  assert.equal(usage.code, 2);
+  assert.equal(errorOf(usage).error_code, 'CLI.USAGE');
+  assert.match(errorOf(usage).error_msg, /--since/);
+  assert.equal(keys.code, 2);
+  assert.equal(errorOf(keys).error_code, 'CLI.CREDENTIALS');
+  assert.equal(network.code, 1);
+  assert.equal(errorOf(network).error_code, 'CLI.TRANSPORT');
+  assert.equal(unknown.code, 2);
+  assert.deepEqual(errorOf(unknown), { error_code: 'CLI.USAGE', error_msg: "unknown command 'qouta'; did you mean 'quota'? (cachectl help lists the commands)" });
+});
