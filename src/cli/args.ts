@@ -25,6 +25,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   json: { type: 'boolean' },
   api: { type: 'string' },
   'data-dir': { type: 'string' },
+  profile: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 

@@ -54,9 +54,14 @@ export function usageOf(entries: readonly UsageEntry[]): string {
 }
 
 export const GLOBAL_HELP = `Client options:
-  --json                            print the API's raw JSON answers, one per line, instead of tables
-  --api URL                         the API (default: CACHECTL_API, else "api" in credentials.json,
-                                    else http://127.0.0.1:8080)
+  --json                            print the API's raw JSON answers, one per line, instead of tables;
+                                    an error is one JSON line on stderr ({"error_code", "error_msg"})
+  --profile NAME                    the API and keys of a profile in the client config (default:
+                                    CACHECTL_PROFILE; cachectl profiles set saves one)
+  --api URL                         the API (default: CACHECTL_API, else the "api" of credentials.json
+                                    or the profile, else http://127.0.0.1:8080)
   --data-dir DIR                    where the server's credentials.json is (default ./data)
-  Keys come from CACHECTL_AK and CACHECTL_SK (or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK), else from
-  <data-dir>/credentials.json. Exit codes: 0 success, 1 API or network error, 2 usage error or no keys.`;
+  Keys come from --profile, else CACHECTL_AK and CACHECTL_SK (or HUAWEICLOUD_SDK_AK and _SK), else
+  <data-dir>/credentials.json, else (no --data-dir, no ./data/credentials.json) the "default" profile
+  of $XDG_CONFIG_HOME/cachectl/config (~/.config/cachectl/config). Exit codes: 0 success, 1 API or
+  network error or failed URLs, 2 usage error or no keys.`;

@@ -37,7 +37,7 @@ export async function run(scope: CommandScope, args: string[], options: Record<s
       print(commandUsage(scope.usage));
       return 0;
     }
-    const credentials = loadClientCredentials({ api: str(values.api), dataDir: str(values['data-dir']) ?? './data' });
+    const credentials = loadClientCredentials({ api: str(values.api), dataDir: str(values['data-dir']), profile: str(values.profile) });
     client = new ApiClient(credentials);
     return await body({ client, json: values.json === true, values, positionals });
   } catch (err) {

@@ -43,7 +43,7 @@ after(async () => {
 /** The CLI against the test's server, keys from its data directory (unless `bare`). */
 function cli(args: string[], options: CliOptions & { bare?: boolean } = {}): Promise<Run> {
   const where = options.bare ? [] : ['--data-dir', dataDir, '--api', server.url!];
-  return runCli([...args, ...where], { ...options, env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), ...options.env } });
+  return runCli([...args, ...where], { ...options, env: { HOME: home, XDG_CONFIG_HOME: path.join(home, 'xdg'), ...options.env } });
 }
 
 const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -171,4 +171,48 @@ test('with --json, errors are one JSON line on stderr too', async () => {
   assert.equal(errorOf(network).error_code, 'CLI.TRANSPORT');
   assert.equal(unknown.code, 2);
   assert.deepEqual(errorOf(unknown), { error_code: 'CLI.USAGE', error_msg: "unknown command 'qouta'; did you mean 'quota'? (cachectl help lists the commands)" });
+});
+
+test('profiles: saved 0600 under XDG_CONFIG_HOME, used with --profile and, outside a server directory, as default', async () => {
+  const xdgFile = path.join(home, 'xdg', 'cachectl', 'config');
+  const set = await cli(['profiles', 'set', 'work']);
+  ok(set, 'profiles set work');
+  assert.equal(fs.statSync(xdgFile).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(xdgFile)).mode & 0o777, 0o700);
+  const text = fs.readFileSync(xdgFile, 'utf8');
+  assert.match(text, /^\[work\]$/m);
+  assert.match(text, new RegExp(`^api = ${server.url!.replace(/[.]/g, '\\.')}$`, 'm'));
+  assert.match(text, new RegExp(`^access_key = ${server.bootstrap!.accessKey}$`, 'm'));
+
+  // Elsewhere (a directory without data/credentials.json), by name only.
+  const elsewhere = { bare: true, cwd: home };
+  const [byName, noDefault, missing, listed] = await Promise.all([
+    cli(['tasks', '--json', '--profile', 'work'], elsewhere),
+    cli(['tasks'], elsewhere),
+    cli(['tasks', '--profile', 'nope'], elsewhere),
+    cli(['profiles', 'list'], elsewhere),
+  ]);
+  ok(byName, 'tasks --profile work');
+  assert.equal(typeof jsonLines(byName.stdout)[0].total, 'number');
+  assert.equal(noDefault.code, 2, 'no default profile yet');
+  assert.match(noDefault.stderr, /no credentials/);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /no profile 'nope'/);
+  ok(listed, 'profiles list');
+  assert.match(listed.stdout, new RegExp(`^work\\s+${server.url!.replace(/[.]/g, '\\.')}\\s+${server.bootstrap!.accessKey}$`, 'm'));
+  assert.ok(!listed.stdout.includes(server.bootstrap!.secretKey), 'the secret key is never listed');
+
+  // A default profile from an access key and the secret on stdin; ~/.config without XDG_CONFIG_HOME.
+  const homeFile = path.join(home, '.config', 'cachectl', 'config');
+  const noXdg = { ...elsewhere, env: { XDG_CONFIG_HOME: '' } };
+  const setDefault = await cli(['profiles', 'set', 'default', '--api', server.url!, '--access-key', server.bootstrap!.accessKey], { ...noXdg, stdin: `${server.bootstrap!.secretKey}\n` });
+  ok(setDefault, 'profiles set default');
+  assert.equal(fs.statSync(homeFile).mode & 0o777, 0o600);
+  const quota = await cli(['quota', '--json'], noXdg);
+  ok(quota, 'quota with the default profile');
+  assert.ok(Array.isArray(jsonLines(quota.stdout)[0].quotas));
+
+  const rm = await cli(['profiles', 'rm', 'default'], noXdg);
+  ok(rm, 'profiles rm');
+  assert.equal((await cli(['quota'], noXdg)).code, 2, 'gone');
 });

@@ -10,6 +10,7 @@ import { accountsCommand } from './accounts.js';
 import { keysCommand } from './keys.js';
 import { quotaCommand } from './quota.js';
 import { urlTasksCommand } from './url-tasks.js';
+import { profilesCommand } from './profiles.js';
 
 export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   purge,
@@ -22,6 +23,7 @@ export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   nodesCommand,
   accountsCommand,
   keysCommand,
+  profilesCommand,
 ];
 
 export const clientCommand = (name: string): ClientCommand | undefined => CLIENT_COMMANDS.find((c) => c.name === name);
