@@ -2,6 +2,7 @@
 // mistyped command, URL lists from a file or stdin split at the API's limit, and the rest below.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -215,4 +216,40 @@ test('profiles: saved 0600 under XDG_CONFIG_HOME, used with --profile and, outsi
   const rm = await cli(['profiles', 'rm', 'default'], noXdg);
   ok(rm, 'profiles rm');
   assert.equal((await cli(['quota'], noXdg)).code, 2, 'gone');
+});
+
+test('completion: bash completes commands, sub-commands, options and profile names; zsh runs the same function', async () => {
+  const [bash, zsh, bad] = await Promise.all([cli(['completion', 'bash'], { bare: true }), cli(['completion', 'zsh'], { bare: true }), cli(['completion', 'fish'], { bare: true })]);
+  ok(bash, 'completion bash');
+  ok(zsh, 'completion zsh');
+  assert.equal(bad.code, 2);
+  const script = path.join(home, 'cachectl.bash');
+  fs.writeFileSync(script, bash.stdout);
+  const xdg = path.join(home, 'completion-xdg');
+  fs.mkdirSync(path.join(xdg, 'cachectl'), { recursive: true });
+  fs.writeFileSync(path.join(xdg, 'cachectl', 'config'), '[prod]\napi = http://a\n[staging]\napi = http://b\n');
+  /** What bash offers for the words typed so far (the last one is being completed). */
+  const complete = (...typed: string[]): string[] => {
+    const words = ['cachectl', ...typed].map((w) => `'${w}'`).join(' ');
+    const out = execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _cachectl; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+      env: { PATH: process.env.PATH, XDG_CONFIG_HOME: xdg },
+      encoding: 'utf8',
+    });
+    return out.split('\n').filter(Boolean).sort();
+  };
+  assert.deepEqual(complete('dom'), ['domains']);
+  assert.deepEqual(complete('ta'), ['task', 'tasks']);
+  assert.deepEqual(complete('domains', 's'), ['show']);
+  assert.deepEqual(complete('purge', '--fr'), ['--from-file']);
+  assert.ok(complete('task', '--').includes('--watch'));
+  assert.ok(complete('task', '--').includes('--profile'), 'the client options too');
+  assert.deepEqual(complete('tasks', '--profile', ''), ['prod', 'staging']);
+  assert.deepEqual(complete('completion', ''), ['bash', 'zsh']);
+
+  // zsh: a #compdef file that loads bashcompinit and defines the very same function.
+  assert.match(zsh.stdout, /^#compdef cachectl\n/);
+  assert.match(zsh.stdout, /^autoload -U \+X bashcompinit && bashcompinit$/m);
+  const fn = (text: string) => text.slice(text.indexOf('_cachectl() {'), text.indexOf('\n}\n') + 2);
+  assert.equal(fn(zsh.stdout), fn(bash.stdout));
+  assert.match(zsh.stdout, /^complete -o default -F _cachectl cachectl$/m);
 });

@@ -11,6 +11,7 @@ import { keysCommand } from './keys.js';
 import { quotaCommand } from './quota.js';
 import { urlTasksCommand } from './url-tasks.js';
 import { profilesCommand } from './profiles.js';
+import { completionCommand } from './completion.js';
 
 export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   purge,
@@ -24,6 +25,7 @@ export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   accountsCommand,
   keysCommand,
   profilesCommand,
+  completionCommand(() => CLIENT_COMMANDS),
 ];
 
 export const clientCommand = (name: string): ClientCommand | undefined => CLIENT_COMMANDS.find((c) => c.name === name);
