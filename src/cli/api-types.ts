@@ -62,6 +62,11 @@ export interface AccountList {
   accounts: Array<{ id: string; name: string; admin: boolean; quotas: QuotaLimits; created_at: number }>;
 }
 
+export interface AccountDeleted {
+  deleted: string;
+  access_keys: string[];
+}
+
 export interface KeyCreated {
   account: string;
   access_key: string;

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { loadServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { jsonLines, runCli, type CliOptions, type Run } from './run-cli.js';
+import { freshDatabase } from '../support/postgres.js';
+import { startTestServer } from '../support/test-server.js';
 
 let server: RunningServer;
 let dataDir: string;
@@ -252,4 +254,52 @@ test('completion: bash completes commands, sub-commands, options and profile nam
   const fn = (text: string) => text.slice(text.indexOf('_cachectl() {'), text.indexOf('\n}\n') + 2);
   assert.equal(fn(zsh.stdout), fn(bash.stdout));
   assert.match(zsh.stdout, /^complete -o default -F _cachectl cachectl$/m);
+});
+
+test('accounts rm: the account and its keys go; the admin account, one with domains, and unknown ones are refused', async () => {
+  const add = await cli(['accounts', 'add', 'carol', '--json']);
+  ok(add, 'accounts add');
+  const carol = jsonLines(add.stdout)[0];
+  const carolEnv = { env: { CACHECTL_AK: carol.access_key, CACHECTL_SK: carol.secret_key }, bare: true, cwd: home };
+  ok(await cli(['quota', '--api', server.url!], carolEnv), "carol's key works");
+  const domain = await cli(['domains', 'add', 'carol.habits.test', '--origin', '127.0.0.1:9', '--api', server.url!], carolEnv);
+  ok(domain, 'domains add as carol');
+
+  const [busy, admin, unknown] = await Promise.all([cli(['accounts', 'rm', 'carol']), cli(['accounts', 'rm', 'admin']), cli(['accounts', 'rm', 'nobody'])]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /^error CDN\.0001: account 'carol' has 1 domain: delete them first/);
+  assert.equal(admin.code, 1);
+  assert.match(admin.stderr, /is the admin account/);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^error CDN\.0003: no account 'nobody'/);
+
+  for (const step of ['disable', 'rm']) ok(await cli(['domains', step, 'carol.habits.test', '--api', server.url!], carolEnv), `domains ${step}`);
+  const rm = await cli(['accounts', 'rm', 'carol']);
+  ok(rm, 'accounts rm');
+  assert.equal(rm.stdout, 'deleted account carol and its 1 access key\n');
+  const [list, refused] = await Promise.all([cli(['accounts', 'list', '--json']), cli(['quota', '--api', server.url!], carolEnv)]);
+  assert.deepEqual(jsonLines(list.stdout)[0].accounts.map((a: any) => a.name).filter((n: string) => n === 'carol'), []);
+  assert.equal(refused.code, 1, "carol's key is gone");
+  assert.match(refused.stderr, /^error APIGW\.0301: /);
+});
+
+test('accounts rm on PostgreSQL: refused while the account has a domain, then done', async () => {
+  const db = await freshDatabase();
+  const pg = await startTestServer({ 'database-url': db.url, 'builtin-edges': '1' });
+  try {
+    const admin = { env: { CACHECTL_AK: pg.server.bootstrap!.accessKey, CACHECTL_SK: pg.server.bootstrap!.secretKey }, bare: true, cwd: home };
+    const at = ['--api', pg.server.url!];
+    const dave = jsonLines((await cli(['accounts', 'add', 'dave', '--json', ...at], admin)).stdout)[0];
+    const daveEnv = { ...admin, env: { CACHECTL_AK: dave.access_key, CACHECTL_SK: dave.secret_key } };
+    ok(await cli(['domains', 'add', 'dave.habits.test', '--origin', '127.0.0.1:9', ...at], daveEnv), 'domains add as dave');
+    const busy = await cli(['accounts', 'rm', 'dave', ...at], admin);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /has 1 domain/);
+    for (const step of ['disable', 'rm']) ok(await cli(['domains', step, 'dave.habits.test', ...at], daveEnv), `domains ${step}`);
+    ok(await cli(['accounts', 'rm', 'dave', ...at], admin), 'accounts rm');
+    assert.equal((await cli(['quota', ...at], daveEnv)).code, 1, "dave's key is gone");
+  } finally {
+    await pg.close();
+    await db.drop();
+  }
 });

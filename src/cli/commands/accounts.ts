@@ -1,18 +1,19 @@
-// accounts (admin): add, list.
+// accounts (admin): add, list, rm.
 import { noArguments, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
-import type { AccountCreated, AccountList } from '../api-types.js';
+import type { AccountCreated, AccountDeleted, AccountList } from '../api-types.js';
 import { print, printJson } from '../output.js';
 import { guarded, run, usageOnly, type ClientCommand } from '../run-command.js';
 import { formatTime, renderFields, renderTable } from '../table.js';
 
 const OPTIONS: Record<string, OptionSpec> = { user: { type: 'string' }, password: { type: 'string' } };
-const SUBCOMMANDS = ['add', 'list'] as const;
+const SUBCOMMANDS = ['add', 'list', 'rm'] as const;
 
 const scope: CommandScope = {
   name: 'accounts',
   usage: [
     { synopsis: 'cachectl accounts add <name> [--user U] [--password P]', help: '(admin) create an account with a user and a key; prints the secrets once' },
     { synopsis: 'cachectl accounts list', help: '(admin) list accounts and their daily quotas' },
+    { synopsis: 'cachectl accounts rm <name>', help: '(admin) delete an account, its users and keys; refused while it has domains or tasks in process' },
   ],
 };
 
@@ -66,8 +67,16 @@ function accounts(args: string[]): Promise<number> {
         );
         return 0;
       });
+    case 'rm':
+      return run(scope, rest, {}, async ({ client, json, positionals }) => {
+        if (positionals.length !== 1) throw new UsageError('give one account name', scope);
+        const answer = await client.call<AccountDeleted>('DELETE', `/cachectl/v1/accounts/${encodeURIComponent(positionals[0])}`);
+        if (json) printJson(answer);
+        else print(`deleted account ${answer.deleted} and its ${answer.access_keys.length} access key${answer.access_keys.length === 1 ? '' : 's'}`);
+        return 0;
+      });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add or list' : `unknown sub-command '${sub}'`);
+      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list or rm' : `unknown sub-command '${sub}'`);
   }
 }
 
