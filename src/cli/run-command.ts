@@ -5,6 +5,7 @@ import { CredentialsError, loadClientCredentials } from './client-credentials.js
 import { parse, str, UsageError, type CommandScope, type OptionSpec, type Values } from './args.js';
 import { GLOBAL_HELP, usageOf, type UsageEntry } from './help-layout.js';
 import { guardPipes, print, warn } from './output.js';
+import { nearest } from './nearest.js';
 
 /** A client command: its usage, what completion offers, and what it does. */
 export interface ClientCommand extends CommandScope {
@@ -77,6 +78,13 @@ export async function usageOnly(scope: CommandScope, args: string[], message: st
     return 0;
   }
   return report(new UsageError(message, scope), wantsJson(args));
+}
+
+/** A missing or unknown sub-command: which ones there are, or the nearest to the one given. */
+export function badSubcommand(scope: CommandScope, args: string[], sub: string | undefined, subcommands: readonly string[]): Promise<number> {
+  const names = subcommands.length > 1 ? `${subcommands.slice(0, -1).join(', ')} or ${subcommands[subcommands.length - 1]}` : subcommands.join('');
+  const guess = sub === undefined ? undefined : nearest(sub, subcommands);
+  return usageOnly(scope, args, sub === undefined ? `give a sub-command: ${names}` : `unknown sub-command '${sub}'${guess ? `; did you mean '${guess}'?` : ''}`);
 }
 
 /** The entry point of a command: pipes guarded, anything thrown reported. */

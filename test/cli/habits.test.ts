@@ -68,6 +68,9 @@ test('an unknown command: one line naming it and the nearest command, exit 2', a
   assert.equal(far.stderr.trim().split('\n').length, 1, far.stderr);
   assert.match(far.stderr, /unknown command 'xyzzy'/);
   assert.doesNotMatch(far.stderr, /did you mean/);
+  const sub = await cli(['domains', 'shwo', 'x.test'], { bare: true });
+  assert.equal(sub.code, 2);
+  assert.match(sub.stderr, /^cachectl domains: unknown sub-command 'shwo'; did you mean 'show'\?/);
 });
 
 test('purge --from-file: over the 1,000 limit becomes several tasks, waited for as one progress', async () => {

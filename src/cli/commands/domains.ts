@@ -3,7 +3,7 @@ import { ApiError } from '../api-client.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { DomainObject } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';
-import { guarded, run, usageOnly, type ClientCommand } from '../run-command.js';
+import { guarded, run, badSubcommand, type ClientCommand } from '../run-command.js';
 import { domainFields, domainTable, findDomainsByName, resolveDomain, sourceOf } from './domain-lookup.js';
 
 const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'] as const;
@@ -111,7 +111,7 @@ function domains(args: string[]): Promise<number> {
         return 0;
       });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list, show, enable, disable or rm' : `unknown sub-command '${sub}'`);
+      return badSubcommand(scope, args, sub, SUBCOMMANDS);
   }
 }
 

@@ -2,7 +2,7 @@
 import { noArguments, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { KeyCreated, KeyList } from '../api-types.js';
 import { print, printJson } from '../output.js';
-import { guarded, run, usageOnly, type ClientCommand } from '../run-command.js';
+import { guarded, run, badSubcommand, type ClientCommand } from '../run-command.js';
 import { formatTime, renderFields, renderTable, type Cell } from '../table.js';
 
 const OPTIONS: Record<string, OptionSpec> = { account: { type: 'string' }, description: { type: 'string' } };
@@ -66,7 +66,7 @@ function keys(args: string[]): Promise<number> {
         return 0;
       });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list or rm' : `unknown sub-command '${sub}'`);
+      return badSubcommand(scope, args, sub, SUBCOMMANDS);
   }
 }
 

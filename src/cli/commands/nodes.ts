@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { NodeObject } from '../api-types.js';
 import { print, printJson } from '../output.js';
-import { guarded, run, usageOnly, type ClientCommand } from '../run-command.js';
+import { guarded, run, badSubcommand, type ClientCommand } from '../run-command.js';
 import { renderTable, type Cell } from '../table.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -108,7 +108,7 @@ function nodes(args: string[]): Promise<number> {
         return sub === 'check' && !answer.node.up ? 1 : 0;
       });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: add, list, rm or check' : `unknown sub-command '${sub}'`);
+      return badSubcommand(scope, args, sub, SUBCOMMANDS);
   }
 }
 

@@ -4,7 +4,7 @@ import { noArguments, parse, splitSubcommand, str, UsageError, type CommandScope
 import { loadClientCredentials, normaliseApi, CredentialsError } from '../client-credentials.js';
 import { ConfigFileError, configPath, PROFILE_NAME, readProfiles, writeProfiles } from '../client-config.js';
 import { print, printJson, warn } from '../output.js';
-import { commandUsage, guarded, report, usageOnly, type ClientCommand } from '../run-command.js';
+import { commandUsage, guarded, report, badSubcommand, type ClientCommand } from '../run-command.js';
 import { renderTable } from '../table.js';
 
 const OPTIONS: Record<string, OptionSpec> = { 'access-key': { type: 'string' } };
@@ -85,7 +85,7 @@ function profiles(args: string[]): Promise<number> {
         return 0;
       });
     default:
-      return usageOnly(scope, args, sub === undefined ? 'give a sub-command: set, list or rm' : `unknown sub-command '${sub}'`);
+      return badSubcommand(scope, args, sub, SUBCOMMANDS);
   }
 }
 
