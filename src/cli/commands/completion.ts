@@ -15,7 +15,7 @@ interface Completable {
 const SERVER_COMMANDS: Completable[] = [
   { name: 'serve', options: ['help', ...SERVE_OPTIONS.map((o) => o.flag)] },
   { name: 'edge', options: ['name', 'host', 'port', 'admin-host', 'admin-port', 'secret-file', 'max-bytes', 'origin-allow'] },
-  { name: 'agent', subcommands: ['nginx', 'ats'], options: ['config', 'listen', 'secret-file', 'nats', 'pop', 'prefix'] },
+  { name: 'agent', options: ['config', 'listen', 'secret-file', 'nats', 'pop', 'prefix'] },
   { name: 'cluster', options: ['serves', 'pops', 'edges-per-pop', 'port', 'dir', 'origin-allow'] },
   { name: 'help', options: [] },
 ];

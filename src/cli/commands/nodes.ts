@@ -1,5 +1,6 @@
 // nodes (admin): the edge node registry — add, list, rm, check.
 import { readFileSync } from 'node:fs';
+import { DRIVER_NAMES } from '../../edge/edge-driver.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { NodeObject } from '../api-types.js';
 import { print, printJson } from '../output.js';
@@ -54,7 +55,7 @@ function nodes(args: string[]): Promise<number> {
     case 'add':
       return run(scope, rest, OPTIONS, async ({ client, json, values, positionals }) => {
         if (positionals.length !== 1) throw new UsageError('give one node name', scope);
-        const driver = oneOf(scope, 'driver', str(values.driver), ['builtin', 'varnish', 'nginx', 'ats'] as const);
+        const driver = oneOf(scope, 'driver', str(values.driver), DRIVER_NAMES);
         const traffic = str(values.traffic);
         const control = str(values.control);
         if (!driver || !traffic || !control) throw new UsageError('--driver, --traffic and --control are required', scope);

@@ -2,6 +2,9 @@
 import { formatTime, renderTable } from '../table.js';
 import type { TaskObject, UrlObject } from '../api-types.js';
 
+/** A URL's states, for --status filters (history-routes.ts checks the same list). */
+export const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
+
 export function taskTable(tasks: TaskObject[]): string {
   return renderTable(
     [

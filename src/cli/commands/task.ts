@@ -6,9 +6,8 @@ import { print, printJson, sleep, warn } from '../output.js';
 import { commandProgress, countsOf } from '../command-progress.js';
 import { guarded, run, type ClientCommand } from '../run-command.js';
 import { formatTime, renderFields, renderTable, type Cell } from '../table.js';
-import { urlTable } from './task-views.js';
+import { URL_STATUSES, urlTable } from './task-views.js';
 
-const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
 const PAGE = 10_000;
 const NODES_PAGE = 1000;
 const WATCH_INTERVAL_MS = 200;

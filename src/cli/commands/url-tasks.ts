@@ -4,9 +4,9 @@ import type { UrlTaskList } from '../api-types.js';
 import { print, printJson } from '../output.js';
 import { guarded, run, type ClientCommand } from '../run-command.js';
 import { formatTime, renderTable } from '../table.js';
+import { URL_STATUSES } from './task-views.js';
 
 const DAY_MS = 24 * 3600_000;
-const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
 
 const OPTIONS: Record<string, OptionSpec> = {
   since: { type: 'string' },
