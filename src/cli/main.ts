@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // cachectl: one binary for the server, a standalone edge, and the client commands.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
-import { clientCommands, clientUsage } from './client-commands.js';
+import { CLIENT_COMMANDS, clientCommand, clientUsage } from './commands/index.js';
+import { nearest } from './nearest.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
@@ -41,6 +43,7 @@ Usage:
                    [--origin-allow loopback,public]
                                     the scale-out deployment on loopback (PostgreSQL, NATS,
                                     API processes, PoP agents, built-in edges) until Ctrl-C
+  cachectl --version                the version
 ${clientUsage}
 Run 'cachectl serve --help' for the server's settings.`;
 
@@ -178,9 +181,29 @@ async function main(argv: string[]): Promise<number> {
     const { runCluster } = await import('./cluster-command.js');
     return runCluster(rest).then(() => 0);
   }
-  if (command && command in clientCommands) return clientCommands[command](rest);
-  console.log(USAGE);
-  return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    console.log(`cachectl ${packageVersion()}`);
+    return 0;
+  }
+  const client = command === undefined ? undefined : clientCommand(command);
+  if (client) return client.run(rest);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  // One line, not the whole usage: the mistake stays on the screen.
+  const guess = nearest(command, [...SERVER_COMMANDS, ...CLIENT_COMMANDS.map((c) => c.name)]);
+  const message = `unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''} (cachectl help lists the commands)`;
+  console.error(rest.includes('--json') ? JSON.stringify({ error_code: 'CLI.USAGE', error_msg: message }) : `cachectl: ${message}`);
+  return 2;
+}
+
+const SERVER_COMMANDS = ['serve', 'edge', 'agent', 'cluster', 'help', 'version'];
+
+/** The version in package.json, beside dist/ wherever the package is installed. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 main(process.argv.slice(2)).then(

@@ -114,6 +114,19 @@ export class AccountService {
     if (!(await accounts.deleteAccessKey(this.db, accessKey))) throw notFound(`no access key '${accessKey}'`);
   }
 
+  /**
+   * Deletes an account that holds nothing live: not the admin account, no domains (delete them first:
+   * their configuration is on the edges), no task in process. Returns its access keys, for the caches.
+   */
+  async removeAccount(name: string): Promise<string[]> {
+    const account = await this.accountByName(name);
+    if (account.is_admin === 1) throw badParameter(`account '${name}' is the admin account`);
+    const { domains, openTasks } = await accounts.accountInUse(this.db, account.id);
+    if (domains > 0) throw badParameter(`account '${name}' has ${domains} domain${domains === 1 ? '' : 's'}: delete them first`);
+    if (openTasks > 0) throw badParameter(`account '${name}' has tasks in process: wait for them`);
+    return accounts.deleteAccount(this.db, account.id);
+  }
+
   async setQuotas(accountName: string, quotas: { file_refresh?: number; dir_refresh?: number; preheat?: number; domain?: number }): Promise<void> {
     const account = await this.accountByName(accountName);
     await accounts.updateAccountQuotas(this.db, account.id, {

@@ -2,7 +2,6 @@
 // origin, and the compiled CLI run as a child process against them. Plus the pure helpers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -12,10 +11,11 @@ import { loadServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { formatTime, renderTable, displayWidth } from '../../src/cli/table.js';
 import { ProgressBar, renderBar } from '../../src/cli/progress-bar.js';
-import { parseOrigin, parseTimeOption, clientUsage } from '../../src/cli/client-commands.js';
+import { parseTimeOption } from '../../src/cli/args.js';
+import { parseOrigin } from '../../src/cli/commands/domain-lookup.js';
+import { clientUsage } from '../../src/cli/commands/index.js';
 import { loadClientCredentials, CredentialsError } from '../../src/cli/client-credentials.js';
-
-const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');
+import { jsonLines, runCli, type Run } from './run-cli.js';
 
 let server: RunningServer;
 let dataDir: string;
@@ -61,41 +61,13 @@ after(async () => {
   for (const d of [dataDir, emptyDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI without any key in its environment (unless `env` gives one). */
 function cli(args: string[], options: { env?: Record<string, string>; dataDir?: string; api?: string | null } = {}): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(CACHECTL_|HUAWEICLOUD_SDK_)/.test(k)) env[k] = v;
-  Object.assign(env, options.env);
   const api = options.api === undefined ? server.url : options.api;
-  const full = [MAIN, ...args, '--data-dir', options.dataDir ?? dataDir, ...(api === null ? [] : ['--api', api])];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, full, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli([...args, '--data-dir', options.dataDir ?? dataDir, ...(api === null ? [] : ['--api', api])], { env: { HOME: emptyDir, ...options.env } });
 }
 
 const ok = (r: Run, what: string) => assert.equal(r.code, 0, `${what} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-const jsonLines = (text: string): any[] =>
-  text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l));
-
 // ---------------------------------------------------------------------------------------------------
 // Pure helpers
 

@@ -1,4 +1,4 @@
-// cachectl's own API, outside the Huawei paths: accounts, keys and the edge node registry (admin account
+// cachectl's own API, outside the Huawei paths: accounts (add, list, rm, quotas), keys and the edge node registry (admin account
 // only), a long-poll on task completion for scripts and benchmarks, and per-node results of a task.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -26,6 +26,12 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         return { account: { id: c.accountId, name: c.account }, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey };
       },
     );
+
+    app.delete(`${ADMIN_PREFIX}/accounts/:name`, { config: admin, schema: { params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (request) => {
+      const keys = await ctx.accounts.removeAccount(request.params.name);
+      for (const k of keys) ctx.auth.forgetKey(k);
+      return { deleted: request.params.name, access_keys: keys };
+    });
 
     app.put(
       `${ADMIN_PREFIX}/accounts/:name/quotas`,

@@ -13,7 +13,7 @@ const ORDER_FIELDS: readonly TaskOrderField[] = ['task_type', 'total', 'processi
 const URL_STATUSES = ['processing', 'succeed', 'failed', 'waiting', 'refreshing', 'preheating'] as const;
 const DAY_MS = 24 * 3600_000;
 
-const UrlObject = Type.Object({
+export const UrlObject = Type.Object({
   id: Type.String(),
   url: Type.String(),
   status: Type.String(),
@@ -23,7 +23,7 @@ const UrlObject = Type.Object({
   fail_classify: Type.Optional(Type.String()),
   fail_desc: Type.Optional(Type.String()),
 });
-const UrlRecord = Type.Object({
+export const UrlRecord = Type.Object({
   id: Type.Integer(),
   url: Type.String(),
   status: Type.String(),
@@ -34,6 +34,22 @@ const UrlRecord = Type.Object({
   file_type: Type.String(),
   mode: Type.String(),
 });
+
+// The answers, exported for the client commands' types.
+export const TaskList = Type.Object({ total: Type.Integer(), tasks: Type.Array(TaskObject) });
+export const TaskDetail = Type.Object({
+  id: Type.String(),
+  task_type: Type.String(),
+  status: Type.String(),
+  urls: Type.Array(UrlObject),
+  create_time: Type.Integer(),
+  processing: Type.Integer(),
+  succeed: Type.Integer(),
+  failed: Type.Integer(),
+  total: Type.Integer(),
+  file_type: Type.String(),
+});
+export const UrlTaskList = Type.Object({ total: Type.Integer(), count: Type.Integer(), result: Type.Array(UrlRecord) });
 
 function paging(q: { page_size?: string; page_number?: string }) {
   const size = intParam(q.page_size, 'page_size', 1, 10000, 30);
@@ -60,7 +76,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
             file_type: S,
             task_type: S,
           }),
-          response: { 200: Type.Object({ total: Type.Integer(), tasks: Type.Array(TaskObject) }) },
+          response: { 200: TaskList },
         },
       },
       async (request) => {
@@ -91,20 +107,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         schema: {
           params: Type.Object({ history_tasks_id: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({ enterprise_project_id: S, page_size: S, page_number: S, status: S, url: S, create_time: S }),
-          response: {
-            200: Type.Object({
-              id: Type.String(),
-              task_type: Type.String(),
-              status: Type.String(),
-              urls: Type.Array(UrlObject),
-              create_time: Type.Integer(),
-              processing: Type.Integer(),
-              succeed: Type.Integer(),
-              failed: Type.Integer(),
-              total: Type.Integer(),
-              file_type: Type.String(),
-            }),
-          },
+          response: { 200: TaskDetail },
         },
       },
       async (request) => {
@@ -126,7 +129,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         config: { rateClass: 'urlTasks' },
         schema: {
           querystring: Type.Object({ start_time: S, end_time: S, offset: S, limit: S, url: S, task_type: S, status: S, file_type: S }),
-          response: { 200: Type.Object({ total: Type.Integer(), count: Type.Integer(), result: Type.Array(UrlRecord) }) },
+          response: { 200: UrlTaskList },
         },
       },
       async (request) => {

@@ -12,14 +12,17 @@ const Mode = Type.Union([Type.Literal('all'), Type.Literal('detect_modify_refres
 const Urls = Type.Array(Type.String(), { minItems: 1 });
 const EpQuery = Type.Object({ enterprise_project_id: Type.Optional(Type.String()) });
 
-const RefreshBody = Type.Object({
+export const RefreshBody = Type.Object({
   refresh_task: Type.Object({ type: Type.Optional(FileType), mode: Type.Optional(Mode), zh_url_encode: Type.Optional(Type.Boolean()), urls: Urls }),
 });
-const PreheatBody = Type.Object({
+export const PreheatBody = Type.Object({
   preheating_task: Type.Object({ zh_url_encode: Type.Optional(Type.Boolean()), urls: Urls }),
 });
 const LegacyRefreshBody = Type.Object({ refreshTask: Type.Object({ type: Type.Optional(FileType), urls: Urls }) });
 const LegacyPreheatBody = Type.Object({ preheatingTask: Type.Object({ urls: Urls }) });
+
+export const RefreshCreated = Type.Object({ refresh_task: Type.String() });
+export const PreheatCreated = Type.Object({ preheating_task: Type.String() });
 
 // §2.2: the legacy answer is the whole task object plus its URLs.
 const LegacyTask = Type.Object({ ...TaskObject.properties, urls: Type.Array(Type.String()) });
@@ -32,7 +35,7 @@ export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const config = { rateClass: 'create' as const };
 
-    app.post('/v1.0/cdn/content/refresh-tasks', { config, schema: { querystring: EpQuery, body: RefreshBody, response: { 200: Type.Object({ refresh_task: Type.String() }) } } }, async (request) => {
+    app.post('/v1.0/cdn/content/refresh-tasks', { config, schema: { querystring: EpQuery, body: RefreshBody, response: { 200: RefreshCreated } } }, async (request) => {
       const t = request.body.refresh_task;
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,
@@ -46,7 +49,7 @@ export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return { refresh_task: String(created.task.id) };
     });
 
-    app.post('/v1.0/cdn/content/preheating-tasks', { config, schema: { querystring: EpQuery, body: PreheatBody, response: { 200: Type.Object({ preheating_task: Type.String() }) } } }, async (request) => {
+    app.post('/v1.0/cdn/content/preheating-tasks', { config, schema: { querystring: EpQuery, body: PreheatBody, response: { 200: PreheatCreated } } }, async (request) => {
       const t = request.body.preheating_task;
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,

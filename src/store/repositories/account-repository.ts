@@ -75,3 +75,25 @@ export async function insertToken(db: Kysely<Database>, row: { digest: string; a
 export async function findToken(db: Kysely<Database>, digest: string) {
   return db.selectFrom('tokens').selectAll().where('digest', '=', digest).executeTakeFirst();
 }
+
+/** What stands in the way of deleting an account: its domains and its tasks still in process. */
+export async function accountInUse(db: Kysely<Database>, accountId: string): Promise<{ domains: number; openTasks: number }> {
+  const domains = await db.selectFrom('domains').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+  const open = await db.selectFrom('tasks').select('id').where('account_id', '=', accountId).where('status', '=', 'task_inprocess').limit(1).execute();
+  return { domains: Number(domains.n), openTasks: open.length };
+}
+
+/**
+ * Deletes the account, its users, access keys and tokens; returns the access keys it had. Its finished
+ * tasks, usage counters and rate cells stay as history no caller can reach.
+ */
+export async function deleteAccount(db: Kysely<Database>, accountId: string): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const keys = await trx.selectFrom('access_keys').select('access_key').where('account_id', '=', accountId).execute();
+    await trx.deleteFrom('tokens').where('account_id', '=', accountId).execute();
+    await trx.deleteFrom('access_keys').where('account_id', '=', accountId).execute();
+    await trx.deleteFrom('users').where('account_id', '=', accountId).execute();
+    await trx.deleteFrom('accounts').where('id', '=', accountId).execute();
+    return keys.map((k) => k.access_key);
+  });
+}
