@@ -121,8 +121,8 @@ export class TaskEngine {
   private readonly groups = new Set<DeadlineGroup>();
   /** Shared mode: this process's current registration. */
   private lease: Lease;
-  /** Shared mode: a renewal is under way (a slow one must not overlap the next). */
-  private renewing = false;
+  /** Shared mode: registering anew after a lost lease is under way (renewals may overlap; this must not). */
+  private registering = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -185,16 +185,16 @@ export class TaskEngine {
   /**
    * Renews this process's row and reaps dead processes' URLs. If this process was itself reaped
    * (stalled longer than the lease), its URLs may be with others now: it stops working under its old
-   * name at once (nothing more is sent, claimed or written under it), frees what is still in that
+   * name at once (nothing more is claimed or sent under it), frees what is still in that
    * name, registers a new one, and only then claims again.
    */
   private async keepAlive(): Promise<void> {
     const shared = this.options.shared!;
-    if (this.stopped || this.renewing) return;
-    this.renewing = true;
+    if (this.stopped) return;
     try {
       const lease = this.lease;
-      if (lease.live && !(await heartbeat(this.db, lease.owner, shared.leaseMs))) {
+      // live again after the await: an overlapping renewal may have found out first.
+      if (lease.live && !(await heartbeat(this.db, lease.owner, shared.leaseMs)) && lease.live) {
         this.abandon(lease);
         this.options.log(`this process was taken for dead (no renewal within ${shared.leaseMs} ms); it dropped the URLs it held, which went back to the pool`);
       }
@@ -207,8 +207,6 @@ export class TaskEngine {
       }
     } catch (err) {
       this.options.log('renewing this worker failed; retrying', err);
-    } finally {
-      this.renewing = false;
     }
   }
 
@@ -235,11 +233,17 @@ export class TaskEngine {
 
   /** After a lost lease: gives back what is still in the old name, then registers a new one, then claims. */
   private async registerAnew(shared: SharedWork): Promise<void> {
-    await releaseWorker(this.db, this.lease.owner);
-    const owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
-    await registerWorker(this.db, owner, shared.leaseMs);
-    if (this.stopped) return void (await releaseWorker(this.db, owner));
-    this.lease = { owner, live: true };
+    if (this.registering) return;
+    this.registering = true;
+    try {
+      await releaseWorker(this.db, this.lease.owner);
+      const owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
+      await registerWorker(this.db, owner, shared.leaseMs);
+      if (this.stopped) return void (await releaseWorker(this.db, owner));
+      this.lease = { owner, live: true };
+    } finally {
+      this.registering = false;
+    }
     void this.refill();
   }
 
