@@ -9,6 +9,8 @@ export interface QueuedOp {
   target: EdgeTarget;
   /** Epoch ms after which the answer is of no use: the op is not sent after it. */
   deadline?: number;
+  /** false once the answer would be ignored (the URL was decided or dropped): the op is then not sent, and done is not called. */
+  wanted?: () => boolean;
   done: (result: EdgeResult) => void;
 }
 
@@ -71,21 +73,25 @@ export class NodeQueue {
       }
       if (!ops) return;
       this.size -= ops.length;
-      ops = this.withoutExpired(ops);
+      ops = this.withoutStale(ops);
       if (ops.length === 0) continue;
       this.inFlight++;
       this.send(kind, ops);
     }
   }
 
-  /** Ops whose deadline passed while they waited (e.g. behind calls to a hung node) are not sent. */
-  private withoutExpired(ops: QueuedOp[]): QueuedOp[] {
+  /**
+   * Ops whose deadline passed while they waited (e.g. behind calls to a hung node) are not sent, nor
+   * ops no longer wanted (their URL was given up, e.g. by a process that lost its lease).
+   */
+  private withoutStale(ops: QueuedOp[]): QueuedOp[] {
     const now = Date.now();
-    if (ops.every((o) => o.deadline === undefined || o.deadline > now)) return ops;
+    const fresh = (o: QueuedOp) => (o.deadline === undefined || o.deadline > now) && (o.wanted === undefined || o.wanted());
+    if (ops.every(fresh)) return ops;
     const live: QueuedOp[] = [];
     for (const op of ops) {
-      if (op.deadline === undefined || op.deadline > now) live.push(op);
-      else op.done({ ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the deadline passed before the node could be asked' });
+      if (fresh(op)) live.push(op);
+      else if (op.wanted === undefined || op.wanted()) op.done({ ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the deadline passed before the node could be asked' });
     }
     return live;
   }

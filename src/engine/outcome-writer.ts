@@ -9,9 +9,20 @@ import type { TaskRow, UrlOutcome } from '../store/repositories/task-rows.js';
 const STARTED_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 5000;
 
+/**
+ * Outcomes decided under one lease owner (shared mode; undefined otherwise), in the order recorded.
+ * The owner is the one the URLs were claimed under, not the process's name at write time: a process
+ * taken for dead registers anew, and an outcome of its old attempt must not be written for the new one.
+ */
+interface Batch {
+  owner: string | undefined;
+  outcomes: UrlOutcome[];
+}
+
 export class OutcomeWriter {
   private started = new Map<string, number[]>();
-  private outcomes: UrlOutcome[] = [];
+  private batches: Batch[] = [];
+  private queued = 0;
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   private failures = 0;
@@ -27,10 +38,8 @@ export class OutcomeWriter {
     /** The tasks that became task_done, as they now are. */
     private readonly onTasksDone: (tasks: TaskRow[]) => void,
     private readonly log: (err: unknown) => void,
-    /** URLs whose terminal state is now stored. */
-    private readonly onFlushed: (urlIds: number[]) => void = () => undefined,
-    /** Shared mode: this process's lease owner name; only URLs it still holds are written. */
-    private readonly owner?: () => string,
+    /** URLs whose outcome write ended (stored, or not theirs to store any more), with the owner they were written under. */
+    private readonly onFlushed: (urlIds: number[], owner: string | undefined) => void = () => undefined,
   ) {}
 
   /**
@@ -50,8 +59,12 @@ export class OutcomeWriter {
     }
   }
 
-  record(outcome: UrlOutcome): void {
-    this.outcomes.push(outcome);
+  /** Shared mode: `owner` is the lease the URL was claimed under; the outcome is written only while the row is still in that name. */
+  record(outcome: UrlOutcome, owner?: string): void {
+    const last = this.batches[this.batches.length - 1];
+    if (last !== undefined && last.owner === owner) last.outcomes.push(outcome);
+    else this.batches.push({ owner, outcomes: [outcome] });
+    this.queued++;
     this.schedule();
   }
 
@@ -62,14 +75,14 @@ export class OutcomeWriter {
    */
   async drain(deadlineMs = 10_000): Promise<number> {
     const end = Date.now() + deadlineMs;
-    while (this.flushing || this.outcomes.length > 0 || this.started.size > 0) {
+    while (this.flushing || this.queued > 0 || this.started.size > 0) {
       const left = end - Date.now();
       if (left <= 0) break;
       if (this.flushing) await within(this.flushing, left);
       else if (this.retryAt > Date.now()) await sleep(Math.min(this.retryAt, end) - Date.now());
       else await within(this.flush(), left);
     }
-    return this.outcomes.length + this.writing;
+    return this.queued + this.writing;
   }
 
   private schedule(delayMs = 0): void {
@@ -84,11 +97,13 @@ export class OutcomeWriter {
     else setImmediate(run);
   }
 
+  /** Writes the started marks and the oldest batch of outcomes (one owner per write). */
   private flush(): Promise<void> {
     const started = this.started;
-    const outcomes = this.outcomes;
+    const batch = this.batches.shift() ?? { owner: undefined, outcomes: [] };
+    const outcomes = batch.outcomes;
     this.started = new Map();
-    this.outcomes = [];
+    this.queued -= outcomes.length;
     const now = Date.now();
     this.writing = outcomes.length;
     this.flushing = (async () => {
@@ -97,25 +112,34 @@ export class OutcomeWriter {
         // A URL whose outcome is in this batch need not be marked started first.
         const finished = new Set(outcomes.map((o) => o.id));
         const marks = [...started].flatMap(([status, ids]) => ids.filter((id) => !finished.has(id)).map((id) => ({ id, status })));
-        const done = await this.write((db) => writeUrlStates(db, marks, outcomes, now, this.owner?.()));
+        const done = await this.write((db) => writeUrlStates(db, marks, outcomes, now, batch.owner));
         this.failures = 0;
         this.retryAt = 0;
-        if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id));
+        if (outcomes.length > 0) this.onFlushed(outcomes.map((o) => o.id), batch.owner);
         if (done.length > 0) this.onTasksDone(done);
       } catch (err) {
         // Keep what could not be written and try again: an outcome must never be lost.
         this.log(err);
         for (const [status, ids] of started) this.markStartedQuiet(ids, status);
-        this.outcomes.unshift(...outcomes);
+        this.requeue(batch);
         delay = Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** this.failures++);
         this.retryAt = Date.now() + delay;
       } finally {
         this.flushing = null;
         this.writing = 0;
       }
-      if (this.outcomes.length > 0 || this.started.size > 0) this.schedule(delay);
+      if (this.queued > 0 || this.started.size > 0) this.schedule(delay);
     })();
     return this.flushing;
+  }
+
+  /** Puts a batch that could not be written back in front, merged with what its owner recorded since. */
+  private requeue(batch: Batch): void {
+    if (batch.outcomes.length === 0) return;
+    const first = this.batches[0];
+    if (first !== undefined && first.owner === batch.owner) first.outcomes.unshift(...batch.outcomes);
+    else this.batches.unshift(batch);
+    this.queued += batch.outcomes.length;
   }
 
   private markStartedQuiet(ids: number[], status: string): void {

@@ -47,6 +47,21 @@ interface DeadlineGroup {
   urls: Tracking[];
   open: number;
   timer?: NodeJS.Timeout;
+  /** Shared mode: the lease the URLs were taken under (their attempt). */
+  lease?: Lease;
+}
+
+/**
+ * Shared mode: one registration of this process in `workers`. Its name is never used again once the
+ * lease is lost, so a URL row's lease_owner names the attempt that may finish it.
+ */
+interface Lease {
+  owner: string;
+  /**
+   * false from the moment this process learns it was taken for dead: nothing more is claimed or sent
+   * under it, and what was decided before is written only where the row is still in its name.
+   */
+  live: boolean;
 }
 
 export interface EngineOptions {
@@ -102,10 +117,12 @@ export class TaskEngine {
   /** Highest URL id that dispatch() left in the store for lack of room. */
   private skippedMax = 0;
   private refilling: Promise<number> | null = null;
-  /** Shared mode: URLs another process took over; their outcome is not ours to write. */
-  private readonly abandoned = new Set<number>();
-  /** Shared mode: this process's current lease_owner name. */
-  private owner: string;
+  /** Deadline groups with URLs not decided yet (dropped all at once when their lease is lost). */
+  private readonly groups = new Set<DeadlineGroup>();
+  /** Shared mode: this process's current registration. */
+  private lease: Lease;
+  /** Shared mode: registering anew after a lost lease is under way (renewals may overlap; this must not). */
+  private registering = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -120,17 +137,14 @@ export class TaskEngine {
         for (const t of tasks) this.events.emit(`done:${t.id}`, t);
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
-      (ids) => {
-        for (const id of ids) {
-          this.tracked.delete(id);
-          this.abandoned.delete(id);
-        }
+      (ids, owner) => {
+        // URLs of a lost lease left `tracked` when it was lost; the same ids may be tracked again under the new one.
+        if (owner === undefined || owner === this.lease.owner) for (const id of ids) this.tracked.delete(id);
         if ((this.backlogFrom !== null || options.shared) && this.tracked.size <= this.maxTracked / 2) void this.refill();
       },
-      options.shared ? () => this.owner : undefined,
     );
     this.maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
-    this.owner = options.shared?.owner ?? '';
+    this.lease = { owner: options.shared?.owner ?? '', live: true };
   }
 
   /** URLs in flight in this process. */
@@ -146,7 +160,7 @@ export class TaskEngine {
       return this.refill();
     }
     if (!shared.worker) return 0;
-    await registerWorker(this.db, this.owner, shared.leaseMs);
+    await registerWorker(this.db, this.lease.owner, shared.leaseMs);
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
       t.unref();
@@ -164,28 +178,28 @@ export class TaskEngine {
   leaseAtIntake(count: number): { owner: string | null; shared: boolean } {
     const shared = this.options.shared;
     if (!shared) return { owner: null, shared: false };
-    if (!shared.worker || this.stopped || this.tracked.size + count > this.maxTracked) return { owner: null, shared: true };
-    return { owner: this.owner, shared: true };
+    if (!shared.worker || this.stopped || !this.lease.live || this.tracked.size + count > this.maxTracked) return { owner: null, shared: true };
+    return { owner: this.lease.owner, shared: true };
   }
 
   /**
    * Renews this process's row and reaps dead processes' URLs. If this process was itself reaped
-   * (stalled longer than the lease), its URLs may be with others now: it drops everything it tracks,
-   * frees what is still in its name, and carries on under a new name.
+   * (stalled longer than the lease), its URLs may be with others now: it stops working under its old
+   * name at once (nothing more is claimed or sent under it), frees what is still in that
+   * name, registers a new one, and only then claims again.
    */
   private async keepAlive(): Promise<void> {
     const shared = this.options.shared!;
     if (this.stopped) return;
     try {
-      if (!(await heartbeat(this.db, this.owner, shared.leaseMs))) {
-        const old = this.owner;
-        this.owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
-        for (const id of this.tracked) this.abandoned.add(id);
-        this.tracked.clear();
-        await releaseWorker(this.db, old);
-        await registerWorker(this.db, this.owner, shared.leaseMs);
-        this.options.log(`this process was taken for dead (no renewal within ${shared.leaseMs} ms); its URLs went back to the pool`);
+      const lease = this.lease;
+      // live again after the await: an overlapping renewal may have found out first.
+      if (lease.live && !(await heartbeat(this.db, lease.owner, shared.leaseMs)) && lease.live) {
+        this.abandon(lease);
+        this.options.log(`this process was taken for dead (no renewal within ${shared.leaseMs} ms); it dropped the URLs it held, which went back to the pool`);
       }
+      // Also after a failed try: until it has a new name, this process claims nothing.
+      if (!this.lease.live) await this.registerAnew(shared);
       const freed = await reapDeadWorkers(this.db);
       if (freed > 0) {
         this.options.log(`took back ${freed} URLs of processes that stopped renewing`);
@@ -196,11 +210,55 @@ export class TaskEngine {
     }
   }
 
-  /** Sends each URL to every node, or leaves it in the store when this process has no room. Call after the URLs are committed. */
-  dispatch(jobs: UrlJob[]): void {
+  /**
+   * The lease is lost: every URL taken under it is dropped here, undecided (its queued and retried
+   * calls are not sent, a late answer is ignored). Outcomes already decided are still written, but
+   * only where the row is still in the old name (OutcomeWriter): whoever took a URL over finishes it.
+   */
+  private abandon(lease: Lease): void {
+    lease.live = false;
+    for (const group of this.groups) {
+      if (group.lease !== lease) continue;
+      clearTimeout(group.timer);
+      for (const t of group.urls) {
+        if (t.pending === 0) continue;
+        t.pending = 0;
+        t.attempts.fill(-1);
+        this.inFlight--;
+      }
+      this.groups.delete(group);
+    }
+    this.tracked.clear();
+  }
+
+  /** After a lost lease: gives back what is still in the old name, then registers a new one, then claims. */
+  private async registerAnew(shared: SharedWork): Promise<void> {
+    if (this.registering) return;
+    this.registering = true;
+    try {
+      await releaseWorker(this.db, this.lease.owner);
+      const owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
+      await registerWorker(this.db, owner, shared.leaseMs);
+      if (this.stopped) return void (await releaseWorker(this.db, owner));
+      this.lease = { owner, live: true };
+    } finally {
+      this.registering = false;
+    }
+    void this.refill();
+  }
+
+  /**
+   * Sends each URL to every node, or leaves it in the store when this process has no room. Call after
+   * the URLs are committed. Shared mode: `owner` is what leaseAtIntake answered for them.
+   */
+  dispatch(jobs: UrlJob[], owner: string | null = null): void {
     if (this.stopped || jobs.length === 0) return;
-    // Shared mode: the caller dispatches only what was leased to this process at intake.
-    if (this.options.shared) return this.track(jobs);
+    if (this.options.shared) {
+      // Only what was leased to this process at intake, and only under a lease still held: rows in a
+      // lost lease's name are reaped and claimed like any other.
+      if (owner === this.lease.owner && this.lease.live) this.track(jobs, this.lease);
+      return;
+    }
     if (this.backlogFrom !== null || this.tracked.size + jobs.length > this.maxTracked) {
       // Ids grow with commit order, so the store scan from backlogFrom finds these again.
       for (const job of jobs) {
@@ -249,14 +307,16 @@ export class TaskEngine {
   /** Claims unclaimed URLs while there is room. */
   private async claimPass(shared: SharedWork): Promise<number> {
     let count = 0;
+    const lease = this.lease;
     try {
-      while (shared.worker && !this.stopped) {
+      while (shared.worker && !this.stopped && lease.live) {
         const room = this.maxTracked - this.tracked.size;
         if (room < Math.min(REFILL_PAGE, this.maxTracked / 2)) break;
         const limit = Math.min(room, REFILL_PAGE);
-        const rows = await claimUrls(this.db, this.owner, limit);
+        const rows = await claimUrls(this.db, lease.owner, limit);
         if (this.stopped) break; // claimed by a stopping process: stop() gives them back
-        this.track(rows.map(jobOfRow));
+        if (!lease.live) break; // lost meanwhile: the rows are in a dead name, and reaped
+        this.track(rows.map(jobOfRow), lease);
         count += rows.length;
         if (rows.length < limit) break;
       }
@@ -266,12 +326,12 @@ export class TaskEngine {
     return count;
   }
 
-  private track(jobs: UrlJob[]): void {
+  private track(jobs: UrlJob[], lease?: Lease): void {
     if (jobs.length === 0) return;
     const members = this.fleet.members;
     const deadline = Date.now() + this.options.deadlineMs;
     const starting = new Map<'refreshing' | 'preheating', number[]>();
-    const group: DeadlineGroup = { urls: [], open: 0 };
+    const group: DeadlineGroup = { urls: [], open: 0, lease };
     for (const job of jobs) {
       const t: Tracking = { ...job, deadline, pending: members.length, sentAt: Date.now(), failures: [], nodes: [], members, attempts: members.map(() => 0), group };
       this.inFlight++;
@@ -292,6 +352,7 @@ export class TaskEngine {
     if (group.open > 0) {
       group.timer = setTimeout(() => this.expire(group), Math.max(0, deadline - Date.now()));
       group.timer.unref();
+      this.groups.add(group);
     }
     for (const [status, ids] of starting) this.writer.markStarted(ids, status);
   }
@@ -301,7 +362,7 @@ export class TaskEngine {
     const m = t.members[i];
     if (m.removed) return this.onResult(t, i, attempt, REMOVED);
     const target = { host: t.host, path: t.target, ref: t.id };
-    m.queue.push({ kind: t.kind, target, deadline: t.deadline, done: (r) => this.onResult(t, i, attempt, r) });
+    m.queue.push({ kind: t.kind, target, deadline: t.deadline, wanted: () => t.attempts[i] === attempt, done: (r) => this.onResult(t, i, attempt, r) });
   }
 
   private onResult(t: Tracking, i: number, attempt: number, r: EdgeResult): void {
@@ -356,23 +417,24 @@ export class TaskEngine {
     if (--t.pending > 0) return;
     this.inFlight--;
     // A URL that went to no node never joined its group.
-    if (t.attempts.length > 0 && --t.group.open === 0 && t.group.timer) {
+    if (t.attempts.length > 0 && --t.group.open === 0) {
       clearTimeout(t.group.timer);
       t.group.timer = undefined;
       t.group.urls = [];
+      this.groups.delete(t.group);
     }
     // After stop() the store may be closed: the URL stays in flight there and the next start resumes it.
     if (this.stopped) return;
-    if (this.abandoned.delete(t.id)) return;
+    const owner = t.group.lease?.owner;
     const nodeResults = encodeNodeResults(t.nodes);
     if (t.failures.length === 0) {
-      this.writer.record({ id: t.id, ok: true, nodeResults });
+      this.writer.record({ id: t.id, ok: true, nodeResults }, owner);
       return;
     }
     // An origin problem is the likelier explanation for the user; node names say where.
     const classify = t.failures.some((f) => f.classify === 'ORIGIN_ERROR') ? 'ORIGIN_ERROR' : 'INNER_ERROR';
     const desc = t.failures.map((f) => `node ${f.node}: ${f.message}`).join('; ');
-    this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults });
+    this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults }, owner);
   }
 
   /**
@@ -425,7 +487,7 @@ export class TaskEngine {
       return;
     }
     // The other processes need not wait for this one's row to run out.
-    if (this.options.shared?.worker) await releaseWorker(this.db, this.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
+    if (this.options.shared?.worker) await releaseWorker(this.db, this.lease.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
   }
 }
 

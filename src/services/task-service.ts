@@ -48,6 +48,8 @@ interface StoredTask {
   urlIds: number[];
   /** false when the URLs were left to the workers of other processes (shared store). */
   dispatchHere: boolean;
+  /** Shared store: the lease owner the URLs were stored under (the engine drops them if that lease was lost meanwhile). */
+  owner: string | null;
 }
 
 function quotaUse(input: NewTask, n: number): QuotaUse {
@@ -133,7 +135,7 @@ export class TaskService {
     });
     const stored = await this.intake.submit({ input, parsed });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
-    if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })));
+    if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })), stored.owner);
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }
 
@@ -165,7 +167,7 @@ export class TaskService {
     const inserted = await tasks.insertTasks(trx, rows, bookings);
     const out: Settled<StoredTask>[] = jobs.map((_, i) => ({ ok: false, error: domainErrors[i] ?? quotaErrors[i] }));
     accepted.forEach((jobIndex, k) => {
-      out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds, dispatchHere } };
+      out[jobIndex] = { ok: true, value: { task: { ...rows[k].task, id: inserted[k].taskId } as TaskRow, urlIds: inserted[k].urlIds, dispatchHere, owner: lease.owner } };
     });
     return out;
   }

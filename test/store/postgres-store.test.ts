@@ -102,6 +102,15 @@ test('URLs in the name of a process that never registered are reaped too', async
   assert.equal(await reapDeadWorkers(store.db), 3);
 });
 
+test('a process that was reaped claims nothing in its dead name (the next reap would free it again)', async () => {
+  await store.db.transaction().execute((trx) => insertTasks(trx, [task('acct-r', 3, Date.now())]));
+  await registerWorker(store.db, 'stalled', 60_000);
+  await releaseWorker(store.db, 'stalled'); // as a reap does: its row is gone
+  assert.equal((await claimUrls(store.db, 'stalled', 100)).filter((r) => r.account_id === 'acct-r').length, 0);
+  await registerWorker(store.db, 'stalled~1', 60_000);
+  assert.equal((await claimUrls(store.db, 'stalled~1', 100)).filter((r) => r.account_id === 'acct-r').length, 3);
+});
+
 test('quota bookings on several connections at once never exceed the limit', async () => {
   const limits = { ...QUOTA_PRESETS.selfhosted, file_refresh: 50 };
   const quotas = new QuotaService(store.db, limits);

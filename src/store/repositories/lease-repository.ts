@@ -36,13 +36,18 @@ export async function reapDeadWorkers(db: Kysely<Database>): Promise<number> {
   return Number(numAffectedRows ?? 0);
 }
 
-/** Takes up to `limit` unclaimed URLs for `owner`, oldest first. */
+/**
+ * Takes up to `limit` unclaimed URLs for `owner`, oldest first; none while `owner` has no row in
+ * `workers`: a process that was reaped (and does not know yet) must not take work in its dead name,
+ * which the next reap would free again while it works on it.
+ */
 export async function claimUrls(db: Kysely<Database>, owner: string, limit: number): Promise<TaskUrlRow[]> {
   const { rows } = await sql<TaskUrlRow>`
     update task_urls set lease_owner = ${owner}
     where id in (
       select id from task_urls
       where ${IN_FLIGHT} and lease_owner is null
+        and exists (select 1 from workers where owner = ${owner})
       order by id
       limit ${limit}
       for update skip locked)
