@@ -334,10 +334,12 @@ export class TaskEngine {
       return this.settle(t);
     }
     // A node removed from the fleet is not asked again. A retry must start before the deadline; one that
-    // is still unanswered then is abandoned by expire().
+    // is still unanswered then is abandoned by expire(). A prefetch's longer deadline is for waiting on a
+    // fill: a failing node is retried only within the task deadline, as for any URL (a down node fails
+    // its prefetches after --task-deadline-ms, not after the prefetch timeout).
     if (r.retryable && !this.stopped && !m.removed) {
       const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseMs * 2 ** attempt);
-      if (Date.now() + backoff < t.deadline) {
+      if (Date.now() + backoff < Math.min(t.deadline, t.sentAt + this.options.deadlineMs)) {
         t.attempts[i] = attempt + 1;
         (t.lastErrors ??= [])[i] = r.message;
         setTimeout(() => {

@@ -32,7 +32,9 @@ after(async () => {
 
 test('with a node hung, its URLs fail at the deadline (not a call timeout after it), naming the node', async () => {
   // The driver's call timeout (5 s) is longer than the deadline: the old engine waited it out.
-  ts = await startTestServer({ 'builtin-edges': '0', 'task-deadline-ms': String(DEADLINE_MS), 'retry-base-ms': '20' });
+  // A prefetch is decided at the longer of the task deadline and the prefetch timeout: kept shorter
+  // here, so the prefetch URL too fails at DEADLINE_MS.
+  ts = await startTestServer({ 'builtin-edges': '0', 'task-deadline-ms': String(DEADLINE_MS), 'prefetch-timeout-ms': '1000', 'retry-base-ms': '20' });
   origin = await startOrigin();
   const [traffic, admin] = await Promise.all([freePort(), freePort()]);
   edge = await startCli(['edge', '--name', 'hung', '--port', String(traffic), '--admin-port', String(admin), '--origin-allow', 'loopback', '--secret-file', secretFile], /^edge /);
