@@ -174,7 +174,10 @@ export class AdminHandler {
     const flight = flights.start(item.host, item.path);
     try {
       const headers = ['host', item.host, 'user-agent', 'cachectl-edge-prefetch', 'accept', '*/*'];
-      const answer = await origins.ask(domain, { method: 'GET', path: item.path, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }, true);
+      // The whole fill ends when the caller stops waiting: an object stored later would be held by a node
+      // whose prefetch was counted failed.
+      const bound = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) };
+      const answer = await origins.ask(domain, { method: 'GET', path: item.path, headers, ...bound }, true);
       if (answer.statusCode >= 400) {
         answer.body.dump().catch(() => {});
         return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: `origin answered ${answer.statusCode}` };
