@@ -53,6 +53,8 @@ export interface ServerConfig {
   /** Password-login delays (POST /v3/auth/tokens). */
   login: { userFailures: number; addressFailures: number; baseDelayMs: number; maxDelayMs: number };
   taskDeadlineMs: number;
+  /** How long a prefetch may take to fill one object on a node (a domain may set its own). */
+  prefetchTimeoutMs: number;
   retryBaseMs: number;
   maxTrackedUrls: number;
   logLevel: string;
@@ -135,6 +137,13 @@ export const OPTIONS: Option[] = [
   { key: 'loginDelayMs', flag: 'login-delay-ms', env: 'CACHECTL_LOGIN_DELAY_MS', def: '1000', help: 'the first such delay (then doubling)' },
   { key: 'loginMaxDelayMs', flag: 'login-max-delay-ms', env: 'CACHECTL_LOGIN_MAX_DELAY_MS', def: '900000', help: 'the longest delay (a delay, never a lock-out)' },
   { key: 'taskDeadlineMs', flag: 'task-deadline-ms', env: 'CACHECTL_TASK_DEADLINE_MS', def: '30000', help: 'how long a URL is retried on a failing node before it fails' },
+  {
+    key: 'prefetchTimeoutMs',
+    flag: 'prefetch-timeout-ms',
+    env: 'CACHECTL_PREFETCH_TIMEOUT_MS',
+    def: '600000',
+    help: 'how long a prefetch waits for a node to fill one object from its origin (slow or large objects); a prefetch URL fails after the longer of this and --task-deadline-ms; a domain may set its own',
+  },
   { key: 'retryBaseMs', flag: 'retry-base-ms', env: 'CACHECTL_RETRY_BASE_MS', def: '50', help: 'first retry delay (doubles up to 2 s)' },
   { key: 'maxTrackedUrls', flag: 'max-tracked-urls', env: 'CACHECTL_MAX_TRACKED_URLS', def: '100000', help: 'URLs the engine holds in memory at once; the rest wait in the store' },
   { key: 'databaseUrl', flag: 'database-url', env: 'CACHECTL_DATABASE_URL', help: 'postgres://user@host:port/db: share one PostgreSQL between cachectl processes (default: SQLite in the data dir)' },
@@ -153,6 +162,10 @@ export const OPTIONS: Option[] = [
   },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
+
+/** Bounds of a prefetch timeout, the server's and a domain's own. */
+export const PREFETCH_TIMEOUT_MIN_MS = 1000;
+export const PREFETCH_TIMEOUT_MAX_MS = 24 * 3600_000;
 
 export const QUOTA_PRESETS: Record<QuotaPreset, QuotaLimits> = {
   // A self-hosted operator purges its own caches: the limits only catch runaway scripts.
@@ -258,6 +271,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
       maxDelayMs: need(int('login-max-delay-ms', 1, 24 * 3600_000)),
     },
     taskDeadlineMs: need(int('task-deadline-ms', 100, 7 * 24 * 3600_000)),
+    prefetchTimeoutMs: need(int('prefetch-timeout-ms', PREFETCH_TIMEOUT_MIN_MS, PREFETCH_TIMEOUT_MAX_MS)),
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),
     maxTrackedUrls: need(int('max-tracked-urls', 10, 10_000_000)),
     logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),

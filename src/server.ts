@@ -28,6 +28,8 @@ import { TaskService } from './services/task-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/task-engine.js';
+import { PrefetchTimeouts } from './engine/prefetch-timeouts.js';
+import { DomainSettingsService } from './services/domain-settings-service.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
 import { badParameter } from './errors.js';
 import { buildApi } from './api/app.js';
@@ -128,20 +130,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       timer.unref();
       closers.unshift(async () => clearInterval(timer));
     }
+    const prefetchTimeouts = new PrefetchTimeouts(store.db, config.prefetchTimeoutMs, app0.log);
+    await prefetchTimeouts.start();
+    closers.unshift(async () => prefetchTimeouts.stop());
     const engine = new TaskEngine(store.db, fleet, {
       outcomeWrite: (fn) => store.recoverableStatement(fn),
       deadlineMs: config.taskDeadlineMs,
+      prefetchTimeoutMs: (host) => prefetchTimeouts.of(host),
       retryBaseMs: config.retryBaseMs,
       maxTracked: config.maxTrackedUrls,
       log: app0.log,
       shared,
     });
     const quotas = new QuotaService(store.db, config.quotas);
+    const domainService = new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow));
     const ctx = {
       accounts,
       auth: new AuthService(store.db, { loginLimits: config.login, sealer }),
       quotas,
-      domains: new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow)),
+      domains: domainService,
+      domainSettings: new DomainSettingsService(store.db, domainService, prefetchTimeouts),
       tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
       rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,

@@ -10,6 +10,8 @@ test('defaults, and a flag wins over the environment', () => {
   assert.equal(c.builtinEdges, 2);
   assert.deepEqual(c.quotas, QUOTA_PRESETS.selfhosted);
   assert.deepEqual(c.rates, { create: 0, query: 0, urlTasks: 0, quota: 0 });
+  assert.equal(c.prefetchTimeoutMs, 600_000);
+  assert.equal(loadServerConfig({}, { CACHECTL_PREFETCH_TIMEOUT_MS: '90000' }).prefetchTimeoutMs, 90_000);
 });
 
 test('presets and single overrides', () => {
@@ -27,6 +29,8 @@ test('bad values are refused with a message naming the setting', () => {
     [{ 'bootstrap-account': 'a b' }, {}, /CACHECTL_BOOTSTRAP_ACCOUNT/],
     [{ 'bootstrap-ak': 'AK' }, {}, /both CACHECTL_BOOTSTRAP_AK and CACHECTL_BOOTSTRAP_SK/],
     [{ 'task-deadline-ms': '5' }, {}, /CACHECTL_TASK_DEADLINE_MS must be an integer from 100/],
+    [{ 'prefetch-timeout-ms': '999' }, {}, /--prefetch-timeout-ms \/ CACHECTL_PREFETCH_TIMEOUT_MS must be an integer from 1000 to 86400000/],
+    [{ 'prefetch-timeout-ms': '86400001' }, {}, /CACHECTL_PREFETCH_TIMEOUT_MS/],
   ];
   for (const [flags, env, message] of bad) assert.throws(() => loadServerConfig(flags, env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(flags) + JSON.stringify(env));
 });

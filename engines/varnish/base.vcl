@@ -26,6 +26,13 @@ sub vcl_recv {
             return (synth(405, "Not allowed"));
         }
     }
+    if (!req.http.X-Prefetch) {
+        unset req.http.X-Prefetch-Timeout;
+    } else if (req.restarts == 0) {
+        # When this prefetch began: a copy stored before then is replaced; one stored since (a fill this
+        # request waited for, e.g. an earlier try of the same prefetch) is its result.
+        set req.http.X-Prefetch-Since = std.time2real(now, 0.0);
+    }
     if (req.method == "BAN") {
         # Directory refresh: lurker-friendly (obj.* only, never req.*), so the ban lurker can free
         # objects in the background. The driver sends an escaped regex; whitespace or quotes would
@@ -47,9 +54,9 @@ sub vcl_recv {
     if (req.method == "PURGE" || req.method == "SOFTPURGE") {
         return (hash);    # acted on in vcl_hit / vcl_miss, where vmod purge sees every variant
     }
-    if (req.http.X-Prefetch) {
-        set req.hash_always_miss = true;    # forced fetch that replaces the cached object
-    }
+    # A prefetch looks up like any request (no hash_always_miss), so that it waits for a fill of the
+    # same object that runs (request coalescing) instead of fetching it a second time; vcl_hit drops an
+    # older copy and restarts into a miss.
 }
 
 sub cachectl_purge {
@@ -66,6 +73,10 @@ sub cachectl_purge {
 
 sub vcl_hit {
     call cachectl_purge;
+    if (req.http.X-Prefetch && req.restarts == 0 && std.time2real(now - obj.age, 0.0) < std.real(req.http.X-Prefetch-Since, 0.0)) {
+        set req.http.X-Prefetch-Dropped = purge.hard();
+        return (restart);
+    }
 }
 
 sub vcl_miss {
@@ -76,7 +87,23 @@ sub vcl_miss {
     }
 }
 
+sub vcl_backend_fetch {
+    # A prefetch waits for the origin as long as the control plane does (its prefetch timeout, which
+    # the driver sends): a slow or large object is not cut at the 60 s defaults.
+    if (bereq.http.X-Prefetch-Timeout) {
+        set bereq.first_byte_timeout = std.duration(bereq.http.X-Prefetch-Timeout + "ms", 60s);
+        set bereq.between_bytes_timeout = std.duration(bereq.http.X-Prefetch-Timeout + "ms", 60s);
+    }
+    unset bereq.http.X-Prefetch-Timeout;
+    unset bereq.http.X-Prefetch-Since;
+}
+
 sub vcl_backend_response {
+    if (bereq.http.X-Prefetch) {
+        # The prefetch is answered once the whole body is stored (not when the headers come): its
+        # report says what the cache holds.
+        set beresp.do_stream = false;
+    }
     # Copies of host/url on the object, for lurker-friendly bans (removed again in vcl_deliver).
     set beresp.http.x-url = bereq.url;
     set beresp.http.x-host = bereq.http.host;

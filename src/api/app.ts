@@ -17,6 +17,7 @@ import { domainRoutes } from './routes/domain-routes.js';
 import { quotaRoutes } from './routes/quota-routes.js';
 import { iamRoutes } from './routes/iam-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { domainSettingsRoutes } from './routes/domain-settings-routes.js';
 import { badParameter, entityTooLarge, forbidden, routeNotFound, throttled } from '../errors.js';
 
 // 32 hex characters like Huawei's: a random per-process half and a counter (no syscall per request).
@@ -181,5 +182,6 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   await app.register(quotaRoutes(ctx));
   await app.register(iamRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(domainSettingsRoutes(ctx));
   return app;
 }

@@ -2,6 +2,7 @@
 import type { AccountService } from '../services/account-service.js';
 import type { AuthService, Caller } from '../services/auth-service.js';
 import type { DomainService } from '../services/domain-service.js';
+import type { DomainSettingsService } from '../services/domain-settings-service.js';
 import type { QuotaService } from '../services/quota-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { EdgeFleet } from '../engine/edge-fleet.js';
@@ -12,6 +13,7 @@ import type { Credential } from './auth/authenticate.js';
 export interface ApiContext {
   tasks: TaskService;
   domains: DomainService;
+  domainSettings: DomainSettingsService;
   quotas: QuotaService;
   auth: AuthService;
   accounts: AccountService;

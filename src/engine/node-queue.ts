@@ -20,6 +20,8 @@ export class NodeQueue {
   private readonly waiting = new Map<WorkKind, QueuedOp[]>(KINDS.map((k) => [k, []]));
   private size = 0;
   private inFlight = 0;
+  /** Prefetch calls in flight: they may last minutes (a slow or large fill), so they get half the slots. */
+  private prefetchInFlight = 0;
   private scheduled = false;
   private next = 0;
   private closedWith: string | null = null;
@@ -62,10 +64,12 @@ export class NodeQueue {
       // Round robin over kinds, so a flood of one kind does not starve another.
       let ops: QueuedOp[] | undefined;
       let kind: WorkKind = 'purge';
+      const prefetchFull = this.prefetchInFlight >= Math.ceil(maxInFlight / 2);
       for (let i = 0; i < KINDS.length; i++) {
         kind = KINDS[(this.next + i) % KINDS.length];
         const q = this.waiting.get(kind)!;
-        if (q.length > 0) {
+        // Purges and revalidations are never stuck behind long prefetch calls.
+        if (q.length > 0 && !(kind === 'prefetch' && prefetchFull)) {
           this.next = (this.next + i + 1) % KINDS.length;
           ops = q.length <= maxBatch ? q.splice(0) : q.splice(0, maxBatch);
           break;
@@ -76,6 +80,7 @@ export class NodeQueue {
       ops = this.withoutStale(ops);
       if (ops.length === 0) continue;
       this.inFlight++;
+      if (kind === 'prefetch') this.prefetchInFlight++;
       this.send(kind, ops);
     }
   }
@@ -109,6 +114,7 @@ export class NodeQueue {
     ).then(
       (results) => {
         this.inFlight--;
+        if (kind === 'prefetch') this.prefetchInFlight--;
         for (let i = 0; i < ops.length; i++) {
           ops[i].done(results[i] ?? { ok: false, classify: 'INNER_ERROR', retryable: true, message: 'node answered fewer results than asked' });
         }
@@ -116,6 +122,7 @@ export class NodeQueue {
       },
       (err: unknown) => {
         this.inFlight--;
+        if (kind === 'prefetch') this.prefetchInFlight--;
         const message = err instanceof Error ? err.message : String(err);
         for (const op of ops) op.done({ ok: false, classify: 'INNER_ERROR', retryable: true, message });
         this.pump();

@@ -44,6 +44,8 @@ interface Tracking extends UrlJob {
 
 /** The URLs taken up together share one deadline and one timer; the timer goes when they are all decided. */
 interface DeadlineGroup {
+  /** How long these URLs had (the task deadline, or a prefetch's longer timeout). */
+  spanMs: number;
   urls: Tracking[];
   open: number;
   timer?: NodeJS.Timeout;
@@ -73,6 +75,11 @@ export interface EngineOptions {
   /** How URL states are written (Store.recoverableStatement); defaults to an ordinary transaction. */
   outcomeWrite?: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
   deadlineMs: number;
+  /**
+   * How long a prefetch of a URL on this host may take on a node (a slow or large object): a prefetch
+   * URL is decided at the longer of this and deadlineMs, and its node calls may last that long.
+   */
+  prefetchTimeoutMs?: (host: string) => number;
   retryBaseMs: number;
   log: (msg: string, err?: unknown) => void;
   /** Set when several processes share the store (PostgreSQL): work is claimed with leases. */
@@ -329,11 +336,16 @@ export class TaskEngine {
   private track(jobs: UrlJob[], lease?: Lease): void {
     if (jobs.length === 0) return;
     const members = this.fleet.members;
-    const deadline = Date.now() + this.options.deadlineMs;
+    const now = Date.now();
     const starting = new Map<'refreshing' | 'preheating', number[]>();
-    const group: DeadlineGroup = { urls: [], open: 0, lease };
+    // URLs with the same span share a group (one timer): usually one for the whole batch.
+    const groups = new Map<number, DeadlineGroup>();
     for (const job of jobs) {
-      const t: Tracking = { ...job, deadline, pending: members.length, sentAt: Date.now(), failures: [], nodes: [], members, attempts: members.map(() => 0), group };
+      const spanMs = this.spanOf(job);
+      let group = groups.get(spanMs);
+      if (!group) groups.set(spanMs, (group = { spanMs, urls: [], open: 0, lease }));
+      const deadline = now + spanMs;
+      const t: Tracking = { ...job, deadline, pending: members.length, sentAt: now, failures: [], nodes: [], members, attempts: members.map(() => 0), group };
       this.inFlight++;
       this.tracked.add(job.id);
       const status = job.kind === 'prefetch' ? 'preheating' : 'refreshing';
@@ -349,12 +361,19 @@ export class TaskEngine {
       group.open++;
       for (let i = 0; i < members.length; i++) this.send(t, i, 0);
     }
-    if (group.open > 0) {
-      group.timer = setTimeout(() => this.expire(group), Math.max(0, deadline - Date.now()));
+    for (const group of groups.values()) {
+      if (group.open === 0) continue;
+      group.timer = setTimeout(() => this.expire(group), Math.max(0, now + group.spanMs - Date.now()));
       group.timer.unref();
       this.groups.add(group);
     }
     for (const [status, ids] of starting) this.writer.markStarted(ids, status);
+  }
+
+  /** How long a URL has: the task deadline, or for a prefetch the longer of it and the fill timeout. */
+  private spanOf(job: UrlJob): number {
+    const fill = job.kind === 'prefetch' ? this.options.prefetchTimeoutMs?.(job.host) : undefined;
+    return fill === undefined ? this.options.deadlineMs : Math.max(this.options.deadlineMs, fill);
   }
 
   /** Sends the URL to member i of its fleet. */
@@ -376,10 +395,12 @@ export class TaskEngine {
       return this.settle(t);
     }
     // A node removed from the fleet is not asked again. A retry must start before the deadline; one that
-    // is still unanswered then is abandoned by expire().
+    // is still unanswered then is abandoned by expire(). A prefetch's longer deadline is for waiting on a
+    // fill: a failing node is retried only within the task deadline, as for any URL (a down node fails
+    // its prefetches after --task-deadline-ms, not after the prefetch timeout).
     if (r.retryable && !this.stopped && !m.removed) {
       const backoff = Math.min(MAX_BACKOFF_MS, this.options.retryBaseMs * 2 ** attempt);
-      if (Date.now() + backoff < t.deadline) {
+      if (Date.now() + backoff < Math.min(t.deadline, t.sentAt + this.options.deadlineMs)) {
         t.attempts[i] = attempt + 1;
         (t.lastErrors ??= [])[i] = r.message;
         setTimeout(() => {
@@ -404,7 +425,7 @@ export class TaskEngine {
         t.attempts[i] = -1;
         const m = t.members[i];
         const last = t.lastErrors?.[i];
-        const message = `${last === undefined ? '' : `${last}; then `}no answer within the task deadline of ${this.options.deadlineMs} ms (gave up after ${attempt + 1} attempts)`;
+        const message = `${last === undefined ? '' : `${last}; then `}no answer within ${group.spanMs === this.options.deadlineMs ? 'the task deadline' : 'the prefetch timeout'} of ${group.spanMs} ms (gave up after ${attempt + 1} attempts)`;
         t.nodes.push({ node: m.node.name, ok: false, ms: Date.now() - t.sentAt, attempts: attempt + 1, classify: 'INNER_ERROR', error: message });
         this.settle(t, { node: m.node.name, classify: 'INNER_ERROR', message });
       }

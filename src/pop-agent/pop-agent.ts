@@ -72,7 +72,9 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
     return n;
   };
   const countOf = (name: string) => (stats[name] ??= { applied: 0, replayed: 0 });
-  const run = (n: LocalNode, kind: WorkKind, target: EdgeTarget) => new Promise<EdgeResult>((resolve) => n.queue.push({ kind, target, done: resolve }));
+  // The command's deadline bounds the driver call (a prefetch's is long: a slow or large object).
+  const run = (n: LocalNode, kind: WorkKind, target: EdgeTarget, deadline: number) =>
+    new Promise<EdgeResult>((resolve) => n.queue.push({ kind, target, deadline, done: resolve }));
 
   /**
    * Applies each command's targets on its node, each target at most once per node (by ref); answers
@@ -93,7 +95,7 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
       const applied = (r: EdgeResult) => (counts.applied++, r);
       return cmd.targets.map((t, i): Promise<EdgeResult> => {
         const key = keysOf[c][i];
-        if (key === undefined) return run(n, cmd.kind, t).then(applied);
+        if (key === undefined) return run(n, cmd.kind, t, cmd.deadline).then(applied);
         const running = inProgress.get(key);
         if (running) return running;
         const claim = claimOf.get(key)!;
@@ -102,7 +104,7 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
           return Promise.resolve(claim.result);
         }
         if (claim.kind === 'interrupted') return Promise.resolve(failure(`PoP ${pop}: the agent restarted while applying this on node ${cmd.node.name}; not applied twice`));
-        const result = run(n, cmd.kind, t).then(applied);
+        const result = run(n, cmd.kind, t, cmd.deadline).then(applied);
         inProgress.set(key, result);
         fresh.push({ key, result });
         return result;

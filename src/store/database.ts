@@ -55,6 +55,8 @@ export interface DomainTable {
   status_detail: string;
   create_time: number;
   modify_time: number;
+  /** cachectl's own: how long a prefetch may fill one object of this domain; null: the server's setting. */
+  prefetch_timeout_ms?: number | null;
 }
 
 export interface TaskTable {

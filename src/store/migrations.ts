@@ -224,6 +224,12 @@ function migrations(dialect: DialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_domain_prefetch_timeout': {
+      async up(db: Kysely<any>) {
+        // cachectl's own per-domain setting (not in Huawei's API): null takes --prefetch-timeout-ms.
+        await db.schema.alterTable('domains').addColumn('prefetch_timeout_ms', 'integer').execute();
+      },
+    },
   };
 }
 

@@ -2,7 +2,8 @@
 // a real built-in edge. Purges take effect on the edge; the same targets sent again are answered from
 // the agent's record, not applied twice (the edge's own counters say so); an agent that is away gets
 // its commands when it starts; one away past the deadline leaves an INNER_ERROR naming PoP and node,
-// and does not apply the command when it returns.
+// and does not apply the command when it returns. A prefetch waits for a slow fill as long as the
+// engine's call allows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -124,6 +125,20 @@ test('past the deadline: INNER_ERROR naming the PoP and the node, and the return
   try {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await ops()).purge - before, 0, 'a command past its deadline was applied');
+  } finally {
+    await agent.close();
+  }
+});
+
+test('a prefetch of a slow object waits for the fill as long as the engine allows, not the task deadline or a call timeout', async () => {
+  // 12 s: longer than the driver's deadline (2 s), the 5 s call timeout and the edge's origin timeout (10 s).
+  origin.put('/slow.bin', { delayMs: 12_000, cacheControl: 'max-age=3600' });
+  const driver = new NatsDriver(bus, node, { deadlineMs: 2000, scope: SCOPE });
+  const agent = await agentFor('fra1');
+  try {
+    const [r] = await driver.prefetch([{ host: HOST, path: '/slow.bin', ref: 401 }], { timeoutMs: 30_000 });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(origin.arrived('/slow.bin'), 1);
   } finally {
     await agent.close();
   }

@@ -118,6 +118,17 @@ test('varnish driver', async (t) => {
     assert.equal(!bad.ok && bad.classify, 'ORIGIN_ERROR');
   });
 
+  await t.test('prefetch of a cached object fetches it once more and replaces the copy', async () => {
+    assert.equal((await get(inst, '/p')).cache, 'HIT');
+    const before = origin.state.hits.get('/p');
+    origin.state.version++;
+    const [r] = await driver.prefetch([{ host: HOST, path: '/p' }]);
+    assert.deepEqual(r, { ok: true, detail: 'origin 200' });
+    assert.equal(origin.state.hits.get('/p'), (before ?? 0) + 1);
+    const got = await get(inst, '/p');
+    assert.deepEqual([got.cache, got.text], ['HIT', `/p v${origin.state.version}`]);
+  });
+
   await t.test('applyDomains removing the domain: 404', async () => {
     await driver.applyDomains([], 2);
     assert.equal((await get(inst, '/a')).status, 404);

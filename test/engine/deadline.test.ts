@@ -1,5 +1,6 @@
 // A URL's outcome is decided at its deadline: with a node hung (its process stopped, so calls to it
 // neither fail nor answer), the URL fails then with INNER_ERROR naming the node, not a call timeout later.
+// A node that is down fails a prefetch at the task deadline too, though a prefetch may wait longer for a fill.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,7 +33,9 @@ after(async () => {
 
 test('with a node hung, its URLs fail at the deadline (not a call timeout after it), naming the node', async () => {
   // The driver's call timeout (5 s) is longer than the deadline: the old engine waited it out.
-  ts = await startTestServer({ 'builtin-edges': '0', 'task-deadline-ms': String(DEADLINE_MS), 'retry-base-ms': '20' });
+  // A prefetch is decided at the longer of the task deadline and the prefetch timeout: kept shorter
+  // here, so the prefetch URL too fails at DEADLINE_MS.
+  ts = await startTestServer({ 'builtin-edges': '0', 'task-deadline-ms': String(DEADLINE_MS), 'prefetch-timeout-ms': '1000', 'retry-base-ms': '20' });
   origin = await startOrigin();
   const [traffic, admin] = await Promise.all([freePort(), freePort()]);
   edge = await startCli(['edge', '--name', 'hung', '--port', String(traffic), '--admin-port', String(admin), '--origin-allow', 'loopback', '--secret-file', secretFile], /^edge /);
@@ -85,4 +88,26 @@ test('with a node hung, its URLs fail at the deadline (not a call timeout after 
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.equal(backlog, 0, `calls to the hung node still in flight ${Date.now() - stoppedAt} ms after the tasks were created`);
+});
+
+test('with a node down, a prefetch fails at the task deadline: the longer prefetch timeout is for waiting on a fill, not for retrying', async () => {
+  // The prefetch timeout (10 min) is far beyond the wait below: a prefetch retried until it would not finish.
+  const server = await startTestServer({ 'builtin-edges': '0', 'task-deadline-ms': String(DEADLINE_MS), 'prefetch-timeout-ms': '600000', 'retry-base-ms': '20' });
+  try {
+    const port = await freePort();
+    const added = await server.call('POST', '/cachectl/v1/nodes', { body: { name: 'down', driver: 'builtin', traffic_url: `http://127.0.0.1:${port}`, control_url: `http://127.0.0.1:${port}`, secret } });
+    assert.equal(added.status, 200, added.text);
+    // The node cannot apply it, so the domain stays configuring; its URLs are accepted all the same.
+    const domain = await server.call('POST', '/v1.0/cdn/domains', {
+      body: { domain: { domain_name: 'www.down.test', business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: 80 }] } },
+    });
+    assert.equal(domain.status, 200, domain.text);
+    const preheat = await server.call('POST', '/v1.0/cdn/content/preheating-tasks', { body: { preheating_task: { urls: ['http://www.down.test/a.bin'] } } });
+    assert.equal(preheat.status, 200, preheat.text);
+    const task = await waitTask(server.call, preheat.json.preheating_task, 20_000);
+    assert.deepEqual([task.succeed, task.failed], [0, 1]);
+    assert.match(task.urls[0].fail_desc, /^node down: .*gave up after \d+ attempts/);
+  } finally {
+    await server.close();
+  }
 });

@@ -4,7 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge-driver.js';
-import { AdminError, parseDomains, parseItems, readJson } from '../builtin/admin-requests.js';
+import { AdminError, callTimeoutOf, parseDomains, parseItems, readJson } from '../builtin/admin-requests.js';
+import { PrefetchFlights } from './prefetch-flights.js';
 import { anonymousControlRefusal, bearerCheck } from '../control-secret.js';
 
 export interface AgentServerOptions {
@@ -45,6 +46,7 @@ export async function startAgentServer(engine: EdgeDriver, opts: AgentServerOpti
   const refusal = anonymousControlRefusal(opts.host, opts.secret, 'give --secret-file');
   if (refusal) throw new Error(refusal);
   const authorized = bearerCheck(opts.secret);
+  const flights = new PrefetchFlights(engine);
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!authorized(req.headers.authorization)) throw new AdminError(401, 'missing or wrong bearer secret');
@@ -75,7 +77,10 @@ export async function startAgentServer(engine: EdgeDriver, opts: AgentServerOpti
     const items: EdgeTarget[] = parseItems(await readJson(req));
     let results: EdgeResult[];
     try {
-      results = await engine[op](items);
+      // The caller's wait bounds the engine's work (a prefetch of a slow or large object takes minutes).
+      const timeoutMs = callTimeoutOf(req);
+      const options = timeoutMs === undefined ? undefined : { timeoutMs };
+      results = op === 'prefetch' ? await flights.prefetch(items, options) : await engine[op](items, options);
     } catch (err) {
       // The engine could not be asked at all (down, timeout): every item may succeed on a later try.
       const message = `${opts.engineName}: ${(err as Error).message}`;

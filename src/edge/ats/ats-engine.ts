@@ -14,12 +14,15 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
-import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { parseRemap, renderAts, VERSION_HOST, versionFromLocation } from './render-ats.js';
 import { directoryRegex, type Rule, type RuleType } from './revalidate-rules.js';
 import { RuleLoader } from './rule-loader.js';
 
 const run = promisify(execFile);
+const DEFAULT_PREFETCH_TIMEOUT_MS = 600_000;
+/** Marks the agent's prefetch GET: engines/ats/prefetch.config lifts ATS's origin timeouts for it. */
+const PREFETCH_HEADER = 'x-cachectl-prefetch';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface AtsEngineOptions {
@@ -45,6 +48,8 @@ export interface AtsEngineOptions {
   trafficCtl?: string;
   /** One HTTP call to ATS. Default 5 s. */
   timeoutMs?: number;
+  /** How long a prefetch waits for its fill when the caller does not say (CallOptions.timeoutMs). Default 10 min. */
+  prefetchTimeoutMs?: number;
   /** A reload until it took effect: rules take milliseconds, domain sets 0–5 s (traffic_manager pushes config changes to traffic_server every 5 s). Default 30 s (manager: false: 90 s for rules). */
   reloadTimeoutMs?: number;
 }
@@ -118,13 +123,14 @@ export class AtsEngine implements EdgeDriver {
     );
   }
 
-  async prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+  async prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    const timeoutMs = options?.timeoutMs ?? this.opts.prefetchTimeoutMs ?? DEFAULT_PREFETCH_TIMEOUT_MS;
     return Promise.all(
       targets.map(async (t): Promise<EdgeResult> => {
         if (!this.serves(t.host)) return this.notServed(t.host);
         // A directory rule being loaded now would invalidate this fetch: let it land first.
         await this.rules.idle();
-        let fetched = await this.fetchAndCheck(t);
+        let fetched = await this.fetchAndCheck(t, timeoutMs);
         if (fetched === 'unrouted') return this.notServed(t.host);
         // A rule invalidates what was stored up to the second it loaded in (Date <= its epoch, 1 s
         // resolution): an object fetched in that same second counts as cached before the rule. Fetch
@@ -132,7 +138,7 @@ export class AtsEngine implements EdgeDriver {
         if (fetched.status < 400 && !fetched.stored && (this.rules.busy || Date.now() / 1000 < this.rules.lastEpoch + 2)) {
           await this.rules.idle();
           await sleep(Math.max(0, (this.rules.lastEpoch + 1) * 1000 - Date.now()) + 20);
-          const again = await this.fetchAndCheck(t);
+          const again = await this.fetchAndCheck(t, timeoutMs);
           if (again === 'unrouted') return this.notServed(t.host);
           fetched = again;
         }
@@ -224,8 +230,9 @@ export class AtsEngine implements EdgeDriver {
   }
 
   /** GET with no-cache (a fresh copy replaces the cached one; a 304 keeps the body), then: is it stored? */
-  private async fetchAndCheck(t: EdgeTarget): Promise<{ status: number; stored: boolean } | 'unrouted'> {
-    const status = await this.get(t, { 'cache-control': 'no-cache' });
+  private async fetchAndCheck(t: EdgeTarget, timeoutMs: number): Promise<{ status: number; stored: boolean } | 'unrouted'> {
+    // X-Cachectl-Prefetch: ATS waits for the origin as long as we do (prefetch.config, header_rewrite).
+    const status = await this.get(t, { 'cache-control': 'no-cache', [PREFETCH_HEADER]: '1' }, timeoutMs);
     if (status === 'unrouted') return status;
     if (status >= 400) return { status, stored: false };
     // ATS finishes the cache write just after the client got the last byte: look a few times.
@@ -247,8 +254,9 @@ export class AtsEngine implements EdgeDriver {
   }
 
   /** The status of a GET, or 'unrouted' when ATS itself answered that no remap rule matches the host. */
-  private async get(t: EdgeTarget, headers: Record<string, string>): Promise<number | 'unrouted'> {
-    const { statusCode, body } = await this.pool.request({ method: 'GET', path: t.path, headers: { host: t.host, 'user-agent': 'cachectl-agent', ...headers } });
+  private async get(t: EdgeTarget, headers: Record<string, string>, timeoutMs?: number): Promise<number | 'unrouted'> {
+    const bound = timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) };
+    const { statusCode, body } = await this.pool.request({ method: 'GET', path: t.path, headers: { host: t.host, 'user-agent': 'cachectl-agent', ...headers }, ...bound });
     if (statusCode === 404) return /Not Found on Accelerator/.test(await body.text()) ? 'unrouted' : 404;
     // Read to the end: ATS stores what it passed on completely.
     await body.dump({ limit: Number.MAX_SAFE_INTEGER });

@@ -13,7 +13,7 @@ import type { AtsEngineOptions } from './ats-engine.js';
 
 const NOBODY = 65534;
 /** Shipped files, @ROOT@, @PORTS@ and @BIN@ filled in per instance. */
-const SHIPPED = ['records.config', 'ip_allow.yaml', 'storage.config', 'plugin.config', 'logging.yaml'];
+const SHIPPED = ['records.config', 'ip_allow.yaml', 'storage.config', 'plugin.config', 'logging.yaml', 'prefetch.config'];
 /** Files ATS expects to exist; empty here. */
 const EMPTY = ['cache.config', 'hosting.config', 'volume.config', 'splitdns.config', 'socks.config', 'ssl_multicert.config', 'parent.config', 'regex_revalidate.config'];
 

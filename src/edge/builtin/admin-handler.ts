@@ -12,7 +12,7 @@ import type { FillContext } from './cache-fill.js';
 import { discard } from './cache-fill.js';
 import type { HeaderRecord } from './cache-policy.js';
 import type { EdgeNode } from './edge-node.js';
-import { AdminError, parseDomains, parseItems, readJson } from './admin-requests.js';
+import { AdminError, callTimeoutOf, parseDomains, parseItems, readJson } from './admin-requests.js';
 import type { Item, ItemResult } from './admin-requests.js';
 import { bearerCheck } from '../control-secret.js';
 
@@ -121,7 +121,10 @@ export class AdminHandler {
       case '/prefetch': {
         expect('POST');
         const items = this.count('prefetch', parseItems(await readJson(req)));
-        return sendJson(res, 200, { results: await mapBounded(items, PREFETCH_CONCURRENCY, (i) => this.prefetch(i)) });
+        // The caller's wait bounds the fills (a slow or large object may take minutes); without one,
+        // the node's origin timeout does.
+        const timeoutMs = callTimeoutOf(req) ?? this.node.origins.timeoutMs;
+        return sendJson(res, 200, { results: await mapBounded(items, PREFETCH_CONCURRENCY, (i) => this.prefetch(i, timeoutMs)) });
       }
       default:
         throw new AdminError(404, `no route ${method ?? ''} ${path}`);
@@ -142,8 +145,12 @@ export class AdminHandler {
     return { ok: true, marked };
   }
 
-  /** GETs one object from its origin, bypassing the cache, and stores it (replacing any cached copy). */
-  private async prefetch(item: Item): Promise<ItemResult> {
+  /**
+   * GETs one object from its origin, bypassing the cache, and stores it (replacing any cached copy).
+   * While a fetch of the same key runs (a user's miss, or an earlier try of this prefetch whose caller
+   * gave up), its outcome is this prefetch's too: never a second fill of one key at once.
+   */
+  private async prefetch(item: Item, timeoutMs: number): Promise<ItemResult> {
     const { flights, origins } = this.node;
     const domain = this.node.domains.lookup(item.host);
     if (domain === undefined) {
@@ -152,11 +159,25 @@ export class AdminHandler {
     if (item.path.charCodeAt(0) !== 47 /* / */) {
       return { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'path must start with /' };
     }
-    // Users asking for the key meanwhile wait for this fetch; an already running flight is left alone.
-    const flight = flights.get(item.host, item.path) !== undefined ? null : flights.start(item.host, item.path);
+    const running = flights.get(item.host, item.path);
+    if (running !== undefined) {
+      const shared = await running.promise;
+      if (shared !== null && 'error' in shared) return { ok: false, classify: 'ORIGIN_ERROR', retryable: shared.error.kind !== 'bad-request', message: shared.error.message };
+      if (shared !== null) {
+        const { entry } = shared;
+        return { ok: true, status: entry.status, stored: this.node.cache.get(item.host, item.path) === entry };
+      }
+      // That fetch stored nothing (not storable as it came): this prefetch asks for itself.
+      if (flights.get(item.host, item.path) !== undefined) return this.prefetch(item, timeoutMs);
+    }
+    // Users asking for the key meanwhile wait for this fetch.
+    const flight = flights.start(item.host, item.path);
     try {
       const headers = ['host', item.host, 'user-agent', 'cachectl-edge-prefetch', 'accept', '*/*'];
-      const answer = await origins.ask(domain, { method: 'GET', path: item.path, headers }, true);
+      // The whole fill ends when the caller stops waiting: an object stored later would be held by a node
+      // whose prefetch was counted failed.
+      const bound = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) };
+      const answer = await origins.ask(domain, { method: 'GET', path: item.path, headers, ...bound }, true);
       if (answer.statusCode >= 400) {
         answer.body.dump().catch(() => {});
         return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: `origin answered ${answer.statusCode}` };
@@ -175,14 +196,14 @@ export class AdminHandler {
         discard(result);
         return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: result.reason };
       }
-      if (flight !== null) flights.settle(flight, { entry: result.entry, xcache: 'MISS' });
+      flights.settle(flight, { entry: result.entry, xcache: 'MISS' });
       return { ok: true, status: result.entry.status, stored: result.stored };
     } catch (err) {
-      const failure = origins.toError(err);
-      if (flight !== null) flights.settle(flight, { error: failure });
+      const failure = origins.toError(err, timeoutMs);
+      flights.settle(flight, { error: failure });
       return { ok: false, classify: 'ORIGIN_ERROR', retryable: failure.kind !== 'bad-request', message: failure.message };
     } finally {
-      if (flight !== null) flights.settle(flight, null);
+      flights.settle(flight, null);
     }
   }
 }

@@ -8,6 +8,18 @@ import { originUrl } from './origin-client.js';
 const ADMIN_BODY_LIMIT = 16 * 1024 * 1024;
 const ADMIN_MAX_ITEMS = 10_000;
 
+/**
+ * How long the caller waits for this call, in ms (BuiltinDriver sends it): a prefetch lets its fills
+ * run that long, so that a slow or large object is not cut by a shorter timeout on the node.
+ */
+export const CALL_TIMEOUT_HEADER = 'x-cachectl-timeout-ms';
+
+/** The caller's timeout of a call, if it gave a usable one. */
+export function callTimeoutOf(req: IncomingMessage): number | undefined {
+  const v = req.headers[CALL_TIMEOUT_HEADER];
+  return typeof v === 'string' && /^\d{1,10}$/.test(v) && Number(v) > 0 ? Number(v) : undefined;
+}
+
 export class AdminError extends Error {
   constructor(
     readonly status: number,

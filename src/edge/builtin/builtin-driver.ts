@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { bearer } from '../control-secret.js';
+import { CALL_TIMEOUT_HEADER } from './admin-requests.js';
 
 export interface BuiltinDriverOptions {
   /** Sockets to the admin endpoint. Default 8. */
@@ -94,8 +95,12 @@ export class BuiltinDriver implements EdgeDriver {
     return this.batch(this.paths.revalidateDir, targets, 'marked', options);
   }
 
+  /**
+   * A prefetch waits for the node's fills as long as the engine allows (options.timeoutMs: a slow or
+   * large object takes minutes), not the short call timeout; the node is told how long it has.
+   */
   prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
-    return this.batch(this.paths.prefetch, targets, 'prefetched', options);
+    return this.batch(this.paths.prefetch, targets, 'prefetched', options, options?.timeoutMs ?? this.timeoutMs);
   }
 
   async health(): Promise<EdgeHealth> {
@@ -129,10 +134,15 @@ export class BuiltinDriver implements EdgeDriver {
     return this.pool.close();
   }
 
-  private async batch(path: string, targets: EdgeTarget[], counter: Counter, options?: CallOptions): Promise<EdgeResult[]> {
+  private async batch(
+    path: string,
+    targets: EdgeTarget[],
+    counter: Counter,
+    options?: CallOptions,
+    timeoutMs = Math.min(this.timeoutMs, options?.timeoutMs ?? Infinity),
+  ): Promise<EdgeResult[]> {
     if (targets.length === 0) return [];
-    const timeoutMs = Math.min(this.timeoutMs, options?.timeoutMs ?? Infinity);
-    const body = await this.call('POST', path, JSON.stringify({ items: targets }, ITEM_FIELDS), timeoutMs);
+    const body = await this.call('POST', path, JSON.stringify({ items: targets }, ITEM_FIELDS), timeoutMs, { [CALL_TIMEOUT_HEADER]: String(Math.ceil(timeoutMs)) });
     const raw = isObject(body) ? body.results : undefined;
     if (!Array.isArray(raw) || raw.length !== targets.length) {
       throw new Error(`malformed answer from POST ${path}: expected ${targets.length} results`);
@@ -147,12 +157,12 @@ export class BuiltinDriver implements EdgeDriver {
   }
 
   /** One admin call: resolves with the parsed JSON of a 2xx answer, rejects with a short message otherwise. */
-  private async call(method: 'GET' | 'PUT' | 'POST', path: string, body: string | undefined, timeoutMs = this.timeoutMs): Promise<unknown> {
+  private async call(method: 'GET' | 'PUT' | 'POST', path: string, body: string | undefined, timeoutMs = this.timeoutMs, extra: Record<string, string> = {}): Promise<unknown> {
     let text: string;
     let status: number;
     try {
       const options: Dispatcher.RequestOptions =
-        body === undefined ? { method, path, headers: this.auth } : { method, path, headers: { ...JSON_HEADERS, ...this.auth }, body };
+        body === undefined ? { method, path, headers: this.auth } : { method, path, headers: { ...JSON_HEADERS, ...this.auth, ...extra }, body };
       options.headersTimeout = timeoutMs;
       options.bodyTimeout = timeoutMs;
       const res = await this.pool.request(options);

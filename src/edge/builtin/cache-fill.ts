@@ -68,18 +68,33 @@ async function* resume(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenera
 
 type BodyRead = { kind: 'full'; body: Buffer } | { kind: 'overflow'; head: Buffer[]; rest: AsyncIterator<Buffer> };
 
-/** Reads a body up to `limit` bytes into one exactly-sized buffer (no pool slab retained by the cache). */
-async function readBody(body: AsyncIterable<Buffer>, limit: number): Promise<BodyRead> {
+/**
+ * Reads a body up to `limit` bytes into one exactly-sized buffer (no pool slab retained by the cache).
+ * With a declared length the buffer is allocated once and filled as the body arrives, so a large object
+ * is held once, not twice (chunks plus copy).
+ */
+async function readBody(body: AsyncIterable<Buffer>, limit: number, declared: number): Promise<BodyRead> {
   const it = body[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let size = 0;
+  let into = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? Buffer.allocUnsafeSlow(declared) : null;
   for (;;) {
     const r = await it.next();
     if (r.done === true) break;
+    if (into !== null && size + r.value.length <= into.length) {
+      size += r.value.copy(into, size);
+      continue;
+    }
+    if (into !== null) {
+      // More than declared: go on with chunks from what was read so far.
+      chunks.push(into.subarray(0, size));
+      into = null;
+    }
     chunks.push(r.value);
     size += r.value.length;
     if (size > limit) return { kind: 'overflow', head: chunks, rest: it };
   }
+  if (into !== null) return { kind: 'full', body: size === into.length ? into : Buffer.from(into.subarray(0, size)) };
   const out = Buffer.allocUnsafeSlow(size);
   let offset = 0;
   for (const chunk of chunks) offset += chunk.copy(out, offset);
@@ -120,7 +135,7 @@ export class CacheFill {
     if (!verdict.storable) return this.unstored(ctx, answer, verdict.reason, [], null);
     const length = Number(headers['content-length']);
     if (length > this.maxObjectBytes) return this.unstored(ctx, answer, this.tooLarge(length), [], null);
-    const read = await readBody(answer.body, this.maxObjectBytes);
+    const read = await readBody(answer.body, this.maxObjectBytes, length);
     if (read.kind === 'overflow') return this.unstored(ctx, answer, this.tooLarge(undefined), read.head, read.rest);
     const entry = this.makeEntry(
       ctx,

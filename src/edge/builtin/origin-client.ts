@@ -166,12 +166,12 @@ export class OriginClient {
     throw this.toError(last);
   }
 
-  /** Any failure of `ask` (or of reading an answer's body) as an OriginError. */
-  toError(err: unknown): OriginError {
+  /** Any failure of `ask` (or of reading an answer's body) as an OriginError; `timeoutMs`: the request's own, if it had one. */
+  toError(err: unknown, timeoutMs = this.timeoutMs): OriginError {
     if (err instanceof OriginError) return err;
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    if (TIMEOUT_CODES.has(code)) return new OriginError(`origin timed out after ${this.timeoutMs} ms (${message})`, 'timeout');
+    if (TIMEOUT_CODES.has(code)) return new OriginError(`origin timed out after ${timeoutMs} ms (${message})`, 'timeout');
     if (REQUEST_CODES.has(code)) return new OriginError(message, 'bad-request');
     return new OriginError(`origin unreachable: ${message}`, 'unreachable');
   }

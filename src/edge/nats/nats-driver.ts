@@ -3,7 +3,7 @@
 // INNER_ERROR naming the PoP and the node: an agent that is away gets its commands when it returns,
 // as long as they are still due.
 import { randomUUID } from 'node:crypto';
-import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeNode, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeNode, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import type { WorkKind } from '../../engine/work.js';
 import type { BusNode } from './bus-wire.js';
 import type { EdgeBus } from './edge-bus.js';
@@ -28,8 +28,10 @@ export class NatsDriver implements EdgeDriver {
     this.busNode = { name: node.name, driver: node.driver, trafficUrl: node.trafficUrl, controlUrl: node.controlUrl, ...(node.secret !== undefined && { secret: node.secret }) };
   }
 
-  private async run(kind: WorkKind, targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    const deadline = Date.now() + this.options.deadlineMs;
+  private async run(kind: WorkKind, targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    // The engine's own deadline for the call when it gives one (a prefetch's is its prefetch timeout):
+    // the agent applies the command until then, and its driver call may last that long.
+    const deadline = Date.now() + (options?.timeoutMs ?? this.options.deadlineMs);
     const answer = await this.bus.send(this.pop, { id: randomUUID(), scope: this.options.scope, node: this.busNode, kind, targets, deadline });
     if (!answer) {
       const message = `PoP ${this.pop}: the agent did not apply the command on node ${this.busNode.name} before the deadline`;
@@ -39,20 +41,20 @@ export class NatsDriver implements EdgeDriver {
     return answer.results;
   }
 
-  purge(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.run('purge', targets);
+  purge(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.run('purge', targets, options);
   }
-  purgeDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.run('purge_dir', targets);
+  purgeDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.run('purge_dir', targets, options);
   }
-  revalidate(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.run('revalidate', targets);
+  revalidate(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.run('revalidate', targets, options);
   }
-  revalidateDirectory(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.run('revalidate_dir', targets);
+  revalidateDirectory(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.run('revalidate_dir', targets, options);
   }
-  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    return this.run('prefetch', targets);
+  prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    return this.run('prefetch', targets, options);
   }
 
   async health(): Promise<EdgeHealth> {

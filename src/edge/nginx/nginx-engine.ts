@@ -12,7 +12,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { CacheLayoutError, keyFile, markStale, readHead, removeFile } from './cache-files.js';
 import { CacheScanner, type ScanRule } from './cache-scan.js';
 import { inner, Tally, type Failure } from './tally.js';
@@ -38,8 +38,8 @@ export interface NginxEngineOptions {
   nginxBin?: string;
   /** Control requests (purge, version probe, nginx -t) and the wait for a reload. */
   timeoutMs?: number;
-  /** A prefetch waits for the origin: longer than nginx's proxy_read_timeout (30 s), so that a slow
-   *  origin shows as nginx's 504 rather than as a node that does not answer. */
+  /** How long a prefetch waits for its fill when the caller does not say (CallOptions.timeoutMs).
+   *  Default 10 min, as cachectl's --prefetch-timeout-ms. */
   prefetchTimeoutMs?: number;
 }
 
@@ -49,6 +49,7 @@ const SCHEME = 'http';
  *  as the origin's answer ends, which can be just after the last byte reached us). */
 const STORE_WAIT_MS = 200;
 const PATH_RE = /^\/[\x21-\x7e]*$/;
+const DEFAULT_PREFETCH_TIMEOUT_MS = 600_000;
 
 const notConfigured = (host: string) => inner(`domain ${host} is not configured on this nginx`);
 /** A file that could not be changed: a layout this code does not know will not fix itself. */
@@ -70,17 +71,18 @@ export class NginxEngine implements EdgeDriver {
   private readonly traffic: Pool;
   private readonly control: Pool;
   private readonly timeoutMs: number;
+  private readonly prefetchTimeoutMs: number;
   private readonly scanner: CacheScanner;
   /** applyDomains calls, one after the other. */
   private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: NginxEngineOptions) {
     const t = (this.timeoutMs = opts.timeoutMs ?? 5000);
-    const p = opts.prefetchTimeoutMs ?? 40_000;
+    this.prefetchTimeoutMs = opts.prefetchTimeoutMs ?? DEFAULT_PREFETCH_TIMEOUT_MS;
     // 64 sockets: a batch of 500 exact purges keeps as many in flight as nginx takes (measured: 32 left
     // the agent waiting at 41 % of raw-PURGE throughput, 64 gave 58 %).
     this.control = new Pool(`http://${opts.controlListen}`, { connections: 64, headersTimeout: t, bodyTimeout: t, connect: { timeout: t } });
-    this.traffic = new Pool(`http://${opts.trafficListen}`, { connections: 32, headersTimeout: p, bodyTimeout: p, connect: { timeout: t } });
+    this.traffic = new Pool(`http://${opts.trafficListen}`, { connections: 32, connect: { timeout: t } });
     this.scanner = new CacheScanner(opts.cacheDir);
     // nginx.conf includes the file: before the first push it must exist (serving no domain).
     if (!existsSync(opts.serversFile)) writeFileSync(opts.serversFile, renderNginx([], 0, { traffic: opts.trafficListen, control: opts.controlListen }));
@@ -170,16 +172,17 @@ export class NginxEngine implements EdgeDriver {
     return this.underDirectories(targets, 'stale', 'marked');
   }
 
-  async prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
+  async prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
     const sweeps: Sweep = [];
-    const results = await Promise.all(targets.map((t, at) => this.prefetchOne(t, (rule) => sweeps.push({ at, rule }))));
+    const timeoutMs = options?.timeoutMs ?? this.prefetchTimeoutMs;
+    const results = await Promise.all(targets.map((t, at) => this.prefetchOne(t, timeoutMs, (rule) => sweeps.push({ at, rule }))));
     // Variants stored before hold the old copy: drop them, the new one replaces every variant.
     const tally = new Tally(targets.length);
     await this.sweep(sweeps, tally, 'removing old variants');
     return results.map((r, at) => tally.failures[at] ?? r);
   }
 
-  private async prefetchOne(t: EdgeTarget, sweepVariants: (rule: ScanRule) => void): Promise<EdgeResult> {
+  private async prefetchOne(t: EdgeTarget, timeoutMs: number, sweepVariants: (rule: ScanRule) => void): Promise<EdgeResult> {
     const bad = badTarget(t);
     if (bad) return bad;
     const key = this.key(t.host, t.path);
@@ -193,7 +196,15 @@ export class NginxEngine implements EdgeDriver {
     let status: number;
     let unknownHost: boolean;
     try {
-      const res = await this.traffic.request({ method: 'GET', path: t.path, headers: { host: t.host.toLowerCase(), 'x-prefetch': '1', 'user-agent': 'cachectl-prefetch' } });
+      // Bounded by the whole wait, not per read: the agent gives up when the caller does.
+      const res = await this.traffic.request({
+        method: 'GET',
+        path: t.path,
+        headers: { host: t.host.toLowerCase(), 'x-prefetch': '1', 'user-agent': 'cachectl-prefetch' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       // To the end: nginx stores the object as the origin's answer ends.
       await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
       status = res.statusCode;

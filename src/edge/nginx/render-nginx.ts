@@ -16,6 +16,8 @@ export interface NginxListen {
 export const UNKNOWN_HOST_HEADER = 'x-cachectl-unknown-host';
 export const VERSION_PATH = '/.cachectl/version';
 export const PURGE_PREFIX = '/purge';
+/** proxy_read_timeout of a prefetch: the longest --prefetch-timeout-ms (the agent gives up sooner). */
+const PREFETCH_READ_TIMEOUT = '24h';
 
 const HOST_RE = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
 /** An origin named by DNS (resolved by nginx when it loads the config); IP addresses go through isIP. */
@@ -105,6 +107,17 @@ export function renderNginx(domains: DomainConfig[], version: number, listen: Ng
       `    listen ${traffic};`,
       `    server_name ${name};`,
       '    location / {',
+      '        error_page 418 = @cachectl_prefetch;',
+      '        if ($cachectl_prefetch) {',
+      '            return 418;',
+      '        }',
+      `        proxy_pass http://cachectl_d${i};`,
+      '    }',
+      // A prefetch (X-Prefetch from the agent) may wait minutes for a slow or large object: the agent
+      // bounds it with the prefetch timeout, and nginx drops the fetch when the agent goes away.
+      '    location @cachectl_prefetch {',
+      `        proxy_read_timeout ${PREFETCH_READ_TIMEOUT};`,
+      `        proxy_send_timeout ${PREFETCH_READ_TIMEOUT};`,
       `        proxy_pass http://cachectl_d${i};`,
       '    }',
       '}',

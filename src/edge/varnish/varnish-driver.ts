@@ -2,7 +2,7 @@
 // the traffic port (see render-vcl.ts), domain pushes go through the admin CLI (vcl.inline/use/discard).
 import { Pool } from 'undici';
 import { createHash } from 'node:crypto';
-import type { DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
+import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
 import { renderVcl } from './render-vcl.js';
 import { VarnishAdmin } from './varnish-admin.js';
 
@@ -13,9 +13,12 @@ export interface VarnishDriverOptions {
   /** Contents of the varnishd -S secret file. */
   secret: string;
   timeoutMs?: number;
+  /** How long a prefetch waits for its fill when the caller does not say (CallOptions.timeoutMs). Default 10 min. */
+  prefetchTimeoutMs?: number;
 }
 
 const VCL_PREFIX = 'cachectl_';
+const DEFAULT_PREFETCH_TIMEOUT_MS = 600_000;
 /** Escapes a path prefix for the ban regex; whitespace/quotes cannot occur (paths are percent-encoded). */
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -48,9 +51,12 @@ export class VarnishDriver implements EdgeDriver {
     return this.each(targets, (t) => this.call('XKEYSOFT', { host: t.host, path: '/' }, { 'x-dir': t.path }), purgedResult('marked'));
   }
 
-  prefetch(targets: EdgeTarget[]): Promise<EdgeResult[]> {
-    // HEAD is enough: Varnish fetches with GET and stores the body; we only read the report headers.
-    return this.each(targets, (t) => this.call('HEAD', t, { 'x-prefetch': '1' }), (status, h) => {
+  prefetch(targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {
+    // HEAD is enough: Varnish fetches with GET and stores the body; we only read the report headers,
+    // which come once the whole object is stored. Varnish waits for the origin as long as we do.
+    const timeoutMs = options?.timeoutMs ?? this.opts.prefetchTimeoutMs ?? DEFAULT_PREFETCH_TIMEOUT_MS;
+    const headers = { 'x-prefetch': '1', 'x-prefetch-timeout': String(Math.ceil(timeoutMs)) };
+    return this.each(targets, (t) => this.call('HEAD', t, headers, timeoutMs), (status, h) => {
       const origin = Number(h['x-origin-status'] ?? status);
       if (status === 404 && h['x-origin-status'] === undefined) return undefined;    // unknown host: synth 404
       if (origin >= 400) return { ok: false, classify: 'ORIGIN_ERROR', retryable: false, message: `origin ${origin}` };
@@ -99,8 +105,9 @@ export class VarnishDriver implements EdgeDriver {
     return (await this.listVcl()).find((v) => v.active)?.name;
   }
 
-  private async call(method: string, t: EdgeTarget, headers: Record<string, string> = {}) {
-    const { statusCode, headers: h, body } = await this.pool.request({ method, path: t.path, headers: { host: t.host, ...headers } });
+  private async call(method: string, t: EdgeTarget, headers: Record<string, string> = {}, timeoutMs?: number) {
+    const bound = timeoutMs === undefined ? {} : { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+    const { statusCode, headers: h, body } = await this.pool.request({ method, path: t.path, headers: { host: t.host, ...headers }, ...bound });
     await body.dump();
     const flat: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(h)) flat[k] = Array.isArray(v) ? v[0] : v;

@@ -69,7 +69,7 @@ export async function startVarnish(dir: string, name: string, timeoutMs = 30_000
   const log = openSync(join(home, 'varnishd.log'), 'a');
   // -F: stay in the foreground so the PID we record is varnishd's; -n: private state (VSM, compiled VCL).
   const child = spawn(bin, ['-F', '-a', `127.0.0.1:${http}`, '-T', `127.0.0.1:${admin}`, '-S', secretFile,
-    '-f', vcl, '-s', 'malloc,64m', '-n', join(home, 'state')], { detached: true, stdio: ['ignore', log, log] });
+    '-f', vcl, '-s', 'malloc,512m', '-n', join(home, 'state')], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   const inst: VarnishInstance = { name, trafficUrl: `http://127.0.0.1:${http}`, adminAddress: `127.0.0.1:${admin}`, secretFile, pid: child.pid! };
   writeFileSync(join(home, 'instance.json'), JSON.stringify(inst));

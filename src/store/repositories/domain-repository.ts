@@ -4,7 +4,8 @@ import type { Database, DomainTable } from '../database.js';
 import { isPostgres } from '../dialect-of.js';
 import { prepared } from '../postgres/prepared-statements.js';
 
-export type DomainRow = Selectable<DomainTable>;
+/** A domain as stored; rows written before cachectl's own settings existed (and new ones) may lack them. */
+export type DomainRow = Omit<Selectable<DomainTable>, 'prefetch_timeout_ms'> & { prefetch_timeout_ms?: number | null };
 
 export async function insertDomain(db: Kysely<Database>, row: DomainRow): Promise<void> {
   await db.insertInto('domains').values(row).execute();
@@ -132,4 +133,14 @@ export async function domainSetVersion(db: Kysely<Database>, digest: string): Pr
     if (numUpdatedRows === 1n) return next;
   }
   throw new Error('the domain set version keeps changing under this process');
+}
+
+/** The domains that set their own prefetch timeout (cachectl's own setting), by name. */
+export async function listPrefetchTimeouts(db: Kysely<Database>): Promise<Array<{ name: string; ms: number }>> {
+  const rows = await db.selectFrom('domains').select(['name', 'prefetch_timeout_ms']).where('prefetch_timeout_ms', 'is not', null).execute();
+  return rows.map((r) => ({ name: r.name, ms: Number(r.prefetch_timeout_ms) }));
+}
+
+export async function setPrefetchTimeout(db: Kysely<Database>, id: string, ms: number | null): Promise<void> {
+  await db.updateTable('domains').set({ prefetch_timeout_ms: ms }).where('id', '=', id).execute();
 }
