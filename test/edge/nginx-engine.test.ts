@@ -258,6 +258,16 @@ test('nginx engine', async (t) => {
     assert.equal((await get(inst, '/a')).status, 200);
   });
 
+  await t.test('applyDomains: another set under the same version number is waited for too (a node reused by a new deployment)', async () => {
+    // The old workers answer version 4 as well: only the stamp tells that the reload took effect.
+    for (let round = 0; round < 5; round++) {
+      await engine.applyDomains(domains.filter((d) => d.name !== HOST), 4);
+      assert.equal((await get(inst, '/a')).status, 404, `round ${round}: removed`);
+      await engine.applyDomains(domains, 4);
+      assert.equal((await get(inst, '/a')).status, 200, `round ${round}: back`);
+    }
+  });
+
   await t.test('killed nginx: operations fail as retryable INNER_ERROR or reject; after a restart they work', async () => {
     await get(inst, '/k');
     // SIGKILL to the whole group (master and workers), as a crash or an OOM kill of the box would.

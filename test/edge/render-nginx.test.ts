@@ -1,7 +1,7 @@
 // The rendered nginx include: what data may reach it, and the shape cachectl relies on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderNginx } from '../../src/edge/nginx/render-nginx.js';
+import { parseVersionAnswer, renderNginx, stampOf } from '../../src/edge/nginx/render-nginx.js';
 
 const listen = { traffic: '127.0.0.1:8081', control: '127.0.0.1:9081' };
 const src = (address: string, httpPort: number, primary = true) => ({ address, type: 'ipaddr' as const, primary, httpPort, httpsPort: 443 });
@@ -12,7 +12,11 @@ test('primaries then backup standbys; wildcards as nginx server names; the versi
   assert.match(text, /server_name www\.a\.test;/);
   assert.match(text, /server_name \*\.b\.test;/);
   assert.match(text, /server \[::1\]:8080 /);
-  assert.match(text, /return 200 "7";/);
+  assert.match(text, /return 200 "7 [0-9a-f]{16}";/);
+  // Another set under the same version number answers another stamp: the agent can tell the reload took.
+  const other = renderNginx([{ name: 'www.c.test', sources: [src('10.0.0.3', 80)] }], 7, listen);
+  assert.notEqual(stampOf(other), stampOf(text));
+  assert.deepEqual(parseVersionAnswer(/return 200 "([^"]+)"/.exec(text)![1]), { version: 7, stamp: stampOf(text) });
   assert.match(text, /listen 127\.0\.0\.1:8081 default_server;/);
 });
 

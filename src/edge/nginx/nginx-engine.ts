@@ -17,7 +17,7 @@ import { CacheLayoutError, keyFile, markStale, readHead, removeFile } from './ca
 import { CacheScanner, type ScanRule } from './cache-scan.js';
 import { inner, Tally, type Failure } from './tally.js';
 import { installServers, masterPid, recentErrors } from './nginx-reload.js';
-import { isHostName, PURGE_PREFIX, renderNginx, UNKNOWN_HOST_HEADER, VERSION_PATH } from './render-nginx.js';
+import { isHostName, parseVersionAnswer, PURGE_PREFIX, renderNginx, stampOf, UNKNOWN_HOST_HEADER, VERSION_PATH } from './render-nginx.js';
 
 export interface NginxEngineOptions {
   /** host:port the rendered servers listen on for users (the node's traffic address). */
@@ -263,7 +263,7 @@ export class NginxEngine implements EdgeDriver {
 
   async health(): Promise<EdgeHealth> {
     try {
-      const version = await this.version();
+      const { version } = await this.version();
       const scan = this.scanner.lastScan;
       return {
         up: true,
@@ -288,7 +288,8 @@ export class NginxEngine implements EdgeDriver {
     // Down: refuse before touching anything (the pid file may be stale, and nothing would confirm).
     const served = await this.version();
     const current = await readFile(this.opts.serversFile, 'utf8').catch(() => '');
-    if (current === text && served === version) return;
+    const stamp = stampOf(text);
+    if (current === text && served.stamp === stamp) return;
     await installServers(this.opts, text, current, this.timeoutMs);
     const signalled = Date.now();
     process.kill(masterPid(this.opts.pidFile), 'SIGHUP');
@@ -296,10 +297,10 @@ export class NginxEngine implements EdgeDriver {
     // the new config cannot be applied, e.g. a port in use, the old workers go on serving the old one).
     const deadline = signalled + this.timeoutMs;
     for (;;) {
-      const seen = await this.version().catch(() => -1);
-      if (seen === version) return;
+      const seen = await this.version().catch(() => undefined);
+      if (seen?.stamp === stamp) return;
       if (Date.now() > deadline) {
-        throw new Error(`nginx did not take up domain set ${version} within ${this.timeoutMs} ms (it serves ${seen})${recentErrors(this.opts.prefix, signalled)}`);
+        throw new Error(`nginx did not take up domain set ${version} within ${this.timeoutMs} ms (it serves ${seen?.version ?? 'nothing'})${recentErrors(this.opts.prefix, signalled)}`);
       }
       await sleep(10);
     }
@@ -309,7 +310,7 @@ export class NginxEngine implements EdgeDriver {
     await Promise.all([this.traffic.close(), this.control.close()]);
   }
 
-  private async version(): Promise<number> {
+  private async version(): Promise<{ version: number; stamp: string }> {
     let statusCode: number;
     let text: string;
     try {
@@ -319,8 +320,9 @@ export class NginxEngine implements EdgeDriver {
     } catch (err) {
       throw new Error(`nginx control server ${this.opts.controlListen} did not answer: ${(err as Error).message}`);
     }
-    if (statusCode !== 200 || !/^\d+$/.test(text)) throw new Error(`nginx control server answered ${statusCode} to ${VERSION_PATH}`);
-    return Number(text);
+    const answer = statusCode === 200 ? parseVersionAnswer(text) : undefined;
+    if (!answer) throw new Error(`nginx control server answered ${statusCode} to ${VERSION_PATH}`);
+    return answer;
   }
 
   /** File edits on a stopped nginx would be reported as done to a node that is down: ask first. */

@@ -2,6 +2,7 @@
 // listen addresses: a default server (unknown hosts), the loopback control server (purge, version) and
 // one server per domain with its upstream. Pure; data is checked against strict charsets, since nginx
 // config has no quoting that would make arbitrary strings safe.
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { DomainConfig } from '../edge-driver.js';
 
@@ -72,7 +73,7 @@ export function renderNginx(domains: DomainConfig[], version: number, listen: Ng
     '    allow ::1;',
     '    deny all;',
     `    location = ${VERSION_PATH} {`,
-    `        return 200 "${version}";`,
+    `        return 200 "${version} ${STAMP}";`,
     '    }',
     `    location ^~ ${PURGE_PREFIX}/ {`,
     '        proxy_cache_purge cachectl $scheme$host$cachectl_purge_uri;',
@@ -123,5 +124,25 @@ export function renderNginx(domains: DomainConfig[], version: number, listen: Ng
       '}',
     );
   });
-  return `${out.join('\n')}\n`;
+  const text = `${out.join('\n')}\n`;
+  return text.replace(STAMP, renderStamp(text));
+}
+
+/**
+ * The version probe answers the domain set's version and a digest of the rendered text: two sets can
+ * carry one version number (a node reused by another deployment, a database started anew), and the
+ * agent must not take the old workers' answer for the new config's.
+ */
+const STAMP = '@STAMP@';
+const renderStamp = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** The probe's answer: `<version> <stamp>`. */
+export function parseVersionAnswer(text: string): { version: number; stamp: string } | undefined {
+  const m = /^(\d+) ([0-9a-f]{16})$/.exec(text);
+  return m ? { version: Number(m[1]), stamp: m[2] } : undefined;
+}
+
+/** The stamp the probe answers once nginx serves this rendered text. */
+export function stampOf(text: string): string {
+  return /return 200 "\d+ ([0-9a-f]{16})";/.exec(text)?.[1] ?? '';
 }
