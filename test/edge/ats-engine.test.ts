@@ -17,14 +17,14 @@ import { allLoaded, directoryRegex, formatRules, mergeRules, parseRules, parseSt
 const src = (address: string, httpPort: number, primary = true): OriginSource => ({ address, type: 'ipaddr', primary, httpPort, httpsPort: 443 });
 
 test('remap.config: each domain to itself, exact names before wildcards (most specific first), anchored wildcards', () => {
-  const { remap, parent } = renderAts([
+  const { remap, parent, stamp } = renderAts([
     { name: '*.b.test', sources: [src('10.0.0.3', 80)] },
     { name: 'www.a.test', sources: [src('10.0.0.2', 81, false), src('10.0.0.1', 80)] },
     { name: '*.x.b.test', sources: [src('origin.example', 8080)] },
   ], 4);
   const rules = remap.split('\n').filter((l) => /^(regex_map|map|redirect) /.test(l));
   assert.deepEqual(rules, [
-    'redirect http://cachectl-version.invalid/ http://cachectl-version.invalid/v4/',
+    `redirect http://cachectl-version.invalid/ http://cachectl-version.invalid/v4-${stamp}/`,
     'map http://www.a.test/ http://www.a.test/',
     'regex_map http://^(.+)\\.x\\.b\\.test$/ http://$1.x.b.test/',
     'regex_map http://^(.+)\\.b\\.test$/ http://$1.b.test/',
@@ -36,7 +36,7 @@ test('remap.config: each domain to itself, exact names before wildcards (most sp
     'dest_domain=b.test parent="10.0.0.3:80|1.0" round_robin=false go_direct=false parent_is_proxy=false',
   ]);
   assert.deepEqual(parseRemap(remap), { version: 4, names: ['www.a.test', '*.x.b.test', '*.b.test'] });
-  assert.equal(versionFromLocation('http://cachectl-version.invalid/v4/'), 4);
+  assert.deepEqual(versionFromLocation('http://cachectl-version.invalid/v4-0123456789abcdef/'), { version: 4, stamp: '0123456789abcdef' });
   assert.equal(versionFromLocation('http://elsewhere/v4/'), undefined);
 });
 
@@ -338,6 +338,14 @@ test('ats engine', { timeout: 300_000 }, async (t) => {
     assert.equal((await get('/c', 'c.test')).text, '/c v1');
     assert.equal((await get('/c', 'b.test')).status, 404);
     assert.equal((await ats.health()).domainsVersion, 2);
+    // Another set under the same number (a node reused by a new deployment) is waited for too: the old
+    // config answers version 2 as well, only the stamp tells them apart.
+    for (let round = 0; round < 3; round++) {
+      await ats.applyDomains([domainsV1[0]], 2);
+      assert.equal((await get('/c', 'c.test')).status, 404, `round ${round}: removed`);
+      await ats.applyDomains([domainsV1[0], { name: 'c.test', sources: [src('127.0.0.1', origin.port)] }], 2);
+      assert.equal((await get('/c', 'c.test')).status, 200, `round ${round}: back`);
+    }
     for (const op of [ats.purgeDirectory, ats.revalidateDirectory, ats.revalidate, ats.prefetch]) {
       const [r] = await op.call(ats, [{ host: 'b.test', path: '/' }]);
       assert.deepEqual(failed(r), { classify: 'INNER_ERROR', retryable: true }, op.name);

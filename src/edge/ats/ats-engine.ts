@@ -157,7 +157,7 @@ export class AtsEngine implements EdgeDriver {
       const rules = await this.rules.count();
       return {
         up: !managerDown,
-        ...(live !== undefined && { domainsVersion: live }),
+        ...(live !== undefined && { domainsVersion: live.version }),
         directPurge: { url: `http://${this.opts.trafficListen}`, method: 'PURGE', pathPrefix: '', emptyNotFound: true },
         detail: managerDown
           ? 'traffic_server answers, traffic_manager does not (no reloads possible)'
@@ -180,11 +180,11 @@ export class AtsEngine implements EdgeDriver {
   }
 
   private async pushDomains(domains: DomainConfig[], version: number): Promise<void> {
-    const { remap, parent } = renderAts(domains, version);
+    const { remap, parent, stamp } = renderAts(domains, version);
     // Asked first: when ATS is down this rejects before any file changes.
     const live = await this.liveVersion();
     // The same set again (a repeated push): no reload.
-    if (live === version && readText(this.remapFile) === remap) return;
+    if (live?.stamp === stamp && readText(this.remapFile) === remap) return;
     // parent.config first: when the new remap rules load, their parents are there (one reload does both).
     await writeAtomic(join(this.opts.etcDir, 'parent.config'), parent);
     await writeAtomic(this.remapFile, remap);
@@ -194,7 +194,7 @@ export class AtsEngine implements EdgeDriver {
     await this.reload();
     const wait = this.opts.reloadTimeoutMs ?? 30_000;
     const deadline = Date.now() + wait;
-    while ((await this.liveVersion()) !== version) {
+    while ((await this.liveVersion())?.stamp !== stamp) {
       if (Date.now() > deadline) throw new Error(`ATS did not take up domain set ${version} within ${wait} ms (see its log/diags.log)`);
       await sleep(25);
     }
@@ -264,7 +264,7 @@ export class AtsEngine implements EdgeDriver {
   }
 
   /** The domain set version ATS serves now (its version probe's redirect), or undefined (none of ours). */
-  private async liveVersion(): Promise<number | undefined> {
+  private async liveVersion(): Promise<{ version: number; stamp: string } | undefined> {
     const { statusCode, headers, body } = await this.pool.request({ method: 'GET', path: '/', headers: { host: VERSION_HOST } });
     await body.dump();
     const location = Array.isArray(headers.location) ? headers.location[0] : headers.location;

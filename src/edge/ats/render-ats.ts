@@ -6,11 +6,14 @@
 // matches its rules, on the remapped URL. Remapping to the origin would key `http://10.0.0.1/x` for every
 // domain on that origin: two domains would share (and poison) each other's objects, and a directory rule
 // could not name one domain. Remapped to itself, the key is `http://<public host>/<path>`.
+import { createHash } from 'node:crypto';
 import type { DomainConfig, OriginSource } from '../edge-driver.js';
 
 /**
  * The Host of the version probe: `redirect`ed by ATS itself (no origin) to
- * `http://cachectl-version.invalid/v<version>/`, so a GET tells which domain set ATS is serving now.
+ * `http://cachectl-version.invalid/v<version>-<stamp>/`, so a GET tells which domain set ATS is serving
+ * now. The stamp is a digest of the rendered files: two sets can carry one version number (a node reused by
+ * another deployment), and the old config's answer must not pass for the new one's.
  */
 export const VERSION_HOST = 'cachectl-version.invalid';
 
@@ -46,14 +49,14 @@ export function sortDomains(domains: DomainConfig[]): DomainConfig[] {
   });
 }
 
-export function renderAts(domains: DomainConfig[], version: number): { remap: string; parent: string } {
+export function renderAts(domains: DomainConfig[], version: number): { remap: string; parent: string; stamp: string } {
   if (!Number.isSafeInteger(version) || version < 0) throw new Error(`renderAts: invalid version ${version}`);
   const remap = [
     `# Rendered by cachectl (src/edge/ats/render-ats.ts), domain set version ${version}; do not edit.`,
     // ATS answers it itself, to anyone (ATS 9.2 applies no remap ACL to redirect rules): it tells only
     // this version number.
-    `# The version probe: a 301 to http://${VERSION_HOST}/v${version}/, no origin involved.`,
-    `redirect http://${VERSION_HOST}/ http://${VERSION_HOST}/v${version}/`,
+    `# The version probe: a 301 to http://${VERSION_HOST}/v${version}-<stamp>/, no origin involved.`,
+    `redirect http://${VERSION_HOST}/ http://${VERSION_HOST}/v${version}-${STAMP}/`,
   ];
   const parents = [`# Rendered by cachectl (src/edge/ats/render-ats.ts), domain set version ${version}; do not edit.`];
   const seen = new Set<string>();
@@ -81,8 +84,12 @@ export function renderAts(domains: DomainConfig[], version: number): { remap: st
       parents.push(`dest_host=${name} ${rule}`);
     }
   }
-  return { remap: `${remap.join('\n')}\n`, parent: `${parents.join('\n')}\n` };
+  const text = { remap: `${remap.join('\n')}\n`, parent: `${parents.join('\n')}\n` };
+  const stamp = createHash('sha256').update(text.remap).update(text.parent).digest('hex').slice(0, 16);
+  return { remap: text.remap.replace(STAMP, stamp), parent: text.parent, stamp };
 }
+
+const STAMP = '@STAMP@';
 
 /** The domain set version and names recorded in a rendered remap.config (undefined: not ours, or none yet). */
 export function parseRemap(text: string): { version: number; names: string[] } | undefined {
@@ -91,8 +98,8 @@ export function parseRemap(text: string): { version: number; names: string[] } |
   return { version: Number(m[1]), names: [...text.matchAll(/^# domain (\S+)$/gm)].map((x) => x[1]) };
 }
 
-/** The version in a probe's Location (`http://cachectl-version.invalid/v7/`), if any. */
-export function versionFromLocation(location: string | undefined): number | undefined {
-  const m = location && /^http:\/\/cachectl-version\.invalid\/v(\d+)\//.exec(location);
-  return m ? Number(m[1]) : undefined;
+/** The version and stamp in a probe's Location (`http://cachectl-version.invalid/v7-<stamp>/`), if any. */
+export function versionFromLocation(location: string | undefined): { version: number; stamp: string } | undefined {
+  const m = location && /^http:\/\/cachectl-version\.invalid\/v(\d+)-([0-9a-f]{16})\//.exec(location);
+  return m ? { version: Number(m[1]), stamp: m[2] } : undefined;
 }
