@@ -6,6 +6,7 @@ import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
 import { addUsages, type UsageDelta } from './quota-repository.js';
+import { yieldToEventLoop } from '../event-loop-yield.js';
 import type { Database, TaskTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 import { TASK_COLUMNS, countCells, newTaskCounts, taskCountersSet, type CountChange, type NewTask, type TaskRow, type TaskUrlRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
@@ -33,7 +34,6 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
   return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Multi-row inserts; the new ids in row order. The ids of one statement ascend in row order
@@ -193,6 +193,7 @@ export async function listInFlightUrls(db: Kysely<Database>, afterId: number, li
 /** waiting → refreshing/preheating, for URLs still waiting. */
 async function markUrlsStarted(db: Kysely<Database>, ids: number[], status: string, now: number): Promise<void> {
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    if (i > 0) await yieldToEventLoop();
     await db
       .updateTable('task_urls')
       .set({ status, modify_time: now })
@@ -217,6 +218,7 @@ export async function writeUrlStates(db: Kysely<Database>, started: UrlStarted[]
     ids.push(s.id);
   }
   for (const [status, ids] of byStatus) await markUrlsStarted(db, ids, status, now);
+  if (started.length > INSERT_CHUNK) await yieldToEventLoop();
   return recordOutcomes(db, outcomes, now, owner);
 }
 
@@ -238,7 +240,11 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   };
   const written = new Set<number>();
   const succeeded = outcomes.filter((o) => o.ok).map((o) => o.id);
+  // SQLite runs each statement on the event loop: a burst's outcomes (thousands of URLs) written in
+  // one go held it for ~40 ms. A long write lets others in between its chunks.
+  const pause = outcomes.length > INSERT_CHUNK ? yieldToEventLoop : async () => undefined;
   for (let i = 0; i < succeeded.length; i += INSERT_CHUNK) {
+    await pause();
     let q = db
       .updateTable('task_urls')
       .set({ status: 'succeed', modify_time: now })
@@ -251,8 +257,10 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
       written.add(Number(r.id));
     }
   }
+  let failedSinceYield = 0;
   for (const o of outcomes) {
     if (o.ok) continue;
+    if (failedSinceYield++ % INSERT_CHUNK === 0) await pause();
     let q = db
       .updateTable('task_urls')
       .set({ status: 'failed', fail_classify: o.failClassify ?? 'UNKNOWN_ERROR', fail_desc: o.failDesc ?? '', modify_time: now })
@@ -269,6 +277,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   const counts: CountChange[] = [];
   const entries = [...perTask].sort(([a], [b]) => a - b);
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    await pause();
     const chunk = entries.slice(i, i + INSERT_CHUNK);
     // One statement for the whole batch of tasks. Typed: PostgreSQL takes untyped VALUES as text.
     const values = sql.join(chunk.map(([id, c]) => sql`(cast(${id} as bigint), cast(${c.succeed} as integer), cast(${c.failed} as integer))`));
@@ -289,6 +298,9 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   }
   await addTaskCounts(db, counts);
   const perNode = outcomes.filter((o) => o.nodeResults !== undefined && written.has(o.id)).map((o) => ({ url_id: o.id, results: o.nodeResults! }));
-  if (perNode.length > 0) await insertNodeResults(db, perNode);
+  if (perNode.length > 0) {
+    await pause();
+    await insertNodeResults(db, perNode);
+  }
   return done;
 }
