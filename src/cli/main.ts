@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
 import { clientCommands, clientUsage } from './client-commands.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
@@ -60,6 +61,7 @@ async function serve(args: string[]): Promise<void> {
     return;
   }
   const config = loadServerConfig(values as Record<string, string | undefined>);
+  limitHeapGrowth();
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');
   const server = await startServer(config);
