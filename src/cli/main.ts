@@ -6,6 +6,7 @@ import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.j
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
 import { CLIENT_COMMANDS, clientCommand, clientUsage } from './commands/index.js';
 import { nearest } from './nearest.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
@@ -63,6 +64,7 @@ async function serve(args: string[]): Promise<void> {
     return;
   }
   const config = loadServerConfig(values as Record<string, string | undefined>);
+  limitHeapGrowth();
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');
   const server = await startServer(config);

@@ -11,6 +11,7 @@ import * as tasks from '../store/repositories/task-repository.js';
 import type { NewTask as TaskRows, TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { TaskEngine } from '../engine/task-engine.js';
 import { workKindOf } from '../engine/work.js';
+import { TurnBudget } from './turn-budget.js';
 import type { QuotaService, QuotaUse } from './quota-service.js';
 import { domainCandidates, parseTaskUrl, type ParsedTaskUrl } from './task-url.js';
 import { badParameter, domainStateForbids, notFound, urlNotTenantDomain, type CachectlError } from '../errors.js';
@@ -99,11 +100,16 @@ function taskIdOf(id: string): number {
   return n;
 }
 
+/** About 1-2 ms of URL parsing and checking: a burst of large tasks is parsed over many turns. */
+const PARSE_URLS_PER_TURN = 1_000;
+
 /** URL rows one SQLite intake transaction takes (more jobs wait for the next one). */
 const SQLITE_BATCH_URLS = 2_000;
 
 export class TaskService {
   private readonly intake: GroupCommit<IntakeJob, StoredTask, Map<string, DomainRow>>;
+  /** URLs parsed per turn of the event loop (a request's URLs are parsed in one turn). */
+  private readonly parseTurns = new TurnBudget(PARSE_URLS_PER_TURN);
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -129,6 +135,7 @@ export class TaskService {
     const max = directory ? this.limits.maxDirsPerRequest : this.limits.maxUrlsPerRequest;
     if (input.urls.length === 0) throw badParameter('urls must hold at least one URL');
     if (input.urls.length > max) throw badParameter(`at most ${max} ${directory ? 'directories' : 'URLs'} per request (got ${input.urls.length})`);
+    await this.parseTurns.take(input.urls.length);
     const parsed: ParsedTaskUrl[] = input.urls.map((u) => {
       if (typeof u !== 'string') throw badParameter('urls must be strings');
       return parseTaskUrl(u, { directory, zhUrlEncode: input.zhUrlEncode, maxLength: input.maxUrlLength });

@@ -1,6 +1,7 @@
 // The edge node registry, and each URL's per-node results.
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, EdgeNodeTable } from '../database.js';
+import { yieldToEventLoop } from '../event-loop-yield.js';
 
 export type EdgeNodeRow = Selectable<EdgeNodeTable>;
 
@@ -22,6 +23,8 @@ export async function deleteNode(db: Kysely<Database>, name: string): Promise<bo
 
 export async function insertNodeResults(db: Kysely<Database>, rows: Array<{ url_id: number; results: string }>): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    // On SQLite each statement runs on the event loop: let others in between chunks.
+    if (i > 0) await yieldToEventLoop();
     await db.insertInto('url_node_results').values(rows.slice(i, i + INSERT_CHUNK))
       .onConflict((oc) => oc.column('url_id').doUpdateSet((eb) => ({ results: eb.ref('excluded.results') })))
       .execute();

@@ -1,12 +1,13 @@
 // Tasks and their per-URL records.
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { isPostgres } from '../dialect-of.js';
 import { prepared } from '../postgres/prepared-statements.js';
 import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
 import { addUsages, type UsageDelta } from './quota-repository.js';
-import type { Database, TaskTable } from '../database.js';
+import { yieldToEventLoop } from '../event-loop-yield.js';
+import type { Database } from '../database.js';
 import { DAY_MS } from '../migrations.js';
 import { TASK_COLUMNS, countCells, newTaskCounts, taskCountersSet, type CountChange, type NewTask, type TaskRow, type TaskUrlRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
 
@@ -25,32 +26,65 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
   if (isPostgres(db) && tasks.length > 0) return insertTasksInOneStatement(db, tasks, usage);
   await addUsages(db, usage);
   if (tasks.length === 0) return [];
-  const taskIds = await insertReturningIds(db, 'tasks', tasks.map((t) => t.task));
-  const urlRows = tasks.flatMap((t, i) => t.urls.map((u) => ({ ...u, task_id: taskIds[i] })));
-  const urlIds = await insertReturningIds(db, 'task_urls', urlRows);
+  const taskIds = await insertReturningIds(db, TASK_INSERT, tasks.length, (k, out) => {
+    const t = tasks[k].task;
+    out.push(t.account_id, t.task_type, t.file_type, t.mode, t.status, t.total, t.processing, t.succeed, t.failed, t.create_time);
+  });
+  const owners = tasks.flatMap((t, i) => t.urls.map(() => i));
+  const urls = tasks.flatMap((t) => t.urls);
+  const urlIds = await insertReturningIds(db, URL_INSERT, urls.length, (k, out) => {
+    const u = urls[k];
+    out.push(taskIds[owners[k]], u.account_id, u.url, u.host, u.target, u.status, u.task_type, u.file_type, u.mode, u.fail_classify ?? null, u.fail_desc ?? null, u.create_time, u.modify_time, u.lease_owner ?? null);
+  });
   await addTaskCounts(db, newTaskCounts(tasks));
   let next = 0;
   return tasks.map((t, i) => ({ taskId: taskIds[i], urlIds: urlIds.slice(next, (next += t.urls.length)) }));
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * The intake's multi-row inserts as SQL text, one per row count: building and compiling 250 x 14
+ * value nodes per chunk in the query builder took ~40% of the insert's time, and made much garbage.
+ */
+class RowInsert {
+  private readonly texts = new Map<number, string>();
+  private readonly row: string;
+
+  constructor(
+    private readonly table: string,
+    readonly columns: readonly string[],
+  ) {
+    this.row = `(${columns.map(() => '?').join(', ')})`;
+  }
+
+  text(rows: number): string {
+    let t = this.texts.get(rows);
+    if (t === undefined) {
+      t = `insert into "${this.table}" (${this.columns.map((c) => `"${c}"`).join(', ')}) values ${Array(rows).fill(this.row).join(', ')} returning "id"`;
+      this.texts.set(rows, t);
+    }
+    return t;
+  }
+}
+
+const TASK_INSERT = new RowInsert('tasks', ['account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time']);
+const URL_INSERT = new RowInsert('task_urls', ['task_id', 'account_id', 'url', 'host', 'target', 'status', 'task_type', 'file_type', 'mode', 'fail_classify', 'fail_desc', 'create_time', 'modify_time', 'lease_owner']);
 
 /**
- * Multi-row inserts; the new ids in row order. The ids of one statement ascend in row order
- * (autoincrement), while RETURNING promises no order, hence the sort.
+ * Inserts `count` rows, `values(k, out)` pushing row k's values in column order; the new ids in row
+ * order. The ids of one statement ascend in row order (autoincrement), while RETURNING promises no
+ * order, hence the sort.
  */
-async function insertReturningIds<T extends 'tasks' | 'task_urls'>(db: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): Promise<number[]> {
+async function insertReturningIds(db: Kysely<Database>, insert: RowInsert, count: number, values: (k: number, out: unknown[]) => void): Promise<number[]> {
   const ids: number[] = [];
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+  for (let i = 0; i < count; i += INSERT_CHUNK) {
     // SQLite runs each statement on the event loop: between chunks of a large task, let it serve others
     // (the transaction keeps the one connection, so no write of theirs comes in between).
     if (i > 0) await yieldToEventLoop();
-    const inserted = await db
-      .insertInto(table as 'tasks')
-      .values(rows.slice(i, i + INSERT_CHUNK) as Insertable<TaskTable>[])
-      .returning('id')
-      .execute();
-    for (const id of inserted.map((r) => Number(r.id)).sort((a, b) => a - b)) ids.push(id);
+    const n = Math.min(INSERT_CHUNK, count - i);
+    const params: unknown[] = [];
+    for (let k = i; k < i + n; k++) values(k, params);
+    const { rows } = await db.executeQuery<{ id: number }>(CompiledQuery.raw(insert.text(n), params));
+    for (const id of rows.map((r) => Number(r.id)).sort((a, b) => a - b)) ids.push(id);
   }
   return ids;
 }
@@ -193,6 +227,7 @@ export async function listInFlightUrls(db: Kysely<Database>, afterId: number, li
 /** waiting → refreshing/preheating, for URLs still waiting. */
 async function markUrlsStarted(db: Kysely<Database>, ids: number[], status: string, now: number): Promise<void> {
   for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+    if (i > 0) await yieldToEventLoop();
     await db
       .updateTable('task_urls')
       .set({ status, modify_time: now })
@@ -217,6 +252,7 @@ export async function writeUrlStates(db: Kysely<Database>, started: UrlStarted[]
     ids.push(s.id);
   }
   for (const [status, ids] of byStatus) await markUrlsStarted(db, ids, status, now);
+  if (started.length > INSERT_CHUNK) await yieldToEventLoop();
   return recordOutcomes(db, outcomes, now, owner);
 }
 
@@ -238,7 +274,11 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   };
   const written = new Set<number>();
   const succeeded = outcomes.filter((o) => o.ok).map((o) => o.id);
+  // SQLite runs each statement on the event loop: a burst's outcomes (thousands of URLs) written in
+  // one go held it for ~40 ms. A long write lets others in between its chunks.
+  const pause = outcomes.length > INSERT_CHUNK ? yieldToEventLoop : async () => undefined;
   for (let i = 0; i < succeeded.length; i += INSERT_CHUNK) {
+    await pause();
     let q = db
       .updateTable('task_urls')
       .set({ status: 'succeed', modify_time: now })
@@ -251,8 +291,10 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
       written.add(Number(r.id));
     }
   }
+  let failedSinceYield = 0;
   for (const o of outcomes) {
     if (o.ok) continue;
+    if (failedSinceYield++ % INSERT_CHUNK === 0) await pause();
     let q = db
       .updateTable('task_urls')
       .set({ status: 'failed', fail_classify: o.failClassify ?? 'UNKNOWN_ERROR', fail_desc: o.failDesc ?? '', modify_time: now })
@@ -269,6 +311,7 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   const counts: CountChange[] = [];
   const entries = [...perTask].sort(([a], [b]) => a - b);
   for (let i = 0; i < entries.length; i += INSERT_CHUNK) {
+    await pause();
     const chunk = entries.slice(i, i + INSERT_CHUNK);
     // One statement for the whole batch of tasks. Typed: PostgreSQL takes untyped VALUES as text.
     const values = sql.join(chunk.map(([id, c]) => sql`(cast(${id} as bigint), cast(${c.succeed} as integer), cast(${c.failed} as integer))`));
@@ -289,6 +332,9 @@ export async function recordOutcomes(db: Kysely<Database>, outcomes: UrlOutcome[
   }
   await addTaskCounts(db, counts);
   const perNode = outcomes.filter((o) => o.nodeResults !== undefined && written.has(o.id)).map((o) => ({ url_id: o.id, results: o.nodeResults! }));
-  if (perNode.length > 0) await insertNodeResults(db, perNode);
+  if (perNode.length > 0) {
+    await pause();
+    await insertNodeResults(db, perNode);
+  }
   return done;
 }
