@@ -27,7 +27,7 @@ import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
-import type { SharedWork } from './engine/task-engine.js';
+import type { SharedWork } from './engine/worker-lease.js';
 import { PrefetchTimeouts } from './engine/prefetch-timeouts.js';
 import { DomainSettingsService } from './services/domain-settings-service.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
