@@ -40,12 +40,21 @@ test('the signer depends on nothing else in src/', () => {
   assert.deepEqual(show(outside), []);
 });
 
-test('the CLI signs with the shared signer and takes only types from the API', () => {
-  const cli = importsUnder('cli');
-  assert.deepEqual(show(cli.filter((i) => i.target.startsWith('api/') && !i.typeOnly)), []);
-  assert.ok(cli.some((i) => i.target === 'signing/sdk-signature.js' && !i.typeOnly), 'the CLI imports the signer from src/signing/');
+test('the CLI takes only types from the API; its client signs with the shared signer', () => {
+  assert.deepEqual(show(importsUnder('cli').filter((i) => i.target.startsWith('api/') && !i.typeOnly)), []);
+  assert.deepEqual(show(importsUnder('client').filter((i) => !i.target.startsWith('signing/') && !i.target.startsWith('client/'))), []);
+  assert.ok(importsUnder('client').some((i) => i.target === 'signing/sdk-signature.js' && !i.typeOnly), 'the API client imports the signer from src/signing/');
 });
 
 test('the API verifies with the shared signer', () => {
   assert.ok(importsUnder('api').some((i) => i.target.startsWith('signing/')), 'the API imports src/signing/');
+});
+
+test('the cluster launcher does not import the CLI', () => {
+  assert.deepEqual(show(importsUnder('cluster').filter((i) => i.target.startsWith('cli/'))), []);
+});
+
+test('the server bootstraps its admin account through AccountService, not the repositories', () => {
+  const server = importsUnder('.').filter((i) => path.relative(src, i.file) === 'server.ts');
+  assert.deepEqual(show(server.filter((i) => i.target.startsWith('store/repositories/account'))), []);
 });
