@@ -1,7 +1,7 @@
 // A signed client for the cachectl API over one keep-alive undici Pool, signing each call like the
 // official SDKs (SDK-HMAC-SHA256: one SHA-256 of the body and one HMAC per call).
 import { Pool } from 'undici';
-import { signRequest } from '../src/api/auth/sdk-signature.js';
+import { signRequest } from '../src/signing/sdk-signature.js';
 
 export interface Key {
   accessKey: string;

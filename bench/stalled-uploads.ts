@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { formatSdkDate } from '../src/api/auth/sdk-signature.js';
+import { formatSdkDate } from '../src/signing/sdk-date.js';
 import { info, row, type Row } from './report.js';
 import { readProcMemory } from './rss.js';
 import { startServerChild } from './server-process.js';

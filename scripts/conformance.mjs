@@ -22,7 +22,7 @@ if (!fs.existsSync(suite)) {
   console.error(`conformance: no suite at ${suite} (set CACHECTL_CONFORMANCE_DIR)`);
   process.exit(1);
 }
-const { signRequest } = await import(path.join(root, 'dist/src/api/auth/sdk-signature.js'));
+const { signRequest } = await import(path.join(root, 'dist/src/signing/sdk-signature.js'));
 const { values: args } = parseArgs({ options: { fleet: { type: 'string' }, cluster: { type: 'boolean' } } });
 if (args.cluster) {
   const { runOnCluster } = await import('./conformance-cluster.mjs');

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Local cache engine nodes for development, as plain background processes on loopback ports:
-//   node scripts/engines.mjs start varnish [--count 2] [--dir /tmp/cachectl-engines]
+// Local cache engine nodes for development, on loopback ports, for as long as this script runs:
+//   node scripts/engines.mjs start varnish [--count 2]
 //   node scripts/engines.mjs start nginx            (also starts the `cachectl agent` beside it)
-//   node scripts/engines.mjs stop [--dir D]        (by the recorded PIDs)
-// Prints, per node, the `cachectl nodes add` command that registers it. Installing the engines is
-// scripts/install-engines.sh. The logic is src/edge/local-engines.ts: build first (npm run build).
+// Prints, per node, the `cachectl nodes add` command that registers it, then waits: Ctrl-C (or SIGTERM)
+// stops the nodes and removes this run's scratch directory (a fresh one per run, so that two users or
+// two runs never share one). Installing the engines is scripts/install-engines.sh. The logic is
+// src/edge/local-engines.ts: build first (npm run build).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -16,61 +18,47 @@ try {
   console.error(`engines.mjs: cannot load dist/ (run npm run build first): ${e.message}`);
   process.exit(2);
 }
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { count: { type: 'string', default: '1' }, dir: { type: 'string', default: '/tmp/cachectl-engines' } },
-});
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { count: { type: 'string', default: '1' } } });
 const [cmd, engine] = positionals;
-const dir = path.resolve(values.dir);
-const registry = path.join(dir, 'nodes.json');
-const recorded = () => (fs.existsSync(registry) ? JSON.parse(fs.readFileSync(registry, 'utf8')) : []);
+if (cmd !== 'start' || !local.ENGINE_NAMES.includes(engine) || !/^[1-9]\d*$/.test(values.count)) {
+  console.error(`usage: engines.mjs start ${local.ENGINE_NAMES.join('|')} [--count N]   (runs until Ctrl-C, then stops them)`);
+  process.exit(2);
+}
 
-async function stopAll() {
-  for (const n of recorded()) {
-    for (const pid of [...n.pids].reverse()) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        continue;
-      }
-      for (let i = 0; i < 200; i++) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((r) => setTimeout(r, 25));
-        } catch {
-          break;
-        }
-      }
+const nodes = [];
+let dir;
+let stopping;
+/** Stops what was started and removes the scratch directory; once, whatever asks first. */
+function stopAll() {
+  stopping ??= (async () => {
+    for (const n of nodes.reverse()) {
+      await n.stop().catch((e) => console.error(`engines.mjs: stopping ${n.name}: ${e.message}`));
+      console.log(`stopped ${n.name}`);
     }
-    console.log(`stopped ${n.name} (pids ${n.pids.join(', ')})`);
-  }
-  fs.rmSync(registry, { force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  })();
+  return stopping;
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => void stopAll().then(() => process.exit(0)));
 }
 
 try {
-  if (cmd === 'start' && local.ENGINE_NAMES.includes(engine)) {
-    const missing = await local.engineMissing(engine);
-    if (missing) throw new Error(missing);
-    fs.mkdirSync(dir, { recursive: true });
-    const nodes = recorded();
-    const taken = new Set(nodes.map((n) => n.name));
-    for (let i = 1, started = 0; started < Number(values.count); i++) {
-      const name = `${engine}-${i}`;
-      if (taken.has(name)) continue;
-      const n = await local.startLocalNode(engine, dir, name);
-      nodes.push({ name, driver: n.driver, trafficUrl: n.trafficUrl, controlUrl: n.controlUrl, pids: n.pids });
-      fs.writeFileSync(registry, JSON.stringify(nodes, null, 2));
-      const secretFile = path.join(dir, name, n.driver === 'varnish' ? 'secret' : 'agent-secret');
-      console.log(`cachectl nodes add ${name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${secretFile}`);
-      started++;
-    }
-  } else if (cmd === 'stop') {
-    await stopAll();
-  } else {
-    console.error(`usage: engines.mjs start ${local.ENGINE_NAMES.join('|')} [--count N] [--dir D] | stop [--dir D]`);
-    process.exit(2);
+  const missing = await local.engineMissing(engine);
+  if (missing) throw new Error(missing);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), `cachectl-engines-${engine}-`));
+  console.log(`scratch directory ${dir} (removed when this stops)`);
+  for (let i = 1; i <= Number(values.count) && !stopping; i++) {
+    const n = await local.startLocalNode(engine, dir, `${engine}-${i}`);
+    nodes.push(n);
+    const secretFile = path.join(dir, n.name, n.driver === 'varnish' ? 'secret' : 'agent-secret');
+    console.log(`cachectl nodes add ${n.name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${secretFile}`);
   }
+  if (!stopping) console.log('running; Ctrl-C stops them');
+  // Stays alive until a signal: the engines are this run's, and go with it.
+  setInterval(() => undefined, 1 << 30);
 } catch (e) {
   console.error(`engines.mjs: ${e.message}`);
+  await stopAll();
   process.exit(1);
 }

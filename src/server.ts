@@ -8,7 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createStore, type Store } from './store/store.js';
 import { listenTaskDone } from './store/postgres/task-done-channel.js';
-import { findAccountByName } from './store/repositories/account-repository.js';
 import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
 import { isLoopbackHost, loadOrCreateSecretFile } from './edge/control-secret.js';
@@ -27,7 +26,7 @@ import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
-import type { SharedWork } from './engine/task-engine.js';
+import type { SharedWork } from './engine/worker-lease.js';
 import { PrefetchTimeouts } from './engine/prefetch-timeouts.js';
 import { DomainSettingsService } from './services/domain-settings-service.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
@@ -66,22 +65,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const accounts = new AccountService(store.db, sealer);
     const sealed = await accounts.sealStoredSecrets();
     if (sealed > 0) warnOnStart(`sealed ${sealed} stored secret key(s) under ${config.secretKeyFile}`);
-    let bootstrap: NewCredentials | undefined;
-    if (!(await findAccountByName(store.db, config.bootstrapAccount))) {
-      try {
-        bootstrap = await accounts.createAccount({
-          name: config.bootstrapAccount,
-          user: config.bootstrapUser,
-          password: config.bootstrapPassword,
-          accessKey: config.bootstrapAk,
-          secretKey: config.bootstrapSk,
-          admin: true,
-        });
-      } catch (err) {
-        // Several processes starting on one fresh PostgreSQL: one of them creates it.
-        if (!(await findAccountByName(store.db, config.bootstrapAccount))) throw err;
-      }
-    }
+    const bootstrap = await accounts.bootstrapAdmin({
+      name: config.bootstrapAccount,
+      user: config.bootstrapUser,
+      password: config.bootstrapPassword,
+      accessKey: config.bootstrapAk,
+      secretKey: config.bootstrapSk,
+    });
     // This process's name in leases and on the bus: unique even when a PID is reused.
     const processName = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const shared: SharedWork | undefined =

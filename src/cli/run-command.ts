@@ -1,6 +1,6 @@
 // Running a client command: parse, load the key, call, and map every failure to an exit code and one
 // message (a JSON line with --json): 1 for an API or network error, 2 for a usage error or no keys.
-import { ApiClient, ApiError, TransportError } from './api-client.js';
+import { ApiClient, ApiError, TransportError } from '../client/api-client.js';
 import { CredentialsError, loadClientCredentials } from './client-credentials.js';
 import { parse, str, UsageError, type CommandScope, type OptionSpec, type Values } from './args.js';
 import { GLOBAL_HELP, usageOf, type UsageEntry } from './help-layout.js';

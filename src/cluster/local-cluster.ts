@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ApiClient } from '../cli/api-client.js';
+import { ApiClient } from '../client/api-client.js';
 import { startBuiltinEdge } from '../edge/builtin/edge-server.js';
 import { OriginAllowList } from '../edge/origin-allow.js';
 import { freePort, sleep } from '../edge/local-process.js';

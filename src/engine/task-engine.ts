@@ -2,69 +2,18 @@
 // deadline, and records one terminal outcome per URL. The outcome is decided at the deadline at the
 // latest: a node still busy with the URL then fails it, and its late answer is ignored. State lives in the store: after a crash,
 // start() picks up every URL that was accepted but not finished.
-import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { listInFlightUrls } from '../store/repositories/task-repository.js';
-import type { TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
-import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../store/repositories/lease-repository.js';
-import { randomBytes } from 'node:crypto';
+import type { TaskRow } from '../store/repositories/task-rows.js';
+import { claimUrls } from '../store/repositories/lease-repository.js';
 import type { EdgeResult } from '../edge/edge-driver.js';
-import type { EdgeFleet, FleetMember } from './edge-fleet.js';
+import type { EdgeFleet } from './edge-fleet.js';
 import { OutcomeWriter } from './outcome-writer.js';
-import { workKindOf, type WorkKind } from './work.js';
-import { encodeNodeResults, type NodeResult } from './node-results.js';
-
-/** One URL of a task, as the engine needs it. */
-export interface UrlJob {
-  id: number;
-  taskId: number;
-  host: string;
-  target: string;
-  kind: WorkKind;
-}
-
-interface Tracking extends UrlJob {
-  deadline: number;
-  pending: number;
-  sentAt: number;
-  failures: Array<{ node: string; classify: 'ORIGIN_ERROR' | 'INNER_ERROR'; message: string }>;
-  nodes: NodeResult[];
-  /** The fleet when the URL was taken up (one array shared by the URLs taken up together). */
-  members: readonly FleetMember[];
-  /**
-   * Per member: the attempt sent or about to be sent (0 first), or -1 once that node is finished with
-   * the URL. An answer for another attempt, or after -1, is late and ignored.
-   */
-  attempts: number[];
-  /** Per member, why its last attempt failed (only once one did). */
-  lastErrors?: string[];
-  group: DeadlineGroup;
-}
-
-/** The URLs taken up together share one deadline and one timer; the timer goes when they are all decided. */
-interface DeadlineGroup {
-  /** How long these URLs had (the task deadline, or a prefetch's longer timeout). */
-  spanMs: number;
-  urls: Tracking[];
-  open: number;
-  timer?: NodeJS.Timeout;
-  /** Shared mode: the lease the URLs were taken under (their attempt). */
-  lease?: Lease;
-}
-
-/**
- * Shared mode: one registration of this process in `workers`. Its name is never used again once the
- * lease is lost, so a URL row's lease_owner names the attempt that may finish it.
- */
-interface Lease {
-  owner: string;
-  /**
-   * false from the moment this process learns it was taken for dead: nothing more is claimed or sent
-   * under it, and what was decided before is written only where the row is still in its name.
-   */
-  live: boolean;
-}
+import { encodeNodeResults } from './node-results.js';
+import { jobOfRow, type DeadlineGroup, type Tracking, type UrlJob } from './tracked-url.js';
+import { TaskWaiters } from './task-waiters.js';
+import { WorkerLease, type Lease, type SharedWork } from './worker-lease.js';
 
 export interface EngineOptions {
   /**
@@ -88,22 +37,6 @@ export interface EngineOptions {
   drainMs?: number;
 }
 
-export interface SharedWork {
-  /** This process, as lease_owner: unique per start (a suffix is added if it is ever reaped). */
-  owner: string;
-  /** How long this process counts as alive without renewing; a dead process's URLs wait this long. */
-  leaseMs: number;
-  /** How often an idle worker looks for unclaimed or expired work. */
-  pollMs: number;
-  /** false for an API-only process: it stores work and leaves it to the workers. */
-  worker: boolean;
-  /**
-   * How often a /wait reads the store, since another process may finish the task: 50 ms by default;
-   * longer when finished tasks are announced (tasksDoneElsewhere), where the read is only a fallback.
-   */
-  waitPollMs?: number;
-}
-
 const MAX_BACKOFF_MS = 2000;
 const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the node was removed from the fleet before it answered' };
 const REFILL_PAGE = 5000;
@@ -113,7 +46,7 @@ const DEFAULT_WAIT_POLL_MS = 50;
 
 export class TaskEngine {
   private readonly writer: OutcomeWriter;
-  private readonly events = new EventEmitter();
+  private readonly waiters: TaskWaiters;
   private inFlight = 0;
   private stopped = false;
   /** URL ids dispatched here whose terminal state is not stored yet. */
@@ -126,32 +59,32 @@ export class TaskEngine {
   private refilling: Promise<number> | null = null;
   /** Deadline groups with URLs not decided yet (dropped all at once when their lease is lost). */
   private readonly groups = new Set<DeadlineGroup>();
-  /** Shared mode: this process's current registration. */
-  private lease: Lease;
-  /** Shared mode: registering anew after a lost lease is under way (renewals may overlap; this must not). */
-  private registering = false;
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** Shared mode: this process's registration among the workers. */
+  private readonly workers?: WorkerLease;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly fleet: EdgeFleet,
     private readonly options: EngineOptions,
   ) {
-    this.events.setMaxListeners(0);
+    // A /wait polls the store in shared mode: another process may finish the task.
+    this.waiters = new TaskWaiters(options.shared ? (options.shared.waitPollMs ?? DEFAULT_WAIT_POLL_MS) : undefined);
     this.writer = new OutcomeWriter(
       options.outcomeWrite ?? ((fn) => db.transaction().execute(fn)),
       (tasks) => {
-        for (const t of tasks) this.events.emit(`done:${t.id}`, t);
+        for (const t of tasks) this.waiters.done(t.id, t);
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
       (ids, owner) => {
         // URLs of a lost lease left `tracked` when it was lost; the same ids may be tracked again under the new one.
-        if (owner === undefined || owner === this.lease.owner) for (const id of ids) this.tracked.delete(id);
+        if (owner === undefined || owner === this.workers?.current.owner) for (const id of ids) this.tracked.delete(id);
         if ((this.backlogFrom !== null || options.shared) && this.tracked.size <= this.maxTracked / 2) void this.refill();
       },
     );
     this.maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
-    this.lease = { owner: options.shared?.owner ?? '', live: true };
+    if (options.shared) {
+      this.workers = new WorkerLease(db, options.shared, { onLost: (lease) => this.abandon(lease), claim: () => void this.refill(), log: options.log });
+    }
   }
 
   /** URLs in flight in this process. */
@@ -167,14 +100,7 @@ export class TaskEngine {
       return this.refill();
     }
     if (!shared.worker) return 0;
-    await registerWorker(this.db, this.lease.owner, shared.leaseMs);
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(fn, ms);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(shared.pollMs, () => void this.refill());
-    every(Math.max(100, Math.floor(shared.leaseMs / 3)), () => void this.keepAlive());
+    await this.workers!.start();
     return this.refill();
   }
 
@@ -185,36 +111,9 @@ export class TaskEngine {
   leaseAtIntake(count: number): { owner: string | null; shared: boolean } {
     const shared = this.options.shared;
     if (!shared) return { owner: null, shared: false };
-    if (!shared.worker || this.stopped || !this.lease.live || this.tracked.size + count > this.maxTracked) return { owner: null, shared: true };
-    return { owner: this.lease.owner, shared: true };
-  }
-
-  /**
-   * Renews this process's row and reaps dead processes' URLs. If this process was itself reaped
-   * (stalled longer than the lease), its URLs may be with others now: it stops working under its old
-   * name at once (nothing more is claimed or sent under it), frees what is still in that
-   * name, registers a new one, and only then claims again.
-   */
-  private async keepAlive(): Promise<void> {
-    const shared = this.options.shared!;
-    if (this.stopped) return;
-    try {
-      const lease = this.lease;
-      // live again after the await: an overlapping renewal may have found out first.
-      if (lease.live && !(await heartbeat(this.db, lease.owner, shared.leaseMs)) && lease.live) {
-        this.abandon(lease);
-        this.options.log(`this process was taken for dead (no renewal within ${shared.leaseMs} ms); it dropped the URLs it held, which went back to the pool`);
-      }
-      // Also after a failed try: until it has a new name, this process claims nothing.
-      if (!this.lease.live) await this.registerAnew(shared);
-      const freed = await reapDeadWorkers(this.db);
-      if (freed > 0) {
-        this.options.log(`took back ${freed} URLs of processes that stopped renewing`);
-        void this.refill();
-      }
-    } catch (err) {
-      this.options.log('renewing this worker failed; retrying', err);
-    }
+    const lease = this.workers!.current;
+    if (!shared.worker || this.stopped || !lease.live || this.tracked.size + count > this.maxTracked) return { owner: null, shared: true };
+    return { owner: lease.owner, shared: true };
   }
 
   /**
@@ -223,7 +122,6 @@ export class TaskEngine {
    * only where the row is still in the old name (OutcomeWriter): whoever took a URL over finishes it.
    */
   private abandon(lease: Lease): void {
-    lease.live = false;
     for (const group of this.groups) {
       if (group.lease !== lease) continue;
       clearTimeout(group.timer);
@@ -238,22 +136,6 @@ export class TaskEngine {
     this.tracked.clear();
   }
 
-  /** After a lost lease: gives back what is still in the old name, then registers a new one, then claims. */
-  private async registerAnew(shared: SharedWork): Promise<void> {
-    if (this.registering) return;
-    this.registering = true;
-    try {
-      await releaseWorker(this.db, this.lease.owner);
-      const owner = `${shared.owner}~${randomBytes(3).toString('hex')}`;
-      await registerWorker(this.db, owner, shared.leaseMs);
-      if (this.stopped) return void (await releaseWorker(this.db, owner));
-      this.lease = { owner, live: true };
-    } finally {
-      this.registering = false;
-    }
-    void this.refill();
-  }
-
   /**
    * Sends each URL to every node, or leaves it in the store when this process has no room. Call after
    * the URLs are committed. Shared mode: `owner` is what leaseAtIntake answered for them.
@@ -263,7 +145,8 @@ export class TaskEngine {
     if (this.options.shared) {
       // Only what was leased to this process at intake, and only under a lease still held: rows in a
       // lost lease's name are reaped and claimed like any other.
-      if (owner === this.lease.owner && this.lease.live) this.track(jobs, this.lease);
+      const lease = this.workers!.current;
+      if (owner === lease.owner && lease.live) this.track(jobs, lease);
       return;
     }
     if (this.backlogFrom !== null || this.tracked.size + jobs.length > this.maxTracked) {
@@ -288,7 +171,7 @@ export class TaskEngine {
   }
 
   private async refillPass(): Promise<number> {
-    if (this.options.shared) return this.claimPass(this.options.shared);
+    if (this.options.shared) return this.claimPass(this.options.shared, this.workers!.current);
     let count = 0;
     try {
       while (this.backlogFrom !== null && !this.stopped) {
@@ -312,9 +195,8 @@ export class TaskEngine {
   }
 
   /** Claims unclaimed URLs while there is room. */
-  private async claimPass(shared: SharedWork): Promise<number> {
+  private async claimPass(shared: SharedWork, lease: Lease): Promise<number> {
     let count = 0;
-    const lease = this.lease;
     try {
       while (shared.worker && !this.stopped && lease.live) {
         const room = this.maxTracked - this.tracked.size;
@@ -460,48 +342,20 @@ export class TaskEngine {
     this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults }, owner);
   }
 
-  /**
-   * Resolves done when the task is done, not done after timeoutMs. `isDone` reads the store: it runs
-   * once right after the listener is in place (the task may be done already; an error there rejects),
-   * and in shared mode now and then, since another process may finish the task. When this process
-   * finished it, `final` is the task as its last outcomes left it (no need to read it again).
-   */
+  /** Resolves done when the task is done, not done after timeoutMs (TaskWaiters.wait). */
   waitDone(taskId: number, timeoutMs: number, isDone: () => Promise<boolean>): Promise<{ done: boolean; final?: TaskRow }> {
-    return new Promise((resolve, reject) => {
-      const event = `done:${taskId}`;
-      const shared = this.options.shared;
-      const poll = shared ? setInterval(() => isDone().then((done) => done && finish(true), () => undefined), shared.waitPollMs ?? DEFAULT_WAIT_POLL_MS) : undefined;
-      const cleanup = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.events.off(event, onDone);
-      };
-      const finish = (done: boolean, final?: TaskRow) => {
-        cleanup();
-        resolve({ done, final });
-      };
-      const onDone = (final: TaskRow) => finish(true, final);
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      this.events.on(event, onDone);
-      isDone().then(
-        (done) => done && finish(true),
-        (err: unknown) => {
-          cleanup();
-          reject(err);
-        },
-      );
-    });
+    return this.waiters.wait(taskId, timeoutMs, isDone);
   }
 
   /** Another process finished this task (or this one did, and the store says so): wakes its waiters. */
   taskDoneElsewhere(taskId: number): void {
-    this.events.emit(`done:${taskId}`);
+    this.waiters.done(taskId);
   }
 
   /** Stops taking work and writes what is known. URLs still in flight stay in the store for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    this.workers?.halt();
     const unwritten = await this.writer.drain(this.options.drainMs ?? DEFAULT_DRAIN_MS);
     if (unwritten > 0) {
       // Not lost: those URLs are not terminal in the store, and the next start (or, sharing the
@@ -510,16 +364,6 @@ export class TaskEngine {
       return;
     }
     // The other processes need not wait for this one's row to run out.
-    if (this.options.shared?.worker) await releaseWorker(this.db, this.lease.owner).catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
+    if (this.options.shared?.worker) await this.workers!.release().catch((err: unknown) => this.options.log('giving back URLs failed (they are reaped when the lease runs out)', err));
   }
-}
-
-function jobOfRow(r: TaskUrlRow): UrlJob {
-  return {
-    id: Number(r.id),
-    taskId: Number(r.task_id),
-    host: r.host,
-    target: r.target,
-    kind: workKindOf(r.task_type === 'PREHEATING' ? 'preheating' : 'refresh', r.file_type, r.mode),
-  };
 }

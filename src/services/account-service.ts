@@ -80,6 +80,21 @@ export class AccountService {
     return { accountId, account: input.name, user: input.user, password, accessKey, secretKey };
   }
 
+  /**
+   * At start: creates the admin account unless an account of that name exists. Returns its credentials
+   * when this call created it (shown once), else undefined. Several processes starting on one fresh
+   * PostgreSQL race here: one of them creates it, and the others find it.
+   */
+  async bootstrapAdmin(input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string }): Promise<NewCredentials | undefined> {
+    if (await accounts.findAccountByName(this.db, input.name)) return undefined;
+    try {
+      return await this.createAccount({ ...input, admin: true });
+    } catch (err) {
+      if (await accounts.findAccountByName(this.db, input.name)) return undefined;
+      throw err;
+    }
+  }
+
   async listAccounts() {
     return accounts.listAccounts(this.db);
   }

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { formatSdkDate } from '../../src/api/auth/sdk-signature.js';
+import { formatSdkDate } from '../../src/signing/sdk-date.js';
 import { connect } from '../support/raw-http.js';
 import { freshDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';

@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { formatSdkDate, signRequest } from '../../src/api/auth/sdk-signature.js';
+import { formatSdkDate } from '../../src/signing/sdk-date.js';
+import { signRequest } from '../../src/signing/sdk-signature.js';
 import { connect, readAnswer, type RawAnswer } from '../support/raw-http.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 

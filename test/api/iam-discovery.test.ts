@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { signRequest } from '../../src/api/auth/sdk-signature.js';
+import { signRequest } from '../../src/signing/sdk-signature.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import type { ApiKey } from '../support/signed-client.js';
 

@@ -8,16 +8,14 @@ import {
   canonicalRequest,
   canonicalUri,
   computeSignature,
-  formatSdkDate,
-  parseAuthorization,
-  parseSdkDate,
   rfc3986,
   sha256Hex,
   signRequest,
   stringToSign,
-  verifySignature,
   type SignableRequest,
-} from '../../src/api/auth/sdk-signature.js';
+} from '../../src/signing/sdk-signature.js';
+import { formatSdkDate, parseSdkDate } from '../../src/signing/sdk-date.js';
+import { parseAuthorization, verifySignature } from '../../src/api/auth/verify-signature.js';
 import { hashPassword, newSecret, tokenDigest, verifyPassword } from '../../src/services/password-hash.js';
 
 const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

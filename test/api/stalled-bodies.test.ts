@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type net from 'node:net';
-import { formatSdkDate } from '../../src/api/auth/sdk-signature.js';
+import { formatSdkDate } from '../../src/signing/sdk-date.js';
 import { freePort, kill, startCli } from '../support/processes.js';
 import { connect, readAnswer, type RawAnswer } from '../support/raw-http.js';
 

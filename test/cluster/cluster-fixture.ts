@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startLocalCluster, type ClusterOptions, type EdgeInfo, type LocalCluster } from '../../src/cluster/local-cluster.js';
-import type { ApiClient } from '../../src/cli/api-client.js';
+import type { ApiClient } from '../../src/client/api-client.js';
 
 export interface TestCluster extends LocalCluster {
   client: () => ApiClient;

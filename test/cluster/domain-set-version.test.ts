@@ -4,7 +4,7 @@
 // set every health round, forever: each saw the other's number on the node.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient } from '../../src/cli/api-client.js';
+import { ApiClient } from '../../src/client/api-client.js';
 import type { EdgeInfo } from '../../src/cluster/local-cluster.js';
 import { addDomain, query, startTestCluster } from './cluster-fixture.js';
 

@@ -1,6 +1,6 @@
 // A signed API client for tests, signing like the official Node SDK.
 import { request } from 'undici';
-import { signRequest } from '../../src/api/auth/sdk-signature.js';
+import { signRequest } from '../../src/signing/sdk-signature.js';
 
 export interface ApiKey {
   accessKey: string;

@@ -6,7 +6,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuthService, Caller, KeyOwner } from '../../services/auth-service.js';
 import { authFailed, clockSkew } from '../../errors.js';
-import { EMPTY_SHA256, parseAuthorization, sha256Hex, verifySignature, type ParsedAuthorization } from './sdk-signature.js';
+import { EMPTY_SHA256, sha256Hex } from '../../signing/sdk-signature.js';
+import { parseAuthorization, verifySignature, type ParsedAuthorization } from './verify-signature.js';
 
 /** What the headers claim: a known key whose signature is still to be checked, or a valid token's caller. */
 export type Credential = { kind: 'key'; parsed: ParsedAuthorization; owner: KeyOwner } | { kind: 'token'; caller: Caller };

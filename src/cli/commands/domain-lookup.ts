@@ -1,6 +1,6 @@
 // Finding domains by name (the exact-match list) and reading --origin/--standby, for the domains command.
 import net from 'node:net';
-import { ApiError, type ApiClient } from '../api-client.js';
+import { ApiError, type ApiClient } from '../../client/api-client.js';
 import { UsageError, type CommandScope } from '../args.js';
 import type { DomainList, DomainObject, DomainSource } from '../api-types.js';
 import { formatTime, renderFields, renderTable } from '../table.js';

@@ -1,5 +1,5 @@
 // domains: add (and wait until online), list, show, origin, enable, disable, rm.
-import { ApiError, type ApiClient } from '../api-client.js';
+import { ApiError, type ApiClient } from '../../client/api-client.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { DomainObject } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';

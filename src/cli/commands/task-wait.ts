@@ -1,6 +1,6 @@
 // Waiting for the tasks purge/prefetch created: one task by long-poll, as before; several (a list split
 // at the per-request limit) polled together and drawn as one progress.
-import type { ApiClient } from '../api-client.js';
+import type { ApiClient } from '../../client/api-client.js';
 import type { TaskDetail, TaskObject, TaskWaited } from '../api-types.js';
 import { commandProgress, countsOf, sumCounts } from '../command-progress.js';
 import { print, printJson, sleep, warn } from '../output.js';

@@ -1,5 +1,5 @@
 // task <id>: a task and its URLs; --watch follows it with a progress bar, --nodes shows each node's result.
-import type { ApiClient } from '../api-client.js';
+import type { ApiClient } from '../../client/api-client.js';
 import { oneOf, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { TaskDetail, TaskNodesPage } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';

@@ -1,6 +1,8 @@
-// Huawei Cloud `SDK-HMAC-SHA256` request signing and verification (spec §13).
+// Huawei Cloud `SDK-HMAC-SHA256` request signing (spec §13): the canonical request and its signature,
+// shared by the clients (`signRequest`: our CLI, bench, tests) and the API's verification
+// (src/api/auth/verify-signature.ts).
 //
-// Pure functions, no framework code. The server verifies every API call with `verifySignature`, so the
+// Pure functions, no framework code. The server canonicalizes every API call, so the
 // hot path avoids regexes and needless allocations: typical CDN paths and queries are plain ASCII and
 // take the fast paths below.
 //
@@ -9,21 +11,16 @@
 // re-encoding one needs no UTF-8 step, so invalid UTF-8 sent as %XX escapes round-trips the way the
 // Go SDK (whose strings are bytes) would see it.
 import crypto from 'node:crypto';
+import { formatSdkDate } from './sdk-date.js';
 
 export const SDK_ALGORITHM = 'SDK-HMAC-SHA256';
 
 /** sha256 of no bytes: the HashedPayload of a request without a body. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const DATE_HEADER = 'x-sdk-date';
-const CONTENT_SHA256_HEADER = 'x-sdk-content-sha256';
+export const DATE_HEADER = 'x-sdk-date';
+export const CONTENT_SHA256_HEADER = 'x-sdk-content-sha256';
 /** The one X-Sdk-Content-Sha256 value the SDKs send (for non-JSON bodies, spec §13.2). */
-const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
-
-export interface ParsedAuthorization {
-  accessKey: string;
-  signedHeaders: string[];
-  signature: string;
-}
+export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 
 // ---------------------------------------------------------------------------------------------------
 // Character tables
@@ -222,123 +219,6 @@ export function canonicalQueryFromRaw(rawQuery: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Dates
-
-/** 'YYYYMMDDTHHMMSSZ' → epoch ms, or null if malformed. */
-export function parseSdkDate(value: string): number | null {
-  if (typeof value !== 'string' || value.length !== 16) return null;
-  if (value.charCodeAt(8) !== 0x54 /* T */ || value.charCodeAt(15) !== 0x5a /* Z */) return null;
-  for (let i = 0; i < 15; i++) {
-    if (i === 8) continue;
-    const c = value.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return null;
-  }
-  const d = (i: number): number => value.charCodeAt(i) - 0x30;
-  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-  const month = d(4) * 10 + d(5);
-  const day = d(6) * 10 + d(7);
-  const hour = d(9) * 10 + d(10);
-  const minute = d(11) * 10 + d(12);
-  const second = d(13) * 10 + d(14);
-  if (month < 1 || month > 12 || day < 1 || day > 31) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Rejects days past the end of the month (Date.UTC would roll them over). Also guards years 0-99,
-  // which Date.UTC maps to 1900-1999: the round trip then fails on the year.
-  const check = new Date(ms);
-  if (check.getUTCFullYear() !== year || check.getUTCDate() !== day) return null;
-  return ms;
-}
-
-const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
-
-export function formatSdkDate(ms: number): string {
-  const t = new Date(ms);
-  const y = t.getUTCFullYear();
-  return (
-    (y < 1000 ? String(y).padStart(4, '0') : String(y)) +
-    pad2(t.getUTCMonth() + 1) +
-    pad2(t.getUTCDate()) +
-    'T' +
-    pad2(t.getUTCHours()) +
-    pad2(t.getUTCMinutes()) +
-    pad2(t.getUTCSeconds()) +
-    'Z'
-  );
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Authorization header
-
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x09;
-}
-
-/** `name=` at `pos`? Returns the index after it, or -1. */
-function expectLabel(header: string, pos: number, label: string): number {
-  return header.startsWith(label, pos) ? pos + label.length : -1;
-}
-
-/**
- * Parses `SDK-HMAC-SHA256 Access=<AK>, SignedHeaders=<h1;h2>, Signature=<64 lowercase hex>`.
- * null when the header is not well formed. Lenient about whitespace after the algorithm name and after
- * commas (none, or several spaces/tabs), and about surrounding whitespace; the names in SignedHeaders
- * are lower-cased; an empty name (`a;;b`) makes the header malformed.
- */
-export function parseAuthorization(header: string): ParsedAuthorization | null {
-  if (typeof header !== 'string') return null;
-  let end = header.length;
-  while (end > 0 && isWs(header.charCodeAt(end - 1))) end--;
-  let pos = 0;
-  while (pos < end && isWs(header.charCodeAt(pos))) pos++;
-  if (!header.startsWith(SDK_ALGORITHM, pos)) return null;
-  pos += SDK_ALGORITHM.length;
-  if (pos >= end || !isWs(header.charCodeAt(pos))) return null;
-  while (pos < end && isWs(header.charCodeAt(pos))) pos++;
-
-  // Access=<not comma>+
-  pos = expectLabel(header, pos, 'Access=');
-  if (pos < 0) return null;
-  let comma = header.indexOf(',', pos);
-  if (comma === -1 || comma >= end || comma === pos) return null;
-  const accessKey = header.slice(pos, comma);
-  pos = comma + 1;
-  while (pos < end && isWs(header.charCodeAt(pos))) pos++;
-
-  // SignedHeaders=<not comma>+
-  pos = expectLabel(header, pos, 'SignedHeaders=');
-  if (pos < 0) return null;
-  comma = header.indexOf(',', pos);
-  if (comma === -1 || comma >= end || comma === pos) return null;
-  const signedHeaders: string[] = [];
-  let s = pos;
-  for (;;) {
-    let semi = header.indexOf(';', s);
-    if (semi === -1 || semi > comma) semi = comma;
-    if (semi === s) return null;
-    const name = header.slice(s, semi);
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) return null; // no whitespace or control chars inside a header name
-    }
-    signedHeaders.push(name.toLowerCase());
-    if (semi === comma) break;
-    s = semi + 1;
-  }
-  pos = comma + 1;
-  while (pos < end && isWs(header.charCodeAt(pos))) pos++;
-
-  // Signature=<64 lowercase hex> and nothing after
-  pos = expectLabel(header, pos, 'Signature=');
-  if (pos < 0 || end - pos !== 64) return null;
-  for (let i = pos; i < end; i++) {
-    const c = header.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return null;
-  }
-  return { accessKey, signedHeaders, signature: header.slice(pos, end) };
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Canonical request, string to sign, signature
 
 export interface SignableRequest {
@@ -353,7 +233,7 @@ export interface SignableRequest {
   bodySha256Hex: string;
 }
 
-function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
   if (v === undefined) return undefined;
   return typeof v === 'string' ? v : v.join(',');
@@ -389,21 +269,6 @@ function buildCanonicalRequest(
 }
 
 /**
- * The HashedPayload line the server uses: always the hash of the body received. The spec lets the
- * client put `X-Sdk-Content-Sha256` there instead (§13.1 step 6), but a header is not proof of the
- * body: taken verbatim, it let one signed request carry any other body for 15 minutes. So the header
- * is honoured only as `UNSIGNED-PAYLOAD` on a request with no body (nothing to swap); any other value
- * must be the received body's hash, and `UNSIGNED-PAYLOAD` with a body is refused (every API body is
- * JSON, which the SDKs always sign).
- */
-function serverHashedPayload(headers: Record<string, string | string[] | undefined>, bodySha256Hex: string): string | 'unsigned_body' | 'hash_mismatch' {
-  const claimed = headerValue(headers, CONTENT_SHA256_HEADER);
-  if (claimed === undefined) return bodySha256Hex;
-  if (claimed === UNSIGNED_PAYLOAD) return bodySha256Hex === EMPTY_SHA256 ? UNSIGNED_PAYLOAD : 'unsigned_body';
-  return claimed.toLowerCase() === bodySha256Hex ? bodySha256Hex : 'hash_mismatch';
-}
-
-/**
  * The canonical request (spec §13.1 step 7) for `signedHeaders` (lower-case, in the order given, which
  * is the order the client signed them in: sorted). A listed header that is absent contributes `name:`.
  */
@@ -419,7 +284,7 @@ export function stringToSign(sdkDate: string, canonicalRequestText: string): str
   return SDK_ALGORITHM + '\n' + sdkDate + '\n' + sha256Hex(canonicalRequestText);
 }
 
-function signatureBytes(secretKey: string, sdkDate: string, canonicalRequestText: string): Buffer {
+export function signatureBytes(secretKey: string, sdkDate: string, canonicalRequestText: string): Buffer {
   return crypto.createHmac('sha256', secretKey).update(stringToSign(sdkDate, canonicalRequestText)).digest();
 }
 
@@ -428,54 +293,7 @@ export function computeSignature(secretKey: string, sdkDate: string, canonicalRe
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Verification
-
-export type VerifyFailure = 'malformed' | 'missing_date' | 'date_not_signed' | 'clock_skew' | 'unsigned_body' | 'hash_mismatch' | 'bad_signature';
-
-/**
- * Verifies a request against a known secret key. Checks, in order: the signature is 64 lowercase hex
- * ('malformed'), X-Sdk-Date is present ('missing_date'), `x-sdk-date` is in SignedHeaders
- * ('date_not_signed'), X-Sdk-Date parses ('malformed'), it is within ±maxSkewMs of nowMs inclusive
- * ('clock_skew'), that an X-Sdk-Content-Sha256 header does not stand in for a body it does not describe
- * ('unsigned_body', 'hash_mismatch'), and finally the signature, compared in constant time ('bad_signature').
- */
-export function verifySignature(
-  req: SignableRequest,
-  auth: ParsedAuthorization,
-  secretKey: string,
-  nowMs: number,
-  maxSkewMs = 15 * 60_000,
-): { ok: true } | { ok: false; reason: VerifyFailure } {
-  const sig = auth.signature;
-  if (typeof sig !== 'string' || sig.length !== 64) return { ok: false, reason: 'malformed' };
-  for (let i = 0; i < 64; i++) {
-    const c = sig.charCodeAt(i);
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return { ok: false, reason: 'malformed' };
-  }
-  const date = headerValue(req.headers, DATE_HEADER);
-  if (date === undefined || date.length === 0) return { ok: false, reason: 'missing_date' };
-  if (!auth.signedHeaders.includes(DATE_HEADER)) return { ok: false, reason: 'date_not_signed' };
-  const dateTrimmed = date.trim();
-  const dateMs = parseSdkDate(dateTrimmed);
-  if (dateMs === null) return { ok: false, reason: 'malformed' };
-  const skew = dateMs - nowMs;
-  if (skew > maxSkewMs || skew < -maxSkewMs) return { ok: false, reason: 'clock_skew' };
-
-  const hashedPayload = serverHashedPayload(req.headers, req.bodySha256Hex);
-  if (hashedPayload === 'unsigned_body' || hashedPayload === 'hash_mismatch') return { ok: false, reason: hashedPayload };
-  const text = canonicalRequest(req, auth.signedHeaders, hashedPayload);
-  // The string to sign uses the X-Sdk-Date value as signed: the SDKs never pad it, so the trimmed value
-  // (which also went into the canonical headers) is the one they used.
-  const expected = signatureBytes(secretKey, dateTrimmed, text);
-  const given = Buffer.from(sig, 'hex');
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
-    return { ok: false, reason: 'bad_signature' };
-  }
-  return { ok: true };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Signing (client side: our CLI and tests)
+// Signing (client side: our CLI, the bench and tests)
 
 /**
  * Signs like the official Node SDK does: returns the headers to add (`X-Sdk-Date`, `Authorization`).

@@ -1,7 +1,8 @@
-// The client commands' HTTP client: every call signed with SDK-HMAC-SHA256 the way the official Node SDK
-// signs (content-type;host;x-sdk-date), JSON in and out, API errors turned into ApiError.
+// The API's HTTP client, for the CLI's commands and the local cluster: every call signed with
+// SDK-HMAC-SHA256 the way the official Node SDK signs (content-type;host;x-sdk-date), JSON in and out,
+// API errors turned into ApiError.
 import { Pool } from 'undici';
-import { signRequest } from '../api/auth/sdk-signature.js';
+import { signRequest } from '../signing/sdk-signature.js';
 
 export interface ApiKeyPair {
   api: string;

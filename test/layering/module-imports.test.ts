@@ -1,0 +1,60 @@
+// Dependencies go one way (README, "Layout"): the request signer is its own module that the CLI and the
+// API both import, the CLI takes only types from the API, and the cluster launcher does not reach into
+// the CLI. Read from the sources, so a new import that breaks a rule fails here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src');
+
+interface Import {
+  file: string;
+  target: string;
+  typeOnly: boolean;
+}
+
+/** Every relative import of the .ts files under `dir` (static, `import type`, dynamic), resolved to a path under src/. */
+function importsUnder(dir: string): Import[] {
+  const out: Import[] = [];
+  for (const rel of fs.readdirSync(path.join(src, dir), { recursive: true }).map(String)) {
+    if (!rel.endsWith('.ts')) continue;
+    const file = path.join(src, dir, rel);
+    const text = fs.readFileSync(file, 'utf8');
+    const patterns = [/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm, /import\(\s*'(\.[^']+)'\s*\)/g];
+    for (const m of text.matchAll(patterns[0])) out.push({ file, target: resolveIn(file, m[3]), typeOnly: m[2] !== undefined });
+    for (const m of text.matchAll(patterns[1])) out.push({ file, target: resolveIn(file, m[1]), typeOnly: false });
+  }
+  return out;
+}
+
+function resolveIn(file: string, spec: string): string {
+  return path.relative(src, path.resolve(path.dirname(file), spec));
+}
+
+const show = (list: Import[]) => list.map((i) => `${path.relative(src, i.file)} -> ${i.target}`);
+
+test('the signer depends on nothing else in src/', () => {
+  const outside = importsUnder('signing').filter((i) => !i.target.startsWith('signing/'));
+  assert.deepEqual(show(outside), []);
+});
+
+test('the CLI takes only types from the API; its client signs with the shared signer', () => {
+  assert.deepEqual(show(importsUnder('cli').filter((i) => i.target.startsWith('api/') && !i.typeOnly)), []);
+  assert.deepEqual(show(importsUnder('client').filter((i) => !i.target.startsWith('signing/') && !i.target.startsWith('client/'))), []);
+  assert.ok(importsUnder('client').some((i) => i.target === 'signing/sdk-signature.js' && !i.typeOnly), 'the API client imports the signer from src/signing/');
+});
+
+test('the API verifies with the shared signer', () => {
+  assert.ok(importsUnder('api').some((i) => i.target.startsWith('signing/')), 'the API imports src/signing/');
+});
+
+test('the cluster launcher does not import the CLI', () => {
+  assert.deepEqual(show(importsUnder('cluster').filter((i) => i.target.startsWith('cli/'))), []);
+});
+
+test('the server bootstraps its admin account through AccountService, not the repositories', () => {
+  const server = importsUnder('.').filter((i) => path.relative(src, i.file) === 'server.ts');
+  assert.deepEqual(show(server.filter((i) => i.target.startsWith('store/repositories/account'))), []);
+});
