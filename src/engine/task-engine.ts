@@ -9,10 +9,10 @@ import { listInFlightUrls } from '../store/repositories/task-repository.js';
 import type { TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import { claimUrls, heartbeat, reapDeadWorkers, registerWorker, releaseWorker } from '../store/repositories/lease-repository.js';
 import { randomBytes } from 'node:crypto';
-import type { EdgeResult } from '../edge/edge-driver.js';
+import type { EdgeResult, WorkKind } from '../edge/edge-driver.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import { OutcomeWriter } from './outcome-writer.js';
-import { workKindOf, type WorkKind } from './work.js';
+import { workKindOf } from './work.js';
 import { encodeNodeResults, type NodeResult } from './node-results.js';
 
 /** One URL of a task, as the engine needs it. */
