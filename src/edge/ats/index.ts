@@ -2,7 +2,7 @@
 // built-in edge's control protocol; exact purges may go straight to ATS's PURGE (directPurge).
 import type { EngineModule } from '../edge-driver.js';
 import { httpControl } from '../node-control.js';
-import { AgentDriver } from '../agent/agent-driver.js';
+import { AgentDriver } from '../agent/driver.js';
 
 export const ats: EngineModule = {
   name: 'ats',
@@ -10,8 +10,8 @@ export const ats: EngineModule = {
   validateNode: httpControl,
   createDriver: (node) => new AgentDriver(node.controlUrl, node.secret),
   async agentEngine(options) {
-    const { AtsEngine } = await import('./ats-engine.js');
+    const { AtsEngine } = await import('./agent-engine.js');
     return new AtsEngine(options as ConstructorParameters<typeof AtsEngine>[0]);
   },
-  localProcess: () => import('./ats-process.js'),
+  localProcess: () => import('./launcher.js'),
 };

@@ -1,7 +1,7 @@
 // The built-in edge (`cachectl edge`): cachectl's own cache server, driven over its admin API.
 import type { EngineModule } from '../edge-driver.js';
 import { httpControl } from '../node-control.js';
-import { BuiltinDriver } from './builtin-driver.js';
+import { BuiltinDriver } from './driver.js';
 
 export const builtin: EngineModule = {
   name: 'builtin',

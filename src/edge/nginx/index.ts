@@ -2,7 +2,7 @@
 // edge's control protocol, so the control plane drives it through an AgentDriver.
 import type { EngineModule } from '../edge-driver.js';
 import { httpControl } from '../node-control.js';
-import { AgentDriver } from '../agent/agent-driver.js';
+import { AgentDriver } from '../agent/driver.js';
 
 export const nginx: EngineModule = {
   name: 'nginx',
@@ -11,8 +11,8 @@ export const nginx: EngineModule = {
   validateNode: httpControl,
   createDriver: (node) => new AgentDriver(node.controlUrl, node.secret),
   async agentEngine(options) {
-    const { NginxEngine } = await import('./nginx-engine.js');
+    const { NginxEngine } = await import('./agent-engine.js');
     return new NginxEngine(options as ConstructorParameters<typeof NginxEngine>[0]);
   },
-  localProcess: () => import('./nginx-process.js'),
+  localProcess: () => import('./launcher.js'),
 };

@@ -1,7 +1,7 @@
 // Varnish: the control plane speaks to varnishd itself (HTTP control methods, and its admin CLI for VCL).
 import { InvalidNodeError, type EngineModule } from '../edge-driver.js';
 import { checkSecretSize } from '../node-control.js';
-import { VarnishDriver } from './varnish-driver.js';
+import { VarnishDriver } from './driver.js';
 
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -18,5 +18,5 @@ export const varnish: EngineModule = {
     return { controlUrl, secret };
   },
   createDriver: (node) => new VarnishDriver({ trafficUrl: node.trafficUrl, adminAddress: node.controlUrl, secret: node.secret ?? '' }),
-  localProcess: () => import('./varnish-process.js'),
+  localProcess: () => import('./launcher.js'),
 };
