@@ -5,8 +5,9 @@ import { builtin } from './builtin/index.js';
 import { varnish } from './varnish/index.js';
 import { nginx } from './nginx/index.js';
 import { ats } from './ats/index.js';
+import { recording } from './recording/index.js';
 
-export const ENGINES: readonly EngineModule[] = [builtin, varnish, nginx, ats];
+export const ENGINES: readonly EngineModule[] = [builtin, varnish, nginx, ats, recording];
 
 export const DRIVER_NAMES: readonly string[] = ENGINES.map((e) => e.name);
 
