@@ -60,8 +60,7 @@ try {
       const n = await local.startLocalNode(engine, dir, name);
       nodes.push({ name, driver: n.driver, trafficUrl: n.trafficUrl, controlUrl: n.controlUrl, pids: n.pids });
       fs.writeFileSync(registry, JSON.stringify(nodes, null, 2));
-      const secretFile = path.join(dir, name, n.driver === 'varnish' ? 'secret' : 'agent-secret');
-      console.log(`cachectl nodes add ${name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${secretFile}`);
+      console.log(`cachectl nodes add ${name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${n.secretFile}`);
       started++;
     }
   } else if (cmd === 'stop') {

@@ -181,8 +181,8 @@ export interface LocalInstance {
   pid: number;
   /** How to purge one URL on the engine itself, without cachectl (the bench's baseline). */
   rawPurge: { origin: string; method: string; pathPrefix: string };
-  /** Engines with a control endpoint of their own: where the driver connects, and its secret. */
-  control?: { url: string; secret: string };
+  /** Engines with a control endpoint of their own: where the driver connects, its secret, and the file holding it. */
+  control?: { url: string; secret: string; secretFile: string };
   /** Engines driven by an agent: the options `cachectl agent <name> --config` takes. */
   engineOptions?: unknown;
 }

@@ -22,6 +22,8 @@ export interface LocalNode {
   trafficUrl: string;
   controlUrl: string;
   secret: string;
+  /** The file holding the secret (for `cachectl nodes add --secret-file`). */
+  secretFile: string;
   /** Processes to stop, engine first. */
   pids: number[];
   /** How to purge one URL on the engine itself, without cachectl (the bench's baseline). */
@@ -65,7 +67,7 @@ function cliPath(): string {
 }
 
 /** Starts `cachectl agent <engine>` for an engine's options; resolves with its control URL and PID. */
-async function startAgent(engine: EngineName, home: string, options: unknown, secret: string): Promise<{ url: string; pid: number; secret: string }> {
+async function startAgent(engine: EngineName, home: string, options: unknown, secret: string): Promise<{ url: string; pid: number; secret: string; secretFile: string }> {
   const config = join(home, 'agent-engine.json');
   const secretFile = join(home, 'agent-secret');
   writeFileSync(config, JSON.stringify(options, null, 2));
@@ -92,7 +94,7 @@ async function startAgent(engine: EngineName, home: string, options: unknown, se
     if (Date.now() > deadline) throw new Error(`agent ${engine} did not answer within 15 s: see ${join(home, 'agent.log')}`);
     await sleep(25);
   }
-  return { url, pid: child.pid!, secret };
+  return { url, pid: child.pid!, secret, secretFile };
 }
 
 export async function startLocalNode(engine: EngineName, dir: string, name: string): Promise<LocalNode> {
@@ -107,6 +109,7 @@ export async function startLocalNode(engine: EngineName, dir: string, name: stri
     trafficUrl: inst.trafficUrl,
     controlUrl: control.url,
     secret: control.secret,
+    secretFile: control.secretFile,
     pids: agent ? [inst.pid, agent.pid] : [inst.pid],
     rawPurge: inst.rawPurge,
     stop: async () => {

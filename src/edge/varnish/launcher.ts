@@ -105,7 +105,7 @@ export function missing(): string | undefined {
 /** A local instance as the engine list's launchers describe it: varnishd's admin CLI is the control endpoint. */
 export async function startLocal(dir: string, name: string): Promise<LocalInstance> {
   const inst = await startVarnish(dir, name);
-  return { trafficUrl: inst.trafficUrl, pid: inst.pid, rawPurge: { origin: inst.trafficUrl, method: 'PURGE', pathPrefix: '' }, control: { url: inst.adminAddress, secret: readFileSync(inst.secretFile, 'utf8') } };
+  return { trafficUrl: inst.trafficUrl, pid: inst.pid, rawPurge: { origin: inst.trafficUrl, method: 'PURGE', pathPrefix: '' }, control: { url: inst.adminAddress, secret: readFileSync(inst.secretFile, 'utf8'), secretFile: inst.secretFile } };
 }
 
 export const stopLocal = stopVarnish;
