@@ -16,7 +16,7 @@ export interface EngineSectionConfig {
 /**
  * Raw purges in flight per node in the throughput baseline: the same concurrency as cachectl has on the
  * wire to that engine. Varnish: the driver's Pool of 16 sockets per node (src/edge/varnish/
- * varnish-driver.ts; its maxInFlight 16 batches x 64 queue behind those sockets). nginx: the edge agent's
+ * varnish/driver.ts; its maxInFlight 16 batches x 64 queue behind those sockets). nginx: the edge agent's
  * Pool of 64 sockets to the purge location (src/edge/nginx/nginx-engine.ts). ATS: the agent's Pool of 32
  * to the traffic port (src/edge/ats/ats-engine.ts). Keep in step when those change.
  */

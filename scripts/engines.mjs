@@ -51,8 +51,7 @@ try {
   for (let i = 1; i <= Number(values.count) && !stopping; i++) {
     const n = await local.startLocalNode(engine, dir, `${engine}-${i}`);
     nodes.push(n);
-    const secretFile = path.join(dir, n.name, n.driver === 'varnish' ? 'secret' : 'agent-secret');
-    console.log(`cachectl nodes add ${n.name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${secretFile}`);
+    console.log(`cachectl nodes add ${n.name} --driver ${n.driver} --traffic ${n.trafficUrl} --control ${n.controlUrl} --secret-file ${n.secretFile}`);
   }
   if (!stopping) console.log('running; Ctrl-C stops them');
   // Stays alive until a signal: the engines are this run's, and go with it.

@@ -20,7 +20,8 @@ if (process.env.CACHECTL_SKIP_CONFORMANCE === '1') process.exit(0);
 // The conformance suite once on the built-in edges, then once per real engine (two nodes each) and
 // once on a mixed fleet. An engine that is not installed is skipped with a notice (exit 77), except
 // where CACHECTL_REQUIRE_ENGINES=1 (CI) makes it a failure.
-const fleets = [undefined, 'varnish:2', 'nginx:2', 'ats:2', 'varnish:1,nginx:1,ats:1'];
+const { ENGINE_NAMES } = await import(path.join(root, 'dist/src/edge/local-engines.js'));
+const fleets = [undefined, ...ENGINE_NAMES.map((e) => `${e}:2`), ENGINE_NAMES.map((e) => `${e}:1`).join(',')];
 const skipped = [];
 for (const fleet of fleets) {
   const args = [path.join(root, 'scripts/conformance.mjs'), ...(fleet ? ['--fleet', fleet] : [])];

@@ -11,7 +11,7 @@ import { listenTaskDone } from './store/postgres/task-done-channel.js';
 import { deploymentId } from './store/repositories/meta-repository.js';
 import { startBuiltinEdge } from './edge/builtin/edge-server.js';
 import { isLoopbackHost, loadOrCreateSecretFile } from './edge/control-secret.js';
-import { createDriver } from './edge/create-driver.js';
+import { createDriver } from './edge/engines.js';
 import type { EdgeNode } from './edge/edge-driver.js';
 import { EdgeFleet } from './engine/edge-fleet.js';
 import { NodeService } from './services/node-service.js';

@@ -139,7 +139,11 @@ async function agent(args: string[]): Promise<void> {
     options: { listen: { type: 'string', default: '127.0.0.1:9300' }, config: { type: 'string' }, 'secret-file': { type: 'string' } },
   });
   const [engine] = positionals;
-  if ((engine !== 'nginx' && engine !== 'ats') || positionals.length !== 1) throw new ConfigError("cachectl agent: give the engine, 'nginx' or 'ats'");
+  const { ENGINES, engineOf } = await import('../edge/engines.js');
+  const entry = engineOf(engine ?? '');
+  if (!entry?.agentEngine || positionals.length !== 1) {
+    throw new ConfigError(`cachectl agent: give the engine, ${ENGINES.filter((e) => e.agentEngine).map((e) => `'${e.name}'`).join(' or ')}`);
+  }
   if (!values.config) throw new ConfigError('cachectl agent: --config <engine.json> is required (the engine options; see README)');
   const m = /^(.*):(\d{1,5})$/.exec(values.listen!);
   if (!m) throw new ConfigError(`--listen must be host:port (got '${values.listen}')`);
@@ -160,9 +164,9 @@ async function agent(args: string[]): Promise<void> {
   }
   const host = m[1].replace(/^\[|\]$/g, '');
   const secret = controlSecret(values['secret-file'], host);
-  const { createLocalEngine } = await import('../edge/agent/local-engine.js');
+  if (typeof options !== 'object' || options === null) throw new ConfigError(`--config: the ${engine} options must be a JSON object`);
   const { startAgentServer } = await import('../edge/agent/agent-server.js');
-  const local = await createLocalEngine(engine, options);
+  const local = await entry.agentEngine(options);
   const server = await startAgentServer(local, { host, port: Number(m[2]), secret, engineName: engine });
   console.log(`agent ${engine}: control ${server.url}`);
   const stop = async () => {

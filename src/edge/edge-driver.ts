@@ -1,6 +1,7 @@
 // The contract between the task engine and one edge node (a cache server).
 // The engine owns batching, concurrency, retries, deadlines and bookkeeping; a driver only speaks its
-// engine's protocol. A new cache engine is a new folder under src/edge/ implementing EdgeDriver.
+// engine's protocol. A new cache engine is a new folder under src/edge/ exporting an EngineModule from its
+// index.ts, and one line in src/edge/engines.ts (README: "Adding an engine").
 
 /** An origin server of an accelerated domain, as the edge must reach it. */
 export interface OriginSource {
@@ -114,9 +115,11 @@ export interface EdgeDriver {
   close(): Promise<void>;
 }
 
-/** The cache engines cachectl drives. */
-export const DRIVER_NAMES = ['builtin', 'varnish', 'nginx', 'ats'] as const;
-export type DriverName = (typeof DRIVER_NAMES)[number];
+/** A cache engine's name, as nodes and `cachectl agent` name it: one of the names in src/edge/engines.ts. */
+export type DriverName = string;
+
+/** What the engine asks of a node for one URL of a task: one operation method of EdgeDriver each. */
+export type WorkKind = 'purge' | 'purge_dir' | 'revalidate' | 'revalidate_dir' | 'prefetch';
 
 /** An edge node as the control plane knows it. */
 export interface EdgeNode {
@@ -141,4 +144,67 @@ export interface EdgeNode {
   transport?: 'http' | 'nats';
   /** The PoP whose agent drives the node; required with transport `nats`. */
   pop?: string;
+}
+
+/** What an engine does, beyond the operation methods every driver has; read instead of engine names. */
+export interface EngineCapabilities {
+  /** Marks objects stale natively, so a revalidate keeps the body on a 304 (Huawei's detect_modify_refresh). */
+  softPurge: boolean;
+  /** Evicts or marks everything below a directory in one operation. */
+  directoryPurge: boolean;
+  /** Evicts by cache tag (no engine does today). */
+  tagPurge: boolean;
+  /** A prefetch answers only once the node has stored the object, and fails when it may not store it. */
+  prefetchVerification: boolean;
+  /** The engine has its own purge endpoint that exact purges may go to directly (EdgeHealth.directPurge). */
+  directPurgeEndpoint: boolean;
+  /** No control API of its own: `cachectl agent <name>` runs beside it (agentEngine) and the driver speaks to that. */
+  needsAgent: boolean;
+  /** Resolves origin host names itself on every connect (following DNS); other engines get pinned addresses. */
+  resolvesOrigins: boolean;
+  /** For tests only: the node API refuses nodes of it. */
+  testOnly: boolean;
+}
+
+/** The engine-specific fields of a new node, as an operator gives them. */
+export interface NodeControl {
+  controlUrl: string;
+  secret?: string;
+}
+
+/** A node's fields do not fit its engine; the message says why (the API answers 400 with it). */
+export class InvalidNodeError extends Error {}
+
+/** A local instance of an engine, started by its launcher for development, tests and the bench. */
+export interface LocalInstance {
+  trafficUrl: string;
+  pid: number;
+  /** How to purge one URL on the engine itself, without cachectl (the bench's baseline). */
+  rawPurge: { origin: string; method: string; pathPrefix: string };
+  /** Engines with a control endpoint of their own: where the driver connects, its secret, and the file holding it. */
+  control?: { url: string; secret: string; secretFile: string };
+  /** Engines driven by an agent: the options `cachectl agent <name> --config` takes. */
+  engineOptions?: unknown;
+}
+
+/** Starts and stops local instances of an engine, one folder per instance under `dir`. */
+export interface LocalLauncher {
+  /** Why the engine cannot run here, or undefined when it can. */
+  missing(): string | undefined;
+  startLocal(dir: string, name: string): Promise<LocalInstance>;
+  stopLocal(dir: string, names?: string[]): Promise<void>;
+}
+
+/** One cache engine, as src/edge/<name>/index.ts exports it and src/edge/engines.ts lists it. */
+export interface EngineModule {
+  name: DriverName;
+  capabilities: EngineCapabilities;
+  /** Checks and normalises a new node's control fields; throws InvalidNodeError. */
+  validateNode(input: NodeControl): NodeControl;
+  /** The control plane's driver for a node of this engine. */
+  createDriver(node: EdgeNode): EdgeDriver;
+  /** What `cachectl agent <name>` runs beside the engine, from its JSON options (needsAgent engines). */
+  agentEngine?(options: unknown): Promise<EdgeDriver>;
+  /** Local instances for development and tests, where the engine can run on loopback. */
+  localProcess?(): Promise<LocalLauncher>;
 }

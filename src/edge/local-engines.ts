@@ -1,18 +1,19 @@
-// Local cache engine nodes for development, tests, the conformance runs and the bench: starts a Varnish,
-// nginx or ATS instance on loopback ports (see each engine's *-process.ts) and, for nginx and ATS, the
-// `cachectl agent` beside it, and describes the result as a node for the registry.
+// Local cache engine nodes for development, tests, the conformance runs and the bench: starts an instance
+// of an engine with a launcher (EngineModule.localProcess) on loopback ports and, for an engine that needs
+// an agent, the `cachectl agent` beside it, and describes the result as a node for the registry.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync, writeFileSync, readFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import type { DriverName } from './edge-driver.js';
-import { startVarnish, stopVarnish, varnishdPath } from './varnish/varnish-process.js';
+import type { DriverName, LocalLauncher } from './edge-driver.js';
+import { ENGINES, engineOf } from './engines.js';
 import { freePort, sleep, stopPid } from './local-process.js';
 
-export const ENGINE_NAMES = ['varnish', 'nginx', 'ats'] as const;
-export type EngineName = (typeof ENGINE_NAMES)[number];
+/** The engines that can run locally (those with a launcher); the built-in edge runs as `cachectl edge`. */
+export const ENGINE_NAMES: readonly string[] = ENGINES.filter((e) => e.localProcess && !e.capabilities.testOnly).map((e) => e.name);
+export type EngineName = string;
 
 /** A running engine node, as `POST /cachectl/v1/nodes` takes it, plus how to stop it. */
 export interface LocalNode {
@@ -21,6 +22,8 @@ export interface LocalNode {
   trafficUrl: string;
   controlUrl: string;
   secret: string;
+  /** The file holding the secret (for `cachectl nodes add --secret-file`). */
+  secretFile: string;
   /** Processes to stop, engine first. */
   pids: number[];
   /** How to purge one URL on the engine itself, without cachectl (the bench's baseline). */
@@ -32,36 +35,30 @@ export interface LocalNode {
   restartEngine(): Promise<void>;
 }
 
-/** "varnish:2,nginx:1" → ['varnish', 'varnish', 'nginx']. */
+/** "varnish:2,nginx:1" → varnish, varnish, nginx. */
 export function parseFleet(spec: string): EngineName[] {
   const out: EngineName[] = [];
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [engine, count = '1'] = part.split(':');
-    if (!(ENGINE_NAMES as readonly string[]).includes(engine) || !/^\d+$/.test(count)) throw new Error(`fleet '${spec}': expected engine[:count],… with engines ${ENGINE_NAMES.join(', ')}`);
-    for (let i = 0; i < Number(count); i++) out.push(engine as EngineName);
+    if (!ENGINE_NAMES.includes(engine) || !/^\d+$/.test(count)) throw new Error(`fleet '${spec}': expected engine[:count],… with engines ${ENGINE_NAMES.join(', ')}`);
+    for (let i = 0; i < Number(count); i++) out.push(engine);
   }
   return out;
 }
 
 /** Why the engine cannot run here, or undefined when it can. */
 export async function engineMissing(engine: EngineName): Promise<string | undefined> {
-  if (engine === 'varnish') return varnishdPath() ? undefined : 'varnishd not installed (scripts/install-engines.sh varnish)';
   try {
-    return (await processModule(engine)).missing();
+    return (await launcherOf(engine)).missing();
   } catch (err) {
     return `the ${engine} driver could not be loaded: ${(err as Error).message}`;
   }
 }
 
-/** Each engine's process module: start/stop instances in a folder, and what is missing to run one. */
-interface ProcessModule {
-  missing(): string | undefined;
-  startLocal(dir: string, name: string): Promise<{ trafficUrl: string; pid: number; engineOptions: unknown; rawPurge: LocalNode['rawPurge'] }>;
-  stopLocal(dir: string, names?: string[]): Promise<void>;
-}
-
-async function processModule(engine: 'nginx' | 'ats'): Promise<ProcessModule> {
-  return (engine === 'nginx' ? await import('./nginx/nginx-process.js') : await import('./ats/ats-process.js')) as ProcessModule;
+function launcherOf(engine: EngineName): Promise<LocalLauncher> {
+  const local = engineOf(engine)?.localProcess;
+  if (!local) throw new Error(`${engine}: no local launcher (engines: ${ENGINE_NAMES.join(', ')})`);
+  return local();
 }
 
 /** The compiled CLI (dist/src/cli/main.js) beside this module. */
@@ -70,7 +67,7 @@ function cliPath(): string {
 }
 
 /** Starts `cachectl agent <engine>` for an engine's options; resolves with its control URL and PID. */
-async function startAgent(engine: 'nginx' | 'ats', home: string, options: unknown, secret: string): Promise<{ url: string; pid: number }> {
+async function startAgent(engine: EngineName, home: string, options: unknown, secret: string): Promise<{ url: string; pid: number; secret: string; secretFile: string }> {
   const config = join(home, 'agent-engine.json');
   const secretFile = join(home, 'agent-secret');
   writeFileSync(config, JSON.stringify(options, null, 2));
@@ -97,50 +94,32 @@ async function startAgent(engine: 'nginx' | 'ats', home: string, options: unknow
     if (Date.now() > deadline) throw new Error(`agent ${engine} did not answer within 15 s: see ${join(home, 'agent.log')}`);
     await sleep(25);
   }
-  return { url, pid: child.pid! };
+  return { url, pid: child.pid!, secret, secretFile };
 }
 
 export async function startLocalNode(engine: EngineName, dir: string, name: string): Promise<LocalNode> {
-  const secret = randomBytes(24).toString('hex');
-  if (engine === 'varnish') {
-    let inst = await startVarnish(dir, name);
-    const node: LocalNode = {
-      name,
-      driver: 'varnish',
-      trafficUrl: inst.trafficUrl,
-      controlUrl: inst.adminAddress,
-      secret: readFileSync(inst.secretFile, 'utf8'),
-      pids: [inst.pid],
-      rawPurge: { origin: inst.trafficUrl, method: 'PURGE', pathPrefix: '' },
-      stop: () => stopVarnish(dir, [name]),
-      stopEngine: () => stopVarnish(dir, [name]),
-      restartEngine: async () => {
-        inst = await startVarnish(dir, name);
-        node.pids = [inst.pid];
-      },
-    };
-    return node;
-  }
-  const home = join(dir, name);
-  const proc = await processModule(engine);
+  const proc = await launcherOf(engine);
   const inst = await proc.startLocal(dir, name);
-  const agent = await startAgent(engine, home, inst.engineOptions, secret);
+  // An engine with its own control endpoint is driven there; the others through an agent beside them.
+  const agent = inst.control ? undefined : await startAgent(engine, join(dir, name), inst.engineOptions, randomBytes(24).toString('hex'));
+  const control = inst.control ?? agent!;
   const node: LocalNode = {
     name,
     driver: engine,
     trafficUrl: inst.trafficUrl,
-    controlUrl: agent.url,
-    secret,
-    pids: [inst.pid, agent.pid],
+    controlUrl: control.url,
+    secret: control.secret,
+    secretFile: control.secretFile,
+    pids: agent ? [inst.pid, agent.pid] : [inst.pid],
     rawPurge: inst.rawPurge,
     stop: async () => {
-      await stopPid(agent.pid);
+      if (agent) await stopPid(agent.pid);
       await proc.stopLocal(dir, [name]);
     },
     stopEngine: () => proc.stopLocal(dir, [name]),
     restartEngine: async () => {
       const again = await proc.startLocal(dir, name);
-      node.pids = [again.pid, agent.pid];
+      node.pids = agent ? [again.pid, agent.pid] : [again.pid];
     },
   };
   return node;

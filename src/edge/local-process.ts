@@ -1,4 +1,4 @@
-// What every local engine instance needs (see */…-process.ts): shipped files found from src/ or dist/src/,
+// What every local engine instance needs (see each engine's launcher.ts): shipped files found from src/ or dist/src/,
 // free loopback ports, and stopping a process by PID.
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';

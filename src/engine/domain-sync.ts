@@ -6,11 +6,15 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
-import type { DomainConfig } from '../edge/edge-driver.js';
+import type { DomainConfig, EdgeNode } from '../edge/edge-driver.js';
 import { domainSetVersion, listServedDomains, updateDomain, type DomainRow } from '../store/repositories/domain-repository.js';
 import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import type { OriginAllowList } from '../edge/origin-allow.js';
 import { pinOrigins } from './origin-pinning.js';
+import { engineOf } from '../edge/engines.js';
+
+/** Engines that resolve origin names themselves get the domains as configured; the others get pinned addresses. */
+const resolvesOrigins = (node: EdgeNode) => engineOf(node.driver)?.capabilities.resolvesOrigins === true;
 
 export interface SourceRecord {
   ip_or_domain: string;
@@ -113,7 +117,7 @@ export class DomainSync {
     const version = await domainSetVersion(this.db, digestOfDomainSet(domains));
     const pinned = await this.pinnedFor(domains);
     // The built-in edge resolves and checks on every connect, following DNS; other engines get addresses.
-    const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, m.node.driver === 'builtin' ? domains : pinned, version)));
+    const results = await Promise.all(this.fleet.members.map((m) => this.applyTo(m, resolvesOrigins(m.node) ? domains : pinned, version)));
     const failed = results.filter((r): r is string => r !== null);
     const configuring = rows.filter((r) => r.status === 'configuring');
     if (failed.length === 0) {
@@ -133,7 +137,7 @@ export class DomainSync {
   /** The set with pinned origins, when some member needs it. */
   private async pinnedFor(domains: DomainConfig[]): Promise<DomainConfig[]> {
     const allow = this.options.originAllow;
-    if (allow === undefined || this.fleet.members.every((m) => m.node.driver === 'builtin')) return domains;
+    if (allow === undefined || this.fleet.members.every((m) => resolvesOrigins(m.node))) return domains;
     const pinned = await pinOrigins(domains, allow, { lastGood: this.lastPinned });
     const refused = pinned.refused.join('; ');
     if (refused !== '' && refused !== this.lastRefused) this.log(`origins left out for engine nodes: ${refused}`);

@@ -1,8 +1,8 @@
 // Work waiting for one node. Operations that pile up while calls are in flight go out together in the
 // next call (up to the driver's maxBatch), so a burst costs few round trips and a lone purge goes
 // out at once.
-import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
-import { runOnDriver, type WorkKind } from './work.js';
+import type { EdgeDriver, EdgeResult, EdgeTarget, WorkKind } from '../edge/edge-driver.js';
+import { runOnDriver } from './work.js';
 
 export interface QueuedOp {
   kind: WorkKind;

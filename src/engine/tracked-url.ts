@@ -3,7 +3,8 @@
 import type { FleetMember } from './edge-fleet.js';
 import type { NodeResult } from './node-results.js';
 import type { TaskUrlRow } from '../store/repositories/task-rows.js';
-import { workKindOf, type WorkKind } from './work.js';
+import type { WorkKind } from '../edge/edge-driver.js';
+import { workKindOf } from './work.js';
 import type { Lease } from './worker-lease.js';
 
 /** One URL of a task, as the engine needs it. */

@@ -1,7 +1,5 @@
 // What the engine asks of a node for one URL of a task.
-import type { CallOptions, EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
-
-export type WorkKind = 'purge' | 'purge_dir' | 'revalidate' | 'revalidate_dir' | 'prefetch';
+import type { CallOptions, EdgeDriver, EdgeResult, EdgeTarget, WorkKind } from '../edge/edge-driver.js';
 
 /** The driver method behind each kind of work. */
 export function runOnDriver(driver: EdgeDriver, kind: WorkKind, targets: EdgeTarget[], options?: CallOptions): Promise<EdgeResult[]> {

@@ -4,12 +4,11 @@
 // that asked. A command past its deadline is answered, not applied.
 import path from 'node:path';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
-import { createDriver } from '../edge/create-driver.js';
-import type { EdgeDriver, EdgeResult, EdgeTarget } from '../edge/edge-driver.js';
+import { createDriver } from '../edge/engines.js';
+import type { EdgeDriver, EdgeResult, EdgeTarget, WorkKind } from '../edge/edge-driver.js';
 import { decode, encode, parseCommands, parseControl, type BusCommand, type BusNode, type ControlReply } from '../edge/nats/bus-wire.js';
 import { busNames, connectNats, ensureBus } from '../edge/nats/edge-bus.js';
 import { NodeQueue } from '../engine/node-queue.js';
-import type { WorkKind } from '../engine/work.js';
 import { AppliedRecord } from './applied-record.js';
 
 export interface PopAgentOptions {

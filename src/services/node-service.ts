@@ -5,7 +5,9 @@ import { isUniqueViolation } from '../store/unique-violation.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { deleteNode, insertNode, listNodes, type EdgeNodeRow } from '../store/repositories/node-repository.js';
-import { DRIVER_NAMES, type DriverName, type EdgeDriver, type EdgeNode } from '../edge/edge-driver.js';
+import { InvalidNodeError, type DriverName, type EdgeDriver, type EdgeNode, type NodeControl } from '../edge/edge-driver.js';
+import { NODE_DRIVERS, engineOf } from '../edge/engines.js';
+import { plainHttpUrl } from '../edge/node-control.js';
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
 import type { DomainSync } from '../engine/domain-sync.js';
@@ -40,47 +42,32 @@ export interface NodeView {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
-const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
 
-function httpUrl(value: string, what: string): string {
-  let u: URL;
+/** An engine's check of a node's fields, its InvalidNodeError answered as a 400. */
+function checked<T>(check: () => T): T {
   try {
-    u = new URL(value);
-  } catch {
-    throw badParameter(`${what} '${value}' is not a URL`);
+    return check();
+  } catch (err) {
+    if (err instanceof InvalidNodeError) throw badParameter(err.message);
+    throw err;
   }
-  if (u.protocol !== 'http:' || u.username || u.password || u.search || u.hash) throw badParameter(`${what} '${value}' must be a plain http://host:port URL`);
-  return u.href.replace(/\/$/, '');
 }
 
 /** Checks a new node; returns it normalised, or throws a 400 that says what is wrong. */
 export function validateNode(input: NewNode): EdgeNode {
   if (!NAME_RE.test(input.name)) throw badParameter(`node name '${input.name}': 1-63 letters, digits, '.', '_' or '-'`);
-  if (!(DRIVER_NAMES as readonly string[]).includes(input.driver)) throw badParameter(`driver '${input.driver}': one of ${DRIVER_NAMES.join(', ')}`);
-  const driver = input.driver as DriverName;
-  const trafficUrl = httpUrl(input.traffic_url, 'traffic_url');
-  let controlUrl: string;
-  if (driver === 'varnish') {
-    // varnishd's admin CLI is a plain TCP protocol: its -T address.
-    const m = HOST_PORT_RE.exec(input.control_url);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw badParameter(`control_url '${input.control_url}': varnish nodes take the -T address, host:port`);
-    if (!input.secret) throw badParameter('a varnish node needs its secret (the contents of varnishd -S)');
-    controlUrl = input.control_url;
-  } else {
-    controlUrl = httpUrl(input.control_url, 'control_url');
-  }
+  const engine = engineOf(input.driver);
+  if (!engine || engine.capabilities.testOnly) throw badParameter(`driver '${input.driver}': one of ${NODE_DRIVERS.join(', ')}`);
+  const driver = engine.name;
+  const trafficUrl = checked(() => plainHttpUrl(input.traffic_url, 'traffic_url'));
+  const control: NodeControl = checked(() => engine.validateNode({ controlUrl: input.control_url, ...(input.secret !== undefined && { secret: input.secret }) }));
+  const { controlUrl, secret } = control;
   const labels = input.labels ?? {};
   const entries = Object.entries(labels);
   if (entries.length > 32) throw badParameter('at most 32 labels');
   for (const [k, v] of entries) {
     if (!LABEL_KEY_RE.test(k) || typeof v !== 'string' || v.length > 256) throw badParameter(`label '${k}': key of letters, digits, '.', '_', '/', '-'; value a string of at most 256 characters`);
-  }
-  // varnishd authenticates with the -S file's exact bytes (trailing newline included); the agents'
-  // bearer secrets are one line.
-  const secret = driver === 'varnish' ? input.secret : input.secret?.trim();
-  if (secret !== undefined && (secret.length > 4096 || secret.includes('\0') || (driver !== 'varnish' && /[\r\n]/.test(secret)))) {
-    throw badParameter('secret: at most 4096 characters (one line, except a varnishd -S file)');
   }
   const transport = input.transport ?? 'http';
   if (transport !== 'http' && transport !== 'nats') throw badParameter(`transport '${transport}': http or nats`);

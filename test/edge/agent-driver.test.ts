@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AgentDriver } from '../../src/edge/agent/agent-driver.js';
+import { AgentDriver } from '../../src/edge/agent/driver.js';
 import { engineMissing, startLocalNode } from '../../src/edge/local-engines.js';
 import { stopPid } from '../../src/edge/local-process.js';
 

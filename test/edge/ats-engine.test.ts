@@ -1,4 +1,4 @@
-// AtsEngine against real Apache Traffic Server instances (started by ats-process.ts) and a node:http
+// AtsEngine against real Apache Traffic Server instances (started by ats/launcher.ts) and a node:http
 // origin, plus the pure rendering and rule-merging code. The ATS part skips visibly when ATS is not
 // installed or we are not root (traffic_manager, which makes reloads immediate, runs only as root).
 import { test } from 'node:test';
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { DomainConfig, EdgeResult, OriginSource } from '../../src/edge/edge-driver.js';
-import { AtsEngine } from '../../src/edge/ats/ats-engine.js';
-import { missing, serverPid, startAts, stopAts, trafficServerPath, type AtsInstance } from '../../src/edge/ats/ats-process.js';
+import { AtsEngine } from '../../src/edge/ats/agent-engine.js';
+import { missing, serverPid, startAts, stopAts, trafficServerPath, type AtsInstance } from '../../src/edge/ats/launcher.js';
 import { parseRemap, renderAts, versionFromLocation } from '../../src/edge/ats/render-ats.js';
 import { allLoaded, directoryRegex, formatRules, mergeRules, parseRules, parseState } from '../../src/edge/ats/revalidate-rules.js';
 

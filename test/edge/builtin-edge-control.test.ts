@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BuiltinDriver } from '../../src/edge/builtin/builtin-driver.js';
+import { BuiltinDriver } from '../../src/edge/builtin/driver.js';
 import type { DomainConfig } from '../../src/edge/edge-driver.js';
 import { deadPort, fetchRaw, okWith, source, startOrigin, startTestEdge } from './builtin-edge-fixture.js';
 import type { Got, TestEdge, TestOrigin } from './builtin-edge-fixture.js';

@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 import { startBuiltinEdge } from '../../src/edge/builtin/edge-server.js';
 import { OriginAllowList } from '../../src/edge/origin-allow.js';
 import type { BuiltinEdge, BuiltinEdgeOptions } from '../../src/edge/builtin/edge-server.js';
-import { BuiltinDriver } from '../../src/edge/builtin/builtin-driver.js';
+import { BuiltinDriver } from '../../src/edge/builtin/driver.js';
 import type { DomainConfig, EdgeResult } from '../../src/edge/edge-driver.js';
 
 // --- a test origin: versioned objects with validators, counting full and 304 answers per request target ---

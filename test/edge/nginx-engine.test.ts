@@ -1,4 +1,4 @@
-// NginxEngine against a real nginx (started by nginx-process.ts from the shipped engines/nginx/nginx.conf)
+// NginxEngine against a real nginx (started by nginx/launcher.ts from the shipped engines/nginx/nginx.conf)
 // and node:http origins. Skips visibly when nginx or the cache purge module is not installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,8 +10,8 @@ import { request } from 'undici';
 import type { DomainConfig, EdgeResult, OriginSource } from '../../src/edge/edge-driver.js';
 import { freePort, sleep } from '../../src/edge/local-process.js';
 import { cacheFiles, readHead } from '../../src/edge/nginx/cache-files.js';
-import { NginxEngine } from '../../src/edge/nginx/nginx-engine.js';
-import { missing, shippedConf, startNginx, stopNginx, type NginxInstance } from '../../src/edge/nginx/nginx-process.js';
+import { NginxEngine } from '../../src/edge/nginx/agent-engine.js';
+import { missing, shippedConf, startNginx, stopNginx, type NginxInstance } from '../../src/edge/nginx/launcher.js';
 
 const HOST = 'v.test';
 

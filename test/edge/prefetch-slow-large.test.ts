@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { ENGINE_NAMES, engineMissing, startLocalNode, type LocalNode } from '../../src/edge/local-engines.js';
-import { createDriver } from '../../src/edge/create-driver.js';
+import { createDriver } from '../../src/edge/engines.js';
 import type { EdgeDriver, EdgeNode } from '../../src/edge/edge-driver.js';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { waitTask } from '../support/signed-client.js';

@@ -1,4 +1,4 @@
-// VarnishDriver against real varnishd instances (started by varnish-process.ts) and a node:http origin.
+// VarnishDriver against real varnishd instances (started by varnish/launcher.ts) and a node:http origin.
 // Skips visibly when varnishd is not installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { DomainConfig } from '../../src/edge/edge-driver.js';
-import { VarnishDriver } from '../../src/edge/varnish/varnish-driver.js';
+import { VarnishDriver } from '../../src/edge/varnish/driver.js';
 import { renderVcl } from '../../src/edge/varnish/render-vcl.js';
-import { baseVclPath, startVarnish, stopVarnish, varnishdPath, type VarnishInstance } from '../../src/edge/varnish/varnish-process.js';
+import { baseVclPath, startVarnish, stopVarnish, varnishdPath, type VarnishInstance } from '../../src/edge/varnish/launcher.js';
 
 const HOST = 'v.test';
 

@@ -9,7 +9,7 @@ import { createStore, type Store } from '../../src/store/store.js';
 import { domainSetVersion, insertDomain } from '../../src/store/repositories/domain-repository.js';
 import { DomainSync } from '../../src/engine/domain-sync.js';
 import { EdgeFleet } from '../../src/engine/edge-fleet.js';
-import { createDriver } from '../../src/edge/create-driver.js';
+import { createDriver } from '../../src/edge/engines.js';
 import { startBuiltinEdge } from '../../src/edge/builtin/edge-server.js';
 import { OriginAllowList } from '../../src/edge/origin-allow.js';
 import type { EdgeNode } from '../../src/edge/edge-driver.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { NodeQueue } from '../../src/engine/node-queue.js';
-import { BuiltinDriver } from '../../src/edge/builtin/builtin-driver.js';
+import { BuiltinDriver } from '../../src/edge/builtin/driver.js';
 import type { EdgeResult } from '../../src/edge/edge-driver.js';
 import { freePort, kill, startCli } from '../support/processes.js';
 

@@ -12,7 +12,7 @@ import { createStore, type Store } from '../../src/store/store.js';
 import { insertTasks } from '../../src/store/repositories/task-repository.js';
 import { TaskEngine } from '../../src/engine/task-engine.js';
 import { EdgeFleet } from '../../src/engine/edge-fleet.js';
-import { createDriver } from '../../src/edge/create-driver.js';
+import { createDriver } from '../../src/edge/engines.js';
 import { startBuiltinEdge, type BuiltinEdge } from '../../src/edge/builtin/edge-server.js';
 import { OriginAllowList } from '../../src/edge/origin-allow.js';
 import { freshDatabase } from '../support/postgres.js';

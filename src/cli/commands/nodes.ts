@@ -1,6 +1,6 @@
 // nodes (admin): the edge node registry — add, list, rm, check.
 import { readFileSync } from 'node:fs';
-import { DRIVER_NAMES } from '../../edge/edge-driver.js';
+import { NODE_DRIVERS } from '../../edge/engines.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { NodeObject } from '../api-types.js';
 import { print, printJson } from '../output.js';
@@ -23,7 +23,7 @@ const scope: CommandScope = {
   name: 'nodes',
   usage: [
     {
-      synopsis: 'cachectl nodes add <name> --driver builtin|varnish|nginx|ats --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]… [--transport http|nats --pop NAME]',
+      synopsis: `cachectl nodes add <name> --driver ${NODE_DRIVERS.join('|')} --traffic <url> --control <url or host:port> [--secret-file F] [--label key=value]… [--transport http|nats --pop NAME]`,
       help: '(admin) register an edge node: traffic is where users connect; control is the built-in edge admin URL, the edge agent URL (nginx, ATS) or varnishd -T host:port; --secret-file: varnishd -S file, or the bearer secret of the built-in edge (cachectl edge --secret-file) or agent; never shown again',
     },
     { synopsis: 'cachectl nodes list', help: '(admin) every edge node, up or down, its domain-set version and backlog' },
@@ -55,7 +55,7 @@ function nodes(args: string[]): Promise<number> {
     case 'add':
       return run(scope, rest, OPTIONS, async ({ client, json, values, positionals }) => {
         if (positionals.length !== 1) throw new UsageError('give one node name', scope);
-        const driver = oneOf(scope, 'driver', str(values.driver), DRIVER_NAMES);
+        const driver = oneOf(scope, 'driver', str(values.driver), NODE_DRIVERS);
         const traffic = str(values.traffic);
         const control = str(values.control);
         if (!driver || !traffic || !control) throw new UsageError('--driver, --traffic and --control are required', scope);

@@ -1,8 +1,8 @@
 // What travels on the edge bus (JSON): commands from the control plane to a PoP's agent, results back,
 // and the control requests (health, domain set) an agent answers. Everything received is checked: a
 // malformed message is dropped with a log line, never trusted.
-import { DRIVER_NAMES, type DomainConfig, type DriverName, type EdgeHealth, type EdgeResult, type EdgeTarget } from '../edge-driver.js';
-import type { WorkKind } from '../../engine/work.js';
+import type { DomainConfig, DriverName, EdgeHealth, EdgeResult, EdgeTarget, WorkKind } from '../edge-driver.js';
+import { DRIVER_NAMES } from '../engines.js';
 
 /** The node as its PoP's agent needs it: the agent keeps no configuration of its own. */
 export interface BusNode {
@@ -43,7 +43,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 function parseNode(v: unknown): BusNode {
-  if (!isObject(v) || !isString(v.name) || !(DRIVER_NAMES as readonly unknown[]).includes(v.driver) || !isString(v.trafficUrl) || !isString(v.controlUrl)) throw new Error('bad node');
+  if (!isObject(v) || !isString(v.name) || !DRIVER_NAMES.includes(v.driver as string) || !isString(v.trafficUrl) || !isString(v.controlUrl)) throw new Error('bad node');
   if (v.secret !== undefined && !isString(v.secret)) throw new Error('bad node secret');
   return { name: v.name, driver: v.driver as DriverName, trafficUrl: v.trafficUrl, controlUrl: v.controlUrl, ...(v.secret !== undefined && { secret: v.secret }) };
 }

@@ -4,7 +4,7 @@
 // as long as they are still due.
 import { randomUUID } from 'node:crypto';
 import type { CallOptions, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeNode, EdgeResult, EdgeTarget } from '../edge-driver.js';
-import type { WorkKind } from '../../engine/work.js';
+import type { WorkKind } from '../edge-driver.js';
 import type { BusNode } from './bus-wire.js';
 import type { EdgeBus } from './edge-bus.js';
 

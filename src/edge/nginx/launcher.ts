@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { freePort, shippedFile, sleep } from '../local-process.js';
 import { PURGE_PREFIX, renderNginx, VERSION_PATH } from './render-nginx.js';
-import type { NginxEngineOptions } from './nginx-engine.js';
+import type { NginxEngineOptions } from './agent-engine.js';
 
 const PURGE_MODULE = '/usr/lib/nginx/modules/ngx_http_cache_purge_module.so';
 /** Started as root, nginx runs its workers as `nobody` (Debian's build sets no other user). */
@@ -140,5 +140,5 @@ export async function stopNginx(dir: string, names?: string[]): Promise<void> {
   }
 }
 
-/** The names src/edge/local-engines.ts expects of every engine's process module. */
+/** What the engine list's localProcess hands out (LocalLauncher in edge-driver.ts). */
 export { startNginx as startLocal, stopNginx as stopLocal };

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readF
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { freePort, shippedFile, sleep } from '../local-process.js';
-import type { AtsEngineOptions } from './ats-engine.js';
+import type { AtsEngineOptions } from './agent-engine.js';
 
 const NOBODY = 65534;
 /** Shipped files, @ROOT@, @PORTS@ and @BIN@ filled in per instance. */
@@ -177,6 +177,6 @@ export async function stopAts(dir: string, names?: string[]): Promise<void> {
   }
 }
 
-// The names src/edge/local-engines.ts loads for every engine.
+// What the engine list's localProcess hands out (LocalLauncher in edge-driver.ts).
 export const startLocal = (dir: string, name: string) => startAts(dir, name);
 export const stopLocal = stopAts;

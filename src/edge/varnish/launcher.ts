@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync, readFileSync, existsSync, openSync, copyFileS
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { VarnishAdmin } from './varnish-admin.js';
+import type { LocalInstance } from '../edge-driver.js';
 import { freePort, shippedFile, sleep, stopPid } from '../local-process.js';
 
 
@@ -95,3 +96,16 @@ export async function stopVarnish(dir: string, names?: string[]): Promise<void> 
     await stopPid(pid);
   }
 }
+
+/** Why varnishd cannot run here, or undefined when it can. */
+export function missing(): string | undefined {
+  return varnishdPath() ? undefined : 'varnishd not installed (scripts/install-engines.sh varnish)';
+}
+
+/** A local instance as the engine list's launchers describe it: varnishd's admin CLI is the control endpoint. */
+export async function startLocal(dir: string, name: string): Promise<LocalInstance> {
+  const inst = await startVarnish(dir, name);
+  return { trafficUrl: inst.trafficUrl, pid: inst.pid, rawPurge: { origin: inst.trafficUrl, method: 'PURGE', pathPrefix: '' }, control: { url: inst.adminAddress, secret: readFileSync(inst.secretFile, 'utf8'), secretFile: inst.secretFile } };
+}
+
+export const stopLocal = stopVarnish;

@@ -5,7 +5,7 @@
 // directly, the agent does it.
 import { Pool } from 'undici';
 import type { CallOptions, DirectPurge, DomainConfig, EdgeCapabilities, EdgeDriver, EdgeHealth, EdgeResult, EdgeTarget } from '../edge-driver.js';
-import { BuiltinDriver } from '../builtin/builtin-driver.js';
+import { BuiltinDriver } from '../builtin/driver.js';
 
 const LOOPBACK = /^(127\.|\[::1\]|localhost$)/;
 /** A wildcard listen address names no machine: connecting to it would reach our own. */
