@@ -9,7 +9,7 @@ import { DRIVER_NAMES, type DriverName, type EdgeDriver, type EdgeNode } from '.
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
 import type { DomainSync } from '../engine/domain-sync.js';
-import { badParameter, CachectlError, notFound } from '../errors.js';
+import { badParameter, nodeExists, notFound } from '../errors.js';
 
 export interface NewNode {
   name: string;
@@ -41,7 +41,6 @@ export interface NodeView {
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
 
 function httpUrl(value: string, what: string): string {
   let u: URL;
