@@ -1,7 +1,7 @@
 // Writes errors in the shapes the official SDKs parse (huawei-cdn-api.md §10, §17): CDN.* as the hybrid
 // body (nested and top-level), APIGW.* as the flat gateway body with request_id.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CachectlError, badParameter, entityTooLarge, internalError } from '../errors.js';
+import { CachectlError, badParameter, entityTooLarge, frameworkRefusal, internalError } from '../errors.js';
 
 export function errorBody(err: CachectlError, requestId: string): Record<string, unknown> {
   if (err.isGateway) return { error_code: err.code, error_msg: err.message, request_id: requestId };
@@ -19,7 +19,7 @@ export function toCachectlError(err: unknown): CachectlError {
   }
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return entityTooLarge('Request entity too large');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return new CachectlError('APIGW.0201', e.statusCode, e.message || 'Malformed request');
+    return frameworkRefusal(e.statusCode, e.message || 'Malformed request');
   }
   return internalError('Internal server error');
 }

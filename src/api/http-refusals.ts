@@ -3,13 +3,13 @@
 // the path) — answered in the gateway shape with X-Request-Id like every other error (§10.3, §17).
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CachectlError, malformedRequest } from '../errors.js';
+import { headersTooLarge, malformedRequest, requestTimeout, type CachectlError } from '../errors.js';
 import { errorBody, sendError } from './error-reply.js';
 
 /** The parser's error as one of ours; the llhttp reason names the defect without echoing input. */
 function parserRefusal(err: NodeJS.ErrnoException & { reason?: string }, timeoutMs: number): CachectlError {
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new CachectlError('APIGW.0201', 408, `Request timeout: the request was not received in full within ${timeoutMs / 1000} s`);
-  if (err.code === 'HPE_HEADER_OVERFLOW') return new CachectlError('APIGW.0201', 431, 'Request header fields too large');
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return requestTimeout(`Request timeout: the request was not received in full within ${timeoutMs / 1000} s`);
+  if (err.code === 'HPE_HEADER_OVERFLOW') return headersTooLarge('Request header fields too large');
   return malformedRequest(`Malformed HTTP request${err.reason ? `: ${err.reason}` : ''}`);
 }
 

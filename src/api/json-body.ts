@@ -2,9 +2,7 @@
 // would otherwise be parsed as plain JSON text (or fail there with a misleading message); it is refused
 // from its headers, before any byte is read.
 import type { IncomingHttpHeaders } from 'node:http';
-import { CachectlError } from '../errors.js';
-
-const unsupportedMedia = (message: string) => new CachectlError('APIGW.0201', 415, message);
+import { unsupportedMedia } from '../errors.js';
 
 /** The body the headers announce: none, or one of a known or (chunked) unknown length. */
 export function announcedBody(headers: IncomingHttpHeaders): { present: boolean; length?: number } {

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
+import { proxyFailed, proxyUnavailable, type CachectlError } from '../errors.js';
 
 export interface RoundRobinProxy {
   url: string;
@@ -13,6 +14,12 @@ export interface RoundRobinProxy {
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+/** The proxy's own refusal, in the flat shape (no API process made it, so there is no request id). */
+function refuse(res: http.ServerResponse, err: CachectlError): void {
+  res.writeHead(err.statusCode, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error_code: err.code, error_msg: err.message }));
+}
 
 export async function startRoundRobin(backends: string[], host = '127.0.0.1', port = 0): Promise<RoundRobinProxy> {
   const pools = backends.map((b) => new Pool(b, { connections: 32, keepAliveTimeout: 10_000 }));
@@ -43,14 +50,12 @@ export async function startRoundRobin(backends: string[], host = '127.0.0.1', po
           const code = (err as { code?: string }).code;
           const retry = code === 'ECONNREFUSED' || ((req.method === 'GET' || req.method === 'HEAD') && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'));
           if (!retry) {
-            res.writeHead(502, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ error_code: 'CDN.0001', error_msg: `proxy: ${(err as Error).message}` }));
+            refuse(res, proxyFailed(`proxy: ${(err as Error).message}`));
             return;
           }
         }
       }
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error_code: 'CDN.0001', error_msg: 'proxy: no API process answered' }));
+      refuse(res, proxyUnavailable('proxy: no API process answered'));
     })();
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));

@@ -11,7 +11,7 @@ import { plainHttpUrl } from '../edge/node-control.js';
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
 import type { DomainSync } from '../engine/domain-sync.js';
-import { badParameter, CachectlError, notFound } from '../errors.js';
+import { badParameter, nodeExists, notFound } from '../errors.js';
 
 export interface NewNode {
   name: string;
@@ -42,7 +42,6 @@ export interface NodeView {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const LABEL_KEY_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
-const nodeExists = (message: string) => new CachectlError('CDN.0001', 409, message);
 
 /** An engine's check of a node's fields, its InvalidNodeError answered as a 400. */
 function checked<T>(check: () => T): T {

@@ -1,5 +1,6 @@
 // Finding domains by name (the exact-match list) and reading --origin/--standby, for the domains command.
 import net from 'node:net';
+import { domainNotFound } from '../../errors.js';
 import { ApiError, type ApiClient } from '../../client/api-client.js';
 import { UsageError, type CommandScope } from '../args.js';
 import type { DomainList, DomainObject, DomainSource } from '../api-types.js';
@@ -60,7 +61,7 @@ export async function resolveDomain(client: ApiClient, nameOrId: string): Promis
   if (!nameOrId.includes('.')) return nameOrId;
   const [answer] = await findDomainsByName(client, nameOrId.toLowerCase(), true);
   const found = answer.domains.find((d) => d.domain_name === nameOrId.toLowerCase()) ?? answer.domains[0];
-  if (!found) throw new ApiError('CDN.0105', 400, `The accelerated domain '${nameOrId}' does not exist.`);
+  if (!found) throw new ApiError(domainNotFound.code, domainNotFound.status, `The accelerated domain '${nameOrId}' does not exist.`);
   return found.id;
 }
 

@@ -1,4 +1,5 @@
 // domains: add (and wait until online), list, show, origin, enable, disable, rm.
+import { domainNotFound } from '../../errors.js';
 import { ApiError, type ApiClient } from '../../client/api-client.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { DomainObject } from '../api-types.js';
@@ -52,7 +53,7 @@ async function waitOnline(client: ApiClient, json: boolean, domain: { id: string
   for (;;) {
     const [answer] = await findDomainsByName(client, domain.domain_name, true);
     const d = answer.domains.find((x) => x.id === domain.id);
-    if (!d) throw new ApiError('CDN.0105', 400, `The domain '${domain.domain_name}' disappeared while waiting for it.`);
+    if (!d) throw new ApiError(domainNotFound.code, domainNotFound.status, `The domain '${domain.domain_name}' disappeared while waiting for it.`);
     if (d.domain_status === 'online') {
       if (json) printJson(answer);
       else print(domainTable([d]));
