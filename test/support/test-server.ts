@@ -52,10 +52,16 @@ export async function addDomain(call: Call, name: string, originPort: number): P
     body: { domain: { domain_name: name, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: originPort }] } },
   });
   if (res.status !== 200) throw new Error(`create domain: ${res.status} ${res.text}`);
+  await waitDomainOnline(call, name);
+  return res.json.domain.id;
+}
+
+/** Waits until the edges have applied a domain (domain_status online). */
+export async function waitDomainOnline(call: Call, name: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const list = await call('GET', '/v1.0/cdn/domains', { query: [['domain_name', name], ['exact_match', 'true']] });
-    if (list.json?.domains?.[0]?.domain_status === 'online') return res.json.domain.id;
+    if (list.json?.domains?.[0]?.domain_status === 'online') return;
     if (Date.now() > deadline) throw new Error(`domain ${name} not online: ${list.text}`);
     await new Promise((r) => setTimeout(r, 20));
   }
