@@ -1,3 +1,4 @@
+// Single store: PostgreSQL only (the key lookup's round trip, held up by a table lock).
 // A body's share of the budget is given back when its response's connection closes. It was reserved
 // after the caller was identified, which on PostgreSQL is a round trip on a key-cache miss: a client
 // that reset the connection during that wait had its 'close' fire before anyone listened, and the

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
+import { startTestServer, addDomain, waitDomainOnline, type TestServer } from '../support/test-server.js';
 import { client, type ApiResponse, type Call } from '../support/signed-client.js';
 
 let s: TestServer;
@@ -30,6 +30,8 @@ test('v2 detail by name: the DomainsDetail shape, origins with priority 70/30 an
     { ip_or_domain: 'backup.example.net', origin_type: 'domain', active_standby: 0, http_port: 8081 },
   ]);
   assert.equal(made.status, 200, made.text);
+  // Settled first: v2 and v1 are read one after the other, and the edges' apply would change both between.
+  await waitDomainOnline(s.call, 'v2.answers.test');
   const res = await s.call('GET', '/v1.0/cdn/configuration/domains/V2.Answers.test', { query: [['enterprise_project_id', 'all']] });
   assert.equal(res.status, 200, res.text);
   const d = res.json.domain;

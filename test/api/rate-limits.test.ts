@@ -1,3 +1,4 @@
+// Single store: PostgreSQL only for the shared limiter (the in-process one uses no store).
 // Per-account rate limits: one algorithm (GCRA, api/rate-cell.ts) in one process and across processes.
 // The algorithm is tested with explicit times; the in-process limiter and the shared one (real
 // PostgreSQL) must decide a sequence alike; three real processes bursting at one account across a

@@ -1,3 +1,4 @@
+// Single store: SQLite only (a copy of the SQLite file is read for secrets at rest).
 // Secret keys sealed at rest under --secret-key-file (issue 11.6): a copy of the database holds no usable
 // secret key, a store of an older version is sealed at start, and a server without the key refuses a
 // sealed store instead of answering every signature with "unknown key".

@@ -1,3 +1,4 @@
+// Single store: PostgreSQL only (two serve processes share one store).
 // GET /cachectl/v1/tasks/{id}/wait on one serve process for a task another one finishes, on a shared
 // PostgreSQL: the waiters wake when the task is done, and while they wait they cost the store a read
 // now and then (finished tasks are announced), not one every 50 ms each. The API process's database

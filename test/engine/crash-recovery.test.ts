@@ -1,3 +1,4 @@
+// Single store: SQLite only (the counts are read from the SQLite file after kill -9).
 // kill -9 of the server during a 10,000-URL load: after a restart every accepted URL reaches a
 // terminal state and is counted exactly once.
 import { test, after } from 'node:test';

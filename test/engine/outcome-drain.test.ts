@@ -1,3 +1,4 @@
+// Single store: PostgreSQL only (a database server that becomes unreachable).
 // SIGTERM of a serve process while its PostgreSQL is unreachable and outcomes wait to be written: the
 // process gives up within its drain bound (without spinning on the CPU), names what it could not
 // write, and the next start finishes those URLs. The outage is a TCP relay in front of the real

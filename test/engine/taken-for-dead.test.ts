@@ -1,3 +1,4 @@
+// Single store: PostgreSQL only (leases between workers on a shared store).
 // A worker taken for dead on a shared PostgreSQL: it lost the store for longer than its lease, another
 // worker reaped it and took part of its URLs, and then it came back. From the moment it learns that,
 // nothing it started under its old name may reach a node or the store: its old calls are not sent
