@@ -3,6 +3,7 @@
 // and what the engine reads from the store, wildcard domains included.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'undici';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { client, type Call } from '../support/signed-client.js';
 import { PrefetchTimeouts } from '../../src/engine/prefetch-timeouts.js';
@@ -48,6 +49,16 @@ test('bad values are a 400 in the error shape; another account\'s domain is unkn
       assert.equal(res.json.error_code, 'CDN.0105', res.text);
     }
   }
+});
+
+test('unsigned calls are refused (401 APIGW.0301) and change nothing', async () => {
+  for (const [method, body] of [['GET', undefined], ['PUT', JSON.stringify({ prefetch_timeout_ms: 60_000 })]] as const) {
+    const res = await request(new URL(path('www.timeouts.test'), s.server.url), { method, ...(body && { body, headers: { 'content-type': 'application/json' } }) });
+    assert.equal(res.statusCode, 401, method);
+    assert.equal(((await res.body.json()) as any).error_code, 'APIGW.0301', method);
+  }
+  const now = await s.call('GET', path('www.timeouts.test'));
+  assert.notEqual(now.json.prefetch_timeout_ms, 60_000);
 });
 
 test('the engine reads each host\'s timeout from the store: exact domain, then the covering wildcard, else the server\'s', async () => {

@@ -81,6 +81,14 @@ test('the admin API is for the admin account only', async () => {
   assert.equal(res.json.error_code, 'CDN.0004');
   const mine = await s.call('GET', '/cachectl/v1/accounts');
   assert.ok(mine.json.accounts.some((a: any) => a.name === 'plain'));
+  // accounts rm: not by a tenant (even of itself), not unsigned; the account is still there.
+  const rmByTenant = await plain('DELETE', '/cachectl/v1/accounts/plain');
+  assert.equal(rmByTenant.status, 403, rmByTenant.text);
+  assert.equal(rmByTenant.json.error_code, 'CDN.0004');
+  const rmUnsigned = await request(new URL('/cachectl/v1/accounts/plain', s.server.url), { method: 'DELETE' });
+  assert.equal(rmUnsigned.statusCode, 401);
+  assert.equal(((await rmUnsigned.body.json()) as any).error_code, 'APIGW.0301');
+  assert.equal((await plain('GET', '/v1.0/cdn/quota')).status, 200, 'the tenant key still works');
 });
 
 test('a body over the limit is refused by its Content-Length, before it is read', async () => {
