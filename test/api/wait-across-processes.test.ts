@@ -8,29 +8,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { startOrigin } from '../support/origin.js';
 import { client } from '../support/signed-client.js';
 import { addDomain } from '../support/test-server.js';
-import { freePort, kill, startCli } from '../support/processes.js';
+import { freePort, kill, processScope, startCli } from '../support/processes.js';
 import { freshDatabase } from '../support/postgres.js';
 import { statementCounter, tcpRelay } from '../support/tcp-relay.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WAITERS = 20;
 const HOLD_MS = 3000;
-const children: ChildProcess[] = [];
-const cleanups: Array<() => Promise<unknown>> = [];
+const { children, cleanups, end } = processScope();
 const dirs = [1, 2].map(() => fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-wait-')));
 const edgeSecret = 'wait-edge-secret-'.padEnd(40, 'z');
 const edgeSecretFile = path.join(dirs[0], 'test-edge-secret');
 fs.writeFileSync(edgeSecretFile, `${edgeSecret}\n`, { mode: 0o600 });
 after(async () => {
-  for (const c of children) {
-    if (c.signalCode === null && c.exitCode === null) c.kill('SIGCONT');
-    await kill(c);
-  }
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await end();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 

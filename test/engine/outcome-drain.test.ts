@@ -8,28 +8,22 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { startOrigin } from '../support/origin.js';
 import { client, waitTask } from '../support/signed-client.js';
 import { addDomain } from '../support/test-server.js';
-import { freePort, kill, startCli } from '../support/processes.js';
+import { freePort, kill, processScope, startCli } from '../support/processes.js';
 import { freshDatabase } from '../support/postgres.js';
 import { tcpRelay } from '../support/tcp-relay.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children: ChildProcess[] = [];
-const cleanups: Array<() => Promise<unknown>> = [];
+const { children, cleanups, end } = processScope();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-drain-'));
 const edgeSecret = 'drain-edge-secret-'.padEnd(40, 'z');
 const edgeSecretFile = path.join(dataDir, 'test-edge-secret');
 fs.writeFileSync(edgeSecretFile, `${edgeSecret}\n`, { mode: 0o600 });
 after(async () => {
-  for (const c of children) {
-    if (c.signalCode === null && c.exitCode === null) c.kill('SIGCONT');
-    await kill(c);
-  }
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await end();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

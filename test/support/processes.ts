@@ -38,3 +38,24 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKIL
   child.kill(signal);
   await exited;
 }
+
+/**
+ * Child processes and other things a test file starts, ended in its `after`: stopped children are
+ * continued first (a SIGSTOPped one would not die of SIGKILL's wait), then killed, then the cleanups
+ * run last-added first.
+ */
+export function processScope(): { children: ChildProcess[]; cleanups: Array<() => Promise<unknown>>; end(): Promise<void> } {
+  const children: ChildProcess[] = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
+  return {
+    children,
+    cleanups,
+    async end() {
+      for (const c of children) {
+        if (c.signalCode === null && c.exitCode === null) c.kill('SIGCONT');
+        await kill(c);
+      }
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    },
+  };
+}
