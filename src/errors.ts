@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'CDN.0001'
   | 'CDN.0003'
   | 'CDN.0004'
+  | 'CDN.0020'
+  | 'CDN.0021'
   | 'CDN.0101'
   | 'CDN.0103'
   | 'CDN.0104'
@@ -58,6 +60,8 @@ export const internalError = make('CDN.0000', 500);
 export const badParameter = make('CDN.0001', 400);
 export const notFound = make('CDN.0003', 404);
 export const forbidden = make('CDN.0004', 403);
+export const projectNotAuthorised = make('CDN.0020', 403);
+export const policyDenied = make('CDN.0021', 403);
 export const domainExists = make('CDN.0101', 400);
 export const originInvalid = make('CDN.0103', 400);
 export const domainQuotaReached = make('CDN.0104', 400);

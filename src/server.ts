@@ -134,9 +134,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const quotas = new QuotaService(store.db, config.quotas);
     const domainService = new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow));
+    const auth = new AuthService(store.db, { loginLimits: config.login, sealer });
+    // Identity changes made by any process reach this one's caches within a second.
+    auth.startWatching();
+    closers.unshift(() => auth.close());
     const ctx = {
       accounts,
-      auth: new AuthService(store.db, { loginLimits: config.login, sealer }),
+      auth,
       quotas,
       domains: domainService,
       domainSettings: new DomainSettingsService(store.db, domainService, prefetchTimeouts),

@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { identify, verify } from './auth/authenticate.js';
+import { Call } from '../services/iam/call.js';
 import { sourceKey } from '../services/source-key.js';
 import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
@@ -110,11 +111,13 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
 
   app.decorateRequest('caller', null as never);
   app.decorateRequest('credential', null as never);
+  app.decorateRequest('call', null as never);
   const budget = new BodyBudget(options.bodyBudget);
   const anonymousBudget = new BodyBudget(anonymousShares(options.bodyBudget));
   app.decorate('bodyBudgets', { credentialed: budget, anonymous: anonymousBudget });
 
   app.addHook('onRoute', (route) => {
+    if (route.config?.auth !== false && route.config?.action === undefined && !route.url.startsWith('/healthz')) throw new Error(`route ${String(route.method)} ${route.url} names no IAM action`);
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
   });
 
@@ -147,8 +150,15 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     const limit = request.routeOptions.bodyLimit ?? options.bodyLimit;
     const raw = Buffer.isBuffer(request.body) ? request.body : await readUnparsedBody(request, limit);
     if (config.auth !== false) {
-      request.caller = verify(request, request.credential, raw);
-      if (config.admin && !request.caller.isAdmin) throw forbidden('Only the admin account may do this.');
+      const caller = (request.caller = verify(request, request.credential, raw));
+      if (caller.accessKey !== null) ctx.auth.noteKeyUse(caller.accessKey);
+      if (config.admin && !caller.isAdmin) throw forbidden('Only the admin account may do this.');
+      if (config.action) {
+        const actor = { accountId: caller.accountId, userId: caller.userId, userName: caller.userName, accessKey: caller.accessKey, sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256), requestId: request.id };
+        request.call = new Call(actor, caller.permissions, config.action);
+        // Before anything is read or written: refused here when no statement could allow the action.
+        request.call.check({});
+      }
       if (config.rateClass) {
         const refusal = await ctx.rates.take(request.caller.accountId, config.rateClass);
         if (refusal) throw rateRefused(reply, config.rateClass, refusal);

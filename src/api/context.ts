@@ -9,6 +9,8 @@ import type { EdgeFleet } from '../engine/edge-fleet.js';
 import type { NodeService } from '../services/node-service.js';
 import type { RateGate, RateClass } from './rate-limit.js';
 import type { Credential } from './auth/authenticate.js';
+import type { ActionInfo } from '../services/iam/actions.js';
+import type { Call } from '../services/iam/call.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -27,13 +29,21 @@ declare module 'fastify' {
     caller: Caller;
     /** The credential the headers name, checked before the body is read (see auth/authenticate.ts). */
     credential: Credential;
+    /** The call as the services see it: actor, permissions and the route's action (credentialed routes with an action). */
+    call: Call;
   }
   interface FastifyContextConfig {
     /** false: the route needs no credentials (IAM password login, health). */
     auth?: boolean;
     /** The per-account rate bucket the route draws from. */
     rateClass?: RateClass;
-    /** true: only callers of the admin account. */
+    /** true: only callers of the platform's admin account. */
     admin?: boolean;
+    /**
+     * The IAM action the route performs, checked against the caller's policies before anything is read
+     * (CDN.0021); null: any authenticated caller (the IAM discovery routes). Every credentialed route
+     * must say which (the server refuses to start otherwise).
+     */
+    action?: ActionInfo | null;
   }
 }

@@ -6,6 +6,8 @@ import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret } from './password-hash.js';
 import { badParameter, notFound } from '../errors.js';
 import { SecretSealer } from './secret-sealer.js';
+import * as identity from '../store/repositories/identity-repository.js';
+import { CDN_ADMINISTRATOR_ID } from './iam/system-policies.js';
 
 export interface NewCredentials {
   accountId: string;
@@ -26,6 +28,8 @@ export function newAccessKey(): string {
   return out;
 }
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A new key's state: enabled, no expiry, never used. */
+export const NEW_KEY = { enabled: 1, expires_at: null, last_used_at: null } as const;
 
 export class AccountService {
   constructor(
@@ -74,8 +78,13 @@ export class AccountService {
         quota_domain: null,
         created_at: now,
       });
-      await accounts.insertUser(trx, { id: userId, account_id: accountId, name: input.user, password_hash: passwordHash, created_at: now });
-      await accounts.insertAccessKey(trx, { access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: accountId, user_id: userId, description: 'created with the account', created_at: now });
+      await accounts.insertUser(trx, { id: userId, account_id: accountId, name: input.user, password_hash: passwordHash, created_at: now, enabled: 1, description: 'the account administrator' });
+      await accounts.insertAccessKey(trx, { ...NEW_KEY, access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: accountId, user_id: userId, description: 'created with the account', created_at: now });
+      // The first user is the account's administrator: the 'admin' group, with CDN Administrator attached (shown in listings).
+      const groupId = hex32();
+      await identity.insertGroup(trx, { id: groupId, account_id: accountId, name: identity.ADMIN_GROUP, description: 'account administrators', created_at: now });
+      await identity.addMember(trx, groupId, userId);
+      await identity.attachPolicy(trx, groupId, CDN_ADMINISTRATOR_ID, '*');
     });
     return { accountId, account: input.name, user: input.user, password, accessKey, secretKey };
   }
@@ -114,7 +123,7 @@ export class AccountService {
     if (!user) throw notFound(`no user ${userName ?? ''} in account '${accountName}'`);
     const accessKey = newAccessKey();
     const secretKey = newSecret(30);
-    await accounts.insertAccessKey(this.db, { access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: account.id, user_id: user.id, description, created_at: Date.now() });
+    await accounts.insertAccessKey(this.db, { ...NEW_KEY, access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: account.id, user_id: user.id, description, created_at: Date.now() });
     return { accessKey, secretKey, account: account.name };
   }
 

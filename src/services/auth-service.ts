@@ -8,16 +8,34 @@ import * as accounts from '../store/repositories/account-repository.js';
 import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password-hash.js';
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { HashSlots, SLOTS_FULL } from './hash-slots.js';
+import * as identity from '../store/repositories/identity-repository.js';
+import { Permissions, type Grant } from './iam/permissions.js';
+import { parsePolicyDocument } from './iam/policy-document.js';
+import { systemPolicy } from './iam/system-policies.js';
 
 export interface Caller {
   accountId: string;
   accountName: string;
+  /** The platform's admin account (nodes, accounts); not the account's own administrators. */
   isAdmin: boolean;
+  userId: string;
+  userName: string;
+  /** The access key the call was signed with; null for a token. */
+  accessKey: string | null;
+  permissions: Permissions;
 }
 
 export interface KeyOwner extends Caller {
   secretKey: string;
+  /** Why the key may not be used, though it exists: refused before the body is read. */
+  refusal?: 'disabled' | 'expired';
+  expiresAt: number | null;
 }
+
+// How often each process looks for identity changes made by another process (revocation within 1 s).
+const IDENTITY_POLL_MS = 250;
+// Key uses are written in batches: last_used_at is exact to this.
+const KEY_USE_FLUSH_MS = 5_000;
 
 const TOKEN_TTL_MS = 24 * 3600_000;
 // Deleting a key takes effect within this time on a running server; the cache saves a query per call.
@@ -51,6 +69,11 @@ class AnswerCache<T extends object> {
     this.known.delete(key);
     this.unknown.delete(key);
   }
+
+  clear(): void {
+    this.known.clear();
+    this.unknown.clear();
+  }
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { userFailures: 5, addressFailures: 50, baseDelayMs: 1000, maxDelayMs: 15 * 60_000 };
@@ -75,6 +98,11 @@ export type LoginResult =
 export class AuthService {
   private readonly keyCache: AnswerCache<KeyOwner>;
   private readonly tokenCache: AnswerCache<Caller>;
+  private readonly permissionCache = new LRUCache<string, Permissions>({ max: KNOWN_ENTRIES });
+  private version: string | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly keyUses = new Map<string, number>();
+  private keyUseTimer: NodeJS.Timeout | undefined;
   private readonly dummyHash: Promise<string>;
   private readonly throttle: LoginThrottle;
   private readonly hashSlots = new HashSlots(HASH_SLOTS, HASH_QUEUE);
@@ -92,16 +120,113 @@ export class AuthService {
     this.dummyHash = hashPassword(newSecret(16));
   }
 
-  /** The owner of an access key, or null when the key is unknown. */
+  /** The owner of an access key, or null when the key (or its user, or its account) is unknown. */
   async keyOwner(accessKey: string): Promise<KeyOwner | null> {
     const hit = this.keyCache.get(accessKey);
-    if (hit !== undefined) return hit;
+    const owner = hit !== undefined ? hit : await this.loadKeyOwner(accessKey);
+    if (owner && owner.refusal === undefined && owner.expiresAt !== null && Date.now() >= owner.expiresAt) return { ...owner, refusal: 'expired' };
+    return owner;
+  }
+
+  private async loadKeyOwner(accessKey: string): Promise<KeyOwner | null> {
     const key = await accounts.findAccessKey(this.db, accessKey);
     const account = key ? await accounts.findAccountById(this.db, key.account_id) : undefined;
+    const user = key && account ? await accounts.findUserById(this.db, key.user_id) : undefined;
     const secretKey = key ? this.openSecret(key.access_key, key.secret_key) : undefined;
-    const owner = account && secretKey !== undefined ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, secretKey } : null;
+    let owner: KeyOwner | null = null;
+    if (key && account && user && user.enabled === 1 && secretKey !== undefined) {
+      owner = {
+        accountId: account.id,
+        accountName: account.name,
+        isAdmin: account.is_admin === 1,
+        userId: user.id,
+        userName: user.name,
+        accessKey,
+        permissions: await this.permissionsOf(user.id),
+        secretKey,
+        expiresAt: key.expires_at === null ? null : Number(key.expires_at),
+        ...(key.enabled !== 1 && { refusal: 'disabled' as const }),
+      };
+    }
     this.keyCache.set(accessKey, owner);
     return owner;
+  }
+
+  /** A user's permissions: its groups' policies, compiled (cached until identities change). */
+  async permissionsOf(userId: string): Promise<Permissions> {
+    const hit = this.permissionCache.get(userId);
+    if (hit) return hit;
+    const groups = await identity.groupsOfUser(this.db, userId);
+    let permissions: Permissions;
+    if (groups.some((g) => g.name === identity.ADMIN_GROUP)) permissions = Permissions.administrator();
+    else {
+      const attachments = await identity.attachmentsOfGroups(this.db, groups.map((g) => g.id));
+      const custom = new Map((await identity.policiesByIds(this.db, attachments.map((a) => a.policy_id).filter((id) => !systemPolicy(id)))).map((p) => [p.id, p]));
+      const grants: Grant[] = [];
+      for (const a of attachments) {
+        const document = systemPolicy(a.policy_id)?.document ?? (custom.has(a.policy_id) ? parsePolicyDocument(custom.get(a.policy_id)!.document) : undefined);
+        if (document) grants.push({ document, project: a.project_id });
+      }
+      permissions = Permissions.of(grants);
+    }
+    this.permissionCache.set(userId, permissions);
+    return permissions;
+  }
+
+  /**
+   * Drops every cached key, token and permission when the store's identity version changed (a user,
+   * key, group or policy was changed by this process or another), checking every 250 ms.
+   */
+  startWatching(pollMs = IDENTITY_POLL_MS): void {
+    if (this.watchTimer) return;
+    const poll = async () => {
+      try {
+        const v = await identity.identityVersion(this.db);
+        if (this.version !== undefined && v !== this.version) this.invalidate();
+        this.version = v;
+      } catch {
+        // The store is unreachable: the caches expire by themselves; the next poll tries again.
+      }
+    };
+    void poll();
+    this.watchTimer = setInterval(poll, pollMs);
+    this.watchTimer.unref();
+  }
+
+  /** Forgets every cached identity answer (after a change in this process; the watch does it for others). */
+  invalidate(): void {
+    this.keyCache.clear();
+    this.tokenCache.clear();
+    this.permissionCache.clear();
+  }
+
+  /** Notes a signed call's key; last_used_at is written in batches. */
+  noteKeyUse(accessKey: string): void {
+    this.keyUses.set(accessKey, Date.now());
+    if (!this.keyUseTimer) {
+      this.keyUseTimer = setTimeout(() => void this.flushKeyUses(), KEY_USE_FLUSH_MS);
+      this.keyUseTimer.unref();
+    }
+  }
+
+  async flushKeyUses(): Promise<void> {
+    clearTimeout(this.keyUseTimer);
+    this.keyUseTimer = undefined;
+    const uses = [...this.keyUses];
+    this.keyUses.clear();
+    for (const [accessKey, at] of uses) {
+      try {
+        await accounts.touchAccessKey(this.db, accessKey, at);
+      } catch {
+        // Best effort: a lost last-used time is not a lost change.
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    await this.flushKeyUses();
   }
 
   /** The plain secret, or undefined for one sealed under another key (the start checks all; another process may not have). */
@@ -118,7 +243,7 @@ export class AuthService {
     this.keyCache.delete(accessKey);
   }
 
-  /** The caller behind an X-Auth-Token, or null when it is unknown or expired. */
+  /** The caller behind an X-Auth-Token, or null when it is unknown or expired, or its user is disabled or gone. */
   async tokenCaller(token: string): Promise<Caller | null> {
     const now = Date.now();
     const digest = tokenDigest(token);
@@ -126,7 +251,11 @@ export class AuthService {
     if (hit !== undefined) return hit;
     const row = await accounts.findToken(this.db, digest);
     const account = row && row.expires_at > now ? await accounts.findAccountById(this.db, row.account_id) : undefined;
-    const caller = account ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1 } : null;
+    const user = row && account ? await accounts.findUserById(this.db, row.user_id) : undefined;
+    const caller: Caller | null =
+      account && user && user.enabled === 1
+        ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, userId: user.id, userName: user.name, accessKey: null, permissions: await this.permissionsOf(user.id) }
+        : null;
     const cacheMs = this.options.cacheMs ?? KEY_CACHE_MS;
     this.tokenCache.set(digest, caller, Math.min(cacheMs, (row?.expires_at ?? now + cacheMs) - now));
     return caller;
@@ -150,7 +279,7 @@ export class AuthService {
     let settled = false;
     try {
       const user = account ? await accounts.findUser(this.db, account.id, input.user) : undefined;
-      const stored = user?.password_hash ?? (await this.dummyHash);
+      const stored = user && user.enabled === 1 ? user.password_hash : await this.dummyHash;
       const ok = await this.hashSlots.run(() => {
         this.passwordChecks++;
         return verifyPassword(input.password, stored);
@@ -159,7 +288,7 @@ export class AuthService {
         // Not a failure of this user: the server is busy hashing.
         return { kind: 'throttled', waitMs: 1000, by: 'busy' };
       }
-      if (!account || !user || !ok) {
+      if (!account || !user || user.enabled !== 1 || !ok) {
         settled = true;
         return { kind: 'failed', ...admission.settle('failure') };
       }

@@ -3,7 +3,10 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import * as domains from '../store/repositories/domain-repository.js';
-import type { DomainRow } from '../store/repositories/domain-repository.js';
+import { projectOf, type DomainRow } from '../store/repositories/domain-repository.js';
+import { listProjects } from '../store/repositories/identity-repository.js';
+import { ACTIONS } from './iam/actions.js';
+import { callOf, type Call } from './iam/call.js';
 import type { DomainSync, SourceRecord } from '../engine/domain-sync.js';
 import type { QuotaService } from './quota-service.js';
 import { findAccountById } from '../store/repositories/account-repository.js';
@@ -28,6 +31,7 @@ export interface DomainInput {
   business_type: string;
   service_area?: string;
   sources: SourceInput[];
+  enterprise_project_id?: string;
 }
 
 const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'];
@@ -51,8 +55,12 @@ export class DomainService {
     private readonly origins: OriginPolicy,
   ) {}
 
-  async create(accountId: string, input: DomainInput): Promise<DomainRow> {
+  async create(who: string | Call, input: DomainInput): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.createDomains);
+    const accountId = call.accountId;
     const name = input.domain_name.toLowerCase();
+    const project = await this.projectForNew(accountId, input.enterprise_project_id);
+    call.check({ domain: name, project });
     if (!isValidDomainName(name)) throw domainNameInvalid(`The domain name '${input.domain_name}' is not in a valid format.`);
     if (claimsPublicSuffix(name)) throw domainNameInvalid(`The domain name '${name}' is not in a valid format: it is a public suffix, or a wildcard directly under one.`);
     if (!BUSINESS_TYPES.includes(input.business_type)) throw businessTypeInvalid(`business_type must be one of ${BUSINESS_TYPES.join(', ')}`);
@@ -72,6 +80,7 @@ export class DomainService {
       status_detail: APPLYING,
       create_time: now,
       modify_time: now,
+      enterprise_project_id: project,
     };
     const taken = (owner: string) =>
       owner === accountId ? domainExists(`The domain name '${name}' already exists.`) : domainTakenByOther(`The domain name '${name}' has been added by another user.`);
@@ -121,15 +130,17 @@ export class DomainService {
    * disabled one stays `offline` and takes them when enabled. Cached objects stay: nodes key them by the
    * domain's host, not by its origin. Another account's domain is answered as missing (CDN.0105).
    */
-  async updateOrigins(accountId: string, id: string, inputs: unknown): Promise<DomainRow> {
-    const row = await this.get(accountId, id);
+  async updateOrigins(who: string | Call, id: string, inputs: unknown): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.modifyOriginServerInfo);
+    const accountId = call.accountId;
+    const row = await this.get(call, id);
     const sources = parseSources(row.name, inputs);
     await this.checkPolicy(sources);
     const stored = JSON.stringify(sources);
     // The checks above may wait on DNS: write against the status read just now, so that a disable or
     // delete in between is neither undone nor hidden (read again and decide again).
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(accountId, id);
+      const current = await this.get(call, id);
       const enabled = current.status !== 'offline';
       const set = enabled ? { sources: stored, status: 'configuring', status_detail: APPLYING, modify_time: Date.now() } : { sources: stored, modify_time: Date.now() };
       if (await domains.updateDomainIf(this.db, id, current.status, set)) break;
@@ -139,33 +150,51 @@ export class DomainService {
     return this.get(accountId, id);
   }
 
-  async get(accountId: string, id: string): Promise<DomainRow> {
-    const row = await domains.findDomain(this.db, accountId, id);
+  /** The caller's domain by id, once the caller's policies allow the call's action on it. */
+  async get(who: string | Call, id: string): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.queryDomains);
+    const row = await domains.findDomain(this.db, call.accountId, id);
     if (!row) throw domainNotFound(`The accelerated domain '${id}' does not exist.`);
+    call.check({ domain: row.name, project: projectOf(row) });
     return row;
   }
 
   /** By name (the v2 detail call): another account's domain is answered as missing, like an unknown one. */
-  async getByName(accountId: string, name: string): Promise<DomainRow> {
+  async getByName(who: string | Call, name: string): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.queryDomains);
     const row = await domains.findDomainByName(this.db, name.toLowerCase());
-    if (!row || row.account_id !== accountId) throw domainNotFound(`The accelerated domain '${name}' does not exist.`);
+    if (!row || row.account_id !== call.accountId) throw domainNotFound(`The accelerated domain '${name}' does not exist.`);
+    call.check({ domain: row.name, project: projectOf(row) });
     return row;
+  }
+
+  /** The project a new domain goes to: the one named (it must exist), else the default '0'. */
+  private async projectForNew(accountId: string, asked: string | undefined): Promise<string> {
+    if (asked === undefined || asked === '' || asked === '0') return '0';
+    if (asked === 'all') throw badParameter("enterprise_project_id: a domain is created in one enterprise project, not 'all'");
+    const known = await listProjects(this.db, accountId);
+    if (!known.some((p) => p.id === asked)) throw badParameter(`enterprise_project_id: no enterprise project '${asked.slice(0, 64)}' in this account`);
+    return asked;
   }
 
   list(filter: domains.DomainFilter) {
     return domains.listDomains(this.db, filter);
   }
 
-  async enable(accountId: string, id: string): Promise<DomainRow> {
-    const row = await this.get(accountId, id);
+  async enable(who: string | Call, id: string): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.enableDomains);
+    const accountId = call.accountId;
+    const row = await this.get(call, id);
     if (row.status !== 'offline') throw domainStateForbids(`Only a disabled (offline) domain can be enabled; it is ${row.status}.`);
     await domains.updateDomain(this.db, id, { status: 'configuring', status_detail: APPLYING, modify_time: Date.now() });
     this.sync.request();
     return this.get(accountId, id);
   }
 
-  async disable(accountId: string, id: string): Promise<DomainRow> {
-    const row = await this.get(accountId, id);
+  async disable(who: string | Call, id: string): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.disableDomains);
+    const accountId = call.accountId;
+    const row = await this.get(call, id);
     if (row.status !== 'online' && row.status !== 'configuring') throw domainStateForbids(`Only an online domain can be disabled; it is ${row.status}.`);
     await domains.updateDomain(this.db, id, { status: 'offline', status_detail: '', modify_time: Date.now() });
     this.sync.request();
@@ -173,8 +202,9 @@ export class DomainService {
   }
 
   /** Deletes a disabled or failed domain; answers the row as it was stored. */
-  async remove(accountId: string, id: string): Promise<DomainRow> {
-    const row = await this.get(accountId, id);
+  async remove(who: string | Call, id: string): Promise<DomainRow> {
+    const call = callOf(who, ACTIONS.deleteDomains);
+    const row = await this.get(call, id);
     if (row.status !== 'offline' && row.status !== 'configure_failed') throw domainNotDeletable('Only disabled domains or domains that failed to be configured can be deleted.');
     await domains.deleteDomain(this.db, id);
     this.sync.request();

@@ -5,6 +5,8 @@ import type { Database } from '../store/database.js';
 import { setPrefetchTimeout } from '../store/repositories/domain-repository.js';
 import type { PrefetchTimeouts } from '../engine/prefetch-timeouts.js';
 import type { DomainService } from './domain-service.js';
+import { ACTIONS } from './iam/actions.js';
+import { callOf, type Call } from './iam/call.js';
 
 export interface DomainSettings {
   domain_name: string;
@@ -21,17 +23,18 @@ export class DomainSettingsService {
     private readonly timeouts: PrefetchTimeouts,
   ) {}
 
-  async get(accountId: string, name: string): Promise<DomainSettings> {
-    const row = await this.domains.getByName(accountId, name);
+  async get(who: string | Call, name: string): Promise<DomainSettings> {
+    const row = await this.domains.getByName(callOf(who, ACTIONS.queryDomains), name);
     const own = row.prefetch_timeout_ms ?? null;
     return { domain_name: row.name, prefetch_timeout_ms: own === null ? null : Number(own), effective_prefetch_timeout_ms: own === null ? this.timeouts.defaultMs : Number(own) };
   }
 
   /** Sets (or with null clears) the domain's prefetch timeout; this process uses it at once, others within seconds. */
-  async setPrefetchTimeout(accountId: string, name: string, ms: number | null): Promise<DomainSettings> {
-    const row = await this.domains.getByName(accountId, name);
+  async setPrefetchTimeout(who: string | Call, name: string, ms: number | null): Promise<DomainSettings> {
+    const call = callOf(who, ACTIONS.modifyOriginConfInfo);
+    const row = await this.domains.getByName(call, name);
     await setPrefetchTimeout(this.db, row.id, ms);
     await this.timeouts.reload();
-    return this.get(accountId, name);
+    return this.get(call.accountId, name);
   }
 }

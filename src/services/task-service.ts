@@ -6,7 +6,9 @@ import { decodeNodeResults } from '../engine/node-results.js';
 import type { Database } from '../store/database.js';
 import { GroupCommit, type Settled } from '../store/group-commit.js';
 import { isPostgres } from '../store/dialect-of.js';
-import { findDomainsByNames, type DomainRow } from '../store/repositories/domain-repository.js';
+import { findDomainsByNames, projectOf, type DomainRow } from '../store/repositories/domain-repository.js';
+import type { AuditRow } from '../store/repositories/audit-repository.js';
+import type { Call } from './iam/call.js';
 import * as tasks from '../store/repositories/task-repository.js';
 import type { NewTask as TaskRows, TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { TaskEngine } from '../engine/task-engine.js';
@@ -30,6 +32,10 @@ export interface NewTask {
   urls: unknown[];
   /** 4096 on the current API, 10240 on the legacy one. */
   maxUrlLength: number;
+  /** Who calls, and what they may do (each URL's domain is checked); absent: the system itself. */
+  call?: Call;
+  /** enterprise_project_id as asked: the task's domains must all be in it ('all' or absent: any one project). */
+  project?: string;
 }
 
 export interface CreatedTask {
@@ -42,6 +48,8 @@ const ACTIVE = new Set(['online', 'configuring']);
 interface IntakeJob {
   input: NewTask;
   parsed: ParsedTaskUrl[];
+  /** The enterprise project of the task's domains, once they are checked. */
+  project?: string;
 }
 
 interface StoredTask {
@@ -58,10 +66,17 @@ function quotaUse(input: NewTask, n: number): QuotaUse {
   return input.fileType === 'directory' ? { dir_refresh: n } : { file_refresh: n };
 }
 
-function newTaskRows({ input, parsed }: IntakeJob, now: number, lease: { owner: string | null }): TaskRows {
+function newTaskRows({ input, parsed, project }: IntakeJob, now: number, lease: { owner: string | null }): TaskRows {
   const urlTaskType = input.taskType === 'preheating' ? 'PREHEATING' : 'REFRESH';
+  const actor = input.call?.actor;
+  const { resource: _resource, ...audit } = input.call?.auditRow('') ?? { resource: '' };
   return {
+    ...(input.call && { audit: { ...(audit as Omit<AuditRow, 'resource'>), time: now } }),
     task: {
+      enterprise_project_id: project ?? '0',
+      created_by_user_id: actor?.userId ?? null,
+      created_by_user: actor?.userName ?? null,
+      created_by_key: actor?.accessKey ?? null,
       account_id: input.accountId,
       task_type: input.taskType,
       file_type: input.fileType,
@@ -187,6 +202,7 @@ export class TaskService {
    */
   private checkDomains(job: IntakeJob, byName: Map<string, DomainRow>): CachectlError | null {
     const hosts = new Set(job.parsed.map((p) => p.host));
+    const domains = new Map<string, DomainRow>();
     for (const host of hosts) {
       let domain: DomainRow | undefined;
       for (const name of domainCandidates(host)) {
@@ -196,8 +212,27 @@ export class TaskService {
       if (!domain || domain.account_id !== job.input.accountId) {
         return urlNotTenantDomain(`The URL domain name ${host} is not the acceleration domain name of the current tenant.`);
       }
+      domains.set(domain.name, domain);
+    }
+    // Refused whole when any domain is outside what the caller may refresh or preheat there.
+    try {
+      for (const domain of domains.values()) job.input.call?.check({ domain: domain.name, project: projectOf(domain) });
+    } catch (err) {
+      return err as CachectlError;
+    }
+    const projects = [...new Set([...domains.values()].map(projectOf))];
+    if (projects.length > 1) {
+      const names = projects.map((p) => `${p} (${[...domains.values()].filter((d) => projectOf(d) === p).map((d) => d.name).join(', ')})`);
+      return badParameter(`The URLs belong to domains of more than one enterprise project: ${names.join('; ')}. Send one task per project.`);
+    }
+    const asked = job.input.project;
+    if (asked !== undefined && asked !== '' && asked !== 'all' && asked !== projects[0]) {
+      return badParameter(`The URL domains are in enterprise project ${projects[0]}, not ${asked.slice(0, 64)}.`);
+    }
+    for (const domain of domains.values()) {
       if (!ACTIVE.has(domain.status)) return domainStateForbids(`The domain ${domain.name} is ${domain.status}; only online or configuring domains can be refreshed or preheated.`);
     }
+    job.project = projects[0];
     return null;
   }
 

@@ -21,6 +21,67 @@ export interface UserTable {
   name: string;
   password_hash: string;
   created_at: number;
+  /** 0: the user may not sign in, and its keys and tokens are refused. */
+  enabled: number;
+  description: string;
+}
+
+/** A user group of an account; a user's permissions are the union of its groups' policies. */
+export interface GroupTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  created_at: number;
+}
+
+export interface GroupMemberTable {
+  group_id: string;
+  user_id: string;
+}
+
+/** A custom policy of an account, in Huawei's JSON form (system policies live in the code). */
+export interface PolicyTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  /** The policy document, as JSON text. */
+  document: string;
+  created_at: number;
+}
+
+/** A policy attached to a group, for every enterprise project ('*') or for one. */
+export interface GroupPolicyTable {
+  group_id: string;
+  policy_id: string;
+  project_id: string;
+}
+
+/** An enterprise project of an account; '0' (default) exists without a row. */
+export interface ProjectTable {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  created_at: number;
+}
+
+/** Append-only record of a change or a login (huawei CTS-like). */
+export interface AuditEventTable {
+  id: Generated<number>;
+  time: number;
+  account_id: string | null;
+  user_id: string | null;
+  user_name: string | null;
+  access_key: string | null;
+  source_ip: string;
+  user_agent: string;
+  request_id: string;
+  action: string;
+  resource: string;
+  status: number;
+  error_code: string | null;
 }
 
 export interface AccessKeyTable {
@@ -31,6 +92,12 @@ export interface AccessKeyTable {
   user_id: string;
   description: string;
   created_at: number;
+  /** 0: refused until enabled again. */
+  enabled: number;
+  /** Refused from this time on; null: never. */
+  expires_at: number | null;
+  /** Within a few seconds (uses are written in batches); null: never used. */
+  last_used_at: number | null;
 }
 
 export interface TokenTable {
@@ -57,6 +124,8 @@ export interface DomainTable {
   modify_time: number;
   /** cachectl's own: how long a prefetch may fill one object of this domain; null: the server's setting. */
   prefetch_timeout_ms?: number | null;
+  /** The enterprise project the domain belongs to ('0': default). */
+  enterprise_project_id?: string;
 }
 
 export interface TaskTable {
@@ -75,6 +144,12 @@ export interface TaskTable {
   succeed: number;
   failed: number;
   create_time: number;
+  /** The enterprise project of the task's domains ('0': default). */
+  enterprise_project_id?: string;
+  /** Who created it (cachectl's own views only): user id and name, and the access key if signed. */
+  created_by_user_id?: string | null;
+  created_by_user?: string | null;
+  created_by_key?: string | null;
 }
 
 export interface TaskUrlTable {
@@ -162,6 +237,12 @@ export interface MetaTable {
 export interface Database {
   accounts: AccountTable;
   users: UserTable;
+  iam_groups: GroupTable;
+  iam_group_members: GroupMemberTable;
+  iam_policies: PolicyTable;
+  iam_group_policies: GroupPolicyTable;
+  projects: ProjectTable;
+  audit_events: AuditEventTable;
   access_keys: AccessKeyTable;
   tokens: TokenTable;
   domains: DomainTable;

@@ -1,6 +1,11 @@
 // Schema migrations, written with Kysely's schema builder so that each dialect gets its own DDL.
 // Never edit a released migration: add a new one.
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+// Names the identity migration writes; fixed forever (a migration is never edited).
+const ADMIN_GROUP = 'admin';
+const CDN_ADMINISTRATOR_ID = 'system:cdn-administrator';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -228,6 +233,91 @@ function migrations(dialect: DialectName): Record<string, Migration> {
       async up(db: Kysely<any>) {
         // cachectl's own per-domain setting (not in Huawei's API): null takes --prefetch-timeout-ms.
         await db.schema.alterTable('domains').addColumn('prefetch_timeout_ms', 'integer').execute();
+      },
+    },
+    '0007_identity': {
+      async up(db: Kysely<any>) {
+        // IAM users, groups, policies, enterprise projects and the audit trail (issue 14).
+        await db.schema.alterTable('users').addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('users').addColumn('description', 'text', (c) => c.notNull().defaultTo('')).execute();
+        await db.schema.alterTable('access_keys').addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('access_keys').addColumn('expires_at', bigint).execute();
+        await db.schema.alterTable('access_keys').addColumn('last_used_at', bigint).execute();
+        await db.schema.alterTable('domains').addColumn('enterprise_project_id', 'text', (c) => c.notNull().defaultTo('0')).execute();
+        await db.schema.alterTable('tasks').addColumn('enterprise_project_id', 'text', (c) => c.notNull().defaultTo('0')).execute();
+        await db.schema.alterTable('tasks').addColumn('created_by_user_id', 'text').execute();
+        await db.schema.alterTable('tasks').addColumn('created_by_user', 'text').execute();
+        await db.schema.alterTable('tasks').addColumn('created_by_key', 'text').execute();
+        await db.schema
+          .createTable('iam_groups')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addUniqueConstraint('iam_groups_account_name', ['account_id', 'name'])
+          .execute();
+        await db.schema
+          .createTable('iam_group_members')
+          .addColumn('group_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('iam_group_members_pk', ['group_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('iam_group_members_user').on('iam_group_members').column('user_id').execute();
+        await db.schema
+          .createTable('iam_policies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addUniqueConstraint('iam_policies_account_name', ['account_id', 'name'])
+          .execute();
+        await db.schema
+          .createTable('iam_group_policies')
+          .addColumn('group_id', 'text', (c) => c.notNull())
+          .addColumn('policy_id', 'text', (c) => c.notNull())
+          .addColumn('project_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('iam_group_policies_pk', ['group_id', 'policy_id', 'project_id'])
+          .execute();
+        await db.schema
+          .createTable('projects')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addUniqueConstraint('projects_account_name', ['account_id', 'name'])
+          .execute();
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', serial, (c) => c.primaryKey())
+          .addColumn('time', bigint, (c) => c.notNull())
+          .addColumn('account_id', 'text')
+          .addColumn('user_id', 'text')
+          .addColumn('user_name', 'text')
+          .addColumn('access_key', 'text')
+          .addColumn('source_ip', 'text', (c) => c.notNull())
+          .addColumn('user_agent', 'text', (c) => c.notNull())
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('resource', 'text', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('error_code', 'text')
+          .execute();
+        await db.schema.createIndex('audit_events_account_time').on('audit_events').columns(['account_id', 'time']).execute();
+        await db.schema.createIndex('audit_events_time').on('audit_events').column('time').execute();
+        // Every existing account: an 'admin' group holding its users (each had every power), with the
+        // CDN Administrator policy attached; their keys already name their user; domains go to project 0.
+        const accounts = await db.selectFrom('accounts').select(['id', 'created_at']).execute();
+        for (const a of accounts) {
+          const groupId = randomBytes(16).toString('hex');
+          await db.insertInto('iam_groups').values({ id: groupId, account_id: a.id, name: ADMIN_GROUP, description: 'account administrators', created_at: Number(a.created_at) }).execute();
+          const users = await db.selectFrom('users').select('id').where('account_id', '=', a.id).execute();
+          for (const u of users) await db.insertInto('iam_group_members').values({ group_id: groupId, user_id: u.id }).execute();
+          await db.insertInto('iam_group_policies').values({ group_id: groupId, policy_id: CDN_ADMINISTRATOR_ID, project_id: '*' }).execute();
+        }
       },
     },
   };

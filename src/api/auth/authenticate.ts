@@ -25,6 +25,7 @@ export async function identify(request: FastifyRequest, auth: AuthService): Prom
     if (!parsed) throw authFailed('Incorrect IAM authentication information: malformed Authorization header');
     const owner = await auth.keyOwner(parsed.accessKey);
     if (!owner) throw authFailed('Incorrect IAM authentication information: Get secretKey failed');
+    if (owner.refusal) throw authFailed(`Incorrect IAM authentication information: the access key is ${owner.refusal}`);
     // X-Domain-Id is checked in verify, once the signature holds: refused here, it would tell anyone
     // who knows only the access key ID whether a guessed account id owns it.
     return { kind: 'key', parsed, owner };
@@ -66,5 +67,6 @@ export function verify(request: FastifyRequest, credential: Credential, rawBody:
     throw authFailed('Incorrect IAM authentication information: verify aksk signature fail');
   }
   checkDomainId(request, owner.accountId, 'access key');
-  return { accountId: owner.accountId, accountName: owner.accountName, isAdmin: owner.isAdmin };
+  const { secretKey: _secret, refusal: _refusal, expiresAt: _expiresAt, ...caller } = owner;
+  return caller;
 }

@@ -5,29 +5,30 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import { taskObject } from '../presenters.js';
 import { intParam } from '../query-params.js';
+import { ACTIONS, type ActionInfo } from '../../services/iam/actions.js';
 
 export const ADMIN_PREFIX = '/cachectl/v1';
 const QuotaNumber = Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000 }));
 
 export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const admin = { admin: true };
+    const admin = (action: ActionInfo) => ({ admin: true, action });
 
-    app.get(`${ADMIN_PREFIX}/accounts`, { config: admin }, async () => {
+    app.get(`${ADMIN_PREFIX}/accounts`, { config: admin(ACTIONS.listAccounts) }, async () => {
       const rows = await ctx.accounts.listAccounts();
       return { accounts: rows.map((a) => ({ id: a.id, name: a.name, admin: a.is_admin === 1, quotas: ctx.quotas.limitsOf(a), created_at: Number(a.created_at) })) };
     });
 
     app.post(
       `${ADMIN_PREFIX}/accounts`,
-      { config: admin, schema: { body: Type.Object({ name: Type.String(), user: Type.Optional(Type.String()), password: Type.Optional(Type.String({ minLength: 8 })) }) } },
+      { config: admin(ACTIONS.createAccount), schema: { body: Type.Object({ name: Type.String(), user: Type.Optional(Type.String()), password: Type.Optional(Type.String({ minLength: 8 })) }) } },
       async (request) => {
         const c = await ctx.accounts.createAccount({ name: request.body.name, user: request.body.user ?? 'admin', password: request.body.password });
         return { account: { id: c.accountId, name: c.account }, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey };
       },
     );
 
-    app.delete(`${ADMIN_PREFIX}/accounts/:name`, { config: admin, schema: { params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (request) => {
+    app.delete(`${ADMIN_PREFIX}/accounts/:name`, { config: admin(ACTIONS.deleteAccount), schema: { params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (request) => {
       const keys = await ctx.accounts.removeAccount(request.params.name);
       for (const k of keys) ctx.auth.forgetKey(k);
       return { deleted: request.params.name, access_keys: keys };
@@ -36,7 +37,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.put(
       `${ADMIN_PREFIX}/accounts/:name/quotas`,
       {
-        config: admin,
+        config: admin(ACTIONS.setAccountQuotas),
         schema: {
           params: Type.Object({ name: Type.String() }),
           body: Type.Object({ file_refresh: QuotaNumber, dir_refresh: QuotaNumber, preheat: QuotaNumber, domain: QuotaNumber }),
@@ -49,31 +50,31 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get(`${ADMIN_PREFIX}/keys`, { config: admin, schema: { querystring: Type.Object({ account: Type.Optional(Type.String()) }) } }, async (request) => {
+    app.get(`${ADMIN_PREFIX}/keys`, { config: admin(ACTIONS.listKeys), schema: { querystring: Type.Object({ account: Type.Optional(Type.String()) }) } }, async (request) => {
       return { keys: await ctx.accounts.listKeys(request.query.account) };
     });
 
     app.post(
       `${ADMIN_PREFIX}/keys`,
-      { config: admin, schema: { body: Type.Object({ account: Type.String(), description: Type.Optional(Type.String({ maxLength: 200 })), user: Type.Optional(Type.String()) }) } },
+      { config: admin(ACTIONS.createKey), schema: { body: Type.Object({ account: Type.String(), description: Type.Optional(Type.String({ maxLength: 200 })), user: Type.Optional(Type.String()) }) } },
       async (request) => {
         const k = await ctx.accounts.addKey(request.body.account, request.body.description ?? '', request.body.user);
         return { account: k.account, access_key: k.accessKey, secret_key: k.secretKey };
       },
     );
 
-    app.delete(`${ADMIN_PREFIX}/keys/:access_key`, { config: admin, schema: { params: Type.Object({ access_key: Type.String() }) } }, async (request) => {
+    app.delete(`${ADMIN_PREFIX}/keys/:access_key`, { config: admin(ACTIONS.deleteKey), schema: { params: Type.Object({ access_key: Type.String() }) } }, async (request) => {
       await ctx.accounts.removeKey(request.params.access_key);
       ctx.auth.forgetKey(request.params.access_key);
       return { deleted: request.params.access_key };
     });
 
-    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin }, async () => ({ nodes: ctx.nodes.list() }));
+    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin(ACTIONS.listNodes) }, async () => ({ nodes: ctx.nodes.list() }));
 
     app.post(
       `${ADMIN_PREFIX}/nodes`,
       {
-        config: admin,
+        config: admin(ACTIONS.addNode),
         schema: {
           body: Type.Object(
             {
@@ -94,15 +95,15 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     );
 
     const NodeName = { params: Type.Object({ name: Type.String({ maxLength: 63 }) }) };
-    app.delete(`${ADMIN_PREFIX}/nodes/:name`, { config: admin, schema: NodeName }, async (request) => ({ node: await ctx.nodes.remove(request.params.name) }));
-    app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin, schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name) }));
+    app.delete(`${ADMIN_PREFIX}/nodes/:name`, { config: admin(ACTIONS.removeNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.remove(request.params.name) }));
+    app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin(ACTIONS.checkNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name) }));
 
     // Where each URL of a task landed: every node's result, time taken and error (the Huawei answers
     // stay as the spec has them). The caller's own tasks only, like the Huawei detail.
     app.get(
       `${ADMIN_PREFIX}/tasks/:id/nodes`,
       {
-        config: { rateClass: 'query' },
+        config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask },
         schema: {
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({ offset: Type.Optional(Type.String()), limit: Type.Optional(Type.String()), url: Type.Optional(Type.String({ maxLength: 4096 })) }),
@@ -122,7 +123,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     app.get(
       `${ADMIN_PREFIX}/tasks/:id/wait`,
-      { config: { rateClass: 'query' }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ timeout_ms: Type.Optional(Type.String()) }) } },
+      { config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ timeout_ms: Type.Optional(Type.String()) }) } },
       async (request) => {
         const timeout = intParam(request.query.timeout_ms, 'timeout_ms', 0, 60_000, 30_000);
         const { done, task } = await ctx.tasks.waitDone(request.caller.accountId, request.params.id, timeout);

@@ -7,6 +7,7 @@ import { deletedDomainObject, domainDetailObject, domainObject, originObject } f
 import { sourcesFromConfigs } from '../source-configs.js';
 import { boolParam, enumParam, intParam } from '../query-params.js';
 import { badParameter } from '../../errors.js';
+import { ACTIONS } from '../../services/iam/actions.js';
 
 const S = Type.Optional(Type.String());
 const EpQuery = Type.Object({ enterprise_project_id: S });
@@ -36,14 +37,15 @@ const ConfigsBody = Type.Object({ configs: Type.Object({}) });
 
 export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post('/v1.0/cdn/domains', { schema: { querystring: EpQuery, body: CreateBody } }, async (request) => {
-      const row = await ctx.domains.create(request.caller.accountId, request.body.domain);
+    app.post('/v1.0/cdn/domains', { config: { action: ACTIONS.createDomains }, schema: { querystring: EpQuery, body: CreateBody } }, async (request) => {
+      const row = await ctx.domains.create(request.call, request.body.domain);
       return { domain: domainObject(row, false) };
     });
 
     app.get(
       '/v1.0/cdn/domains',
       {
+        config: { action: ACTIONS.queryDomains },
         schema: {
           querystring: Type.Object({
             domain_name: S,
@@ -78,39 +80,39 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get('/v1.0/cdn/domains/:domain_id/detail', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainObject(await ctx.domains.get(request.caller.accountId, request.params.domain_id), true) };
+    app.get('/v1.0/cdn/domains/:domain_id/detail', { config: { action: ACTIONS.queryDomains }, schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.get(request.call, request.params.domain_id), true) };
     });
 
     // v2 ShowDomainDetailByName (§11.3).
-    app.get('/v1.0/cdn/configuration/domains/:domain_name', { schema: { params: NameParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainDetailObject(await ctx.domains.getByName(request.caller.accountId, request.params.domain_name)) };
+    app.get('/v1.0/cdn/configuration/domains/:domain_name', { config: { action: ACTIONS.queryDomains }, schema: { params: NameParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainDetailObject(await ctx.domains.getByName(request.call, request.params.domain_name)) };
     });
 
     // v1 UpdateDomainOrigin: the whole origin list, answered as stored.
-    app.put('/v1.0/cdn/domains/:domain_id/origin', { schema: { params: IdParams, querystring: EpQuery, body: OriginBody } }, async (request) => {
-      const row = await ctx.domains.updateOrigins(request.caller.accountId, request.params.domain_id, request.body.origin.sources);
+    app.put('/v1.0/cdn/domains/:domain_id/origin', { config: { action: ACTIONS.modifyOriginServerInfo }, schema: { params: IdParams, querystring: EpQuery, body: OriginBody } }, async (request) => {
+      const row = await ctx.domains.updateOrigins(request.call, request.params.domain_id, request.body.origin.sources);
       return { origin: originObject(row) };
     });
 
     // v1.1 UpdateDomainFullConfig, `sources` only (see source-configs.ts). The SDK models read no body:
     // `{}` rather than nothing, so that the Node SDK still hands the caller the X-Request-Id header.
-    app.put('/v1.1/cdn/configuration/domains/:domain_name/configs', { schema: { params: NameParams, querystring: EpQuery, body: ConfigsBody } }, async (request) => {
-      const row = await ctx.domains.getByName(request.caller.accountId, request.params.domain_name);
-      await ctx.domains.updateOrigins(request.caller.accountId, row.id, sourcesFromConfigs(row.name, request.body.configs as Record<string, unknown>));
+    app.put('/v1.1/cdn/configuration/domains/:domain_name/configs', { config: { action: ACTIONS.modifyOriginServerInfo }, schema: { params: NameParams, querystring: EpQuery, body: ConfigsBody } }, async (request) => {
+      const row = await ctx.domains.getByName(request.call, request.params.domain_name);
+      await ctx.domains.updateOrigins(request.call, row.id, sourcesFromConfigs(row.name, request.body.configs as Record<string, unknown>));
       return {};
     });
 
-    app.put('/v1.0/cdn/domains/:domain_id/enable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainObject(await ctx.domains.enable(request.caller.accountId, request.params.domain_id), true) };
+    app.put('/v1.0/cdn/domains/:domain_id/enable', { config: { action: ACTIONS.enableDomains }, schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.enable(request.call, request.params.domain_id), true) };
     });
 
-    app.put('/v1.0/cdn/domains/:domain_id/disable', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: domainObject(await ctx.domains.disable(request.caller.accountId, request.params.domain_id), true) };
+    app.put('/v1.0/cdn/domains/:domain_id/disable', { config: { action: ACTIONS.disableDomains }, schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: domainObject(await ctx.domains.disable(request.call, request.params.domain_id), true) };
     });
 
-    app.delete('/v1.0/cdn/domains/:domain_id', { schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
-      return { domain: deletedDomainObject(await ctx.domains.remove(request.caller.accountId, request.params.domain_id)) };
+    app.delete('/v1.0/cdn/domains/:domain_id', { config: { action: ACTIONS.deleteDomains }, schema: { params: IdParams, querystring: EpQuery } }, async (request) => {
+      return { domain: deletedDomainObject(await ctx.domains.remove(request.call, request.params.domain_id)) };
     });
   };
 }

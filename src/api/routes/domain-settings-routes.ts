@@ -3,6 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
+import { ACTIONS } from '../../services/iam/actions.js';
 import { ADMIN_PREFIX } from './admin-routes.js';
 import { PREFETCH_TIMEOUT_MAX_MS, PREFETCH_TIMEOUT_MIN_MS } from '../../config.js';
 
@@ -15,9 +16,9 @@ const Body = Type.Object({
 export function domainSettingsRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const path = `${ADMIN_PREFIX}/domains/:domain_name/prefetch-timeout`;
-    app.get(path, { schema: { params: NameParams } }, async (request) => ctx.domainSettings.get(request.caller.accountId, request.params.domain_name));
-    app.put(path, { schema: { params: NameParams, body: Body } }, async (request) =>
-      ctx.domainSettings.setPrefetchTimeout(request.caller.accountId, request.params.domain_name, request.body.prefetch_timeout_ms),
+    app.get(path, { config: { action: ACTIONS.queryDomains }, schema: { params: NameParams } }, async (request) => ctx.domainSettings.get(request.call, request.params.domain_name));
+    app.put(path, { config: { action: ACTIONS.modifyOriginConfInfo }, schema: { params: NameParams, body: Body } }, async (request) =>
+      ctx.domainSettings.setPrefetchTimeout(request.call, request.params.domain_name, request.body.prefetch_timeout_ms),
     );
   };
 }

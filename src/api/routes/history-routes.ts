@@ -1,4 +1,5 @@
 // Querying tasks: ShowHistoryTasks (§4), ShowHistoryTaskDetails (§5) and ShowUrlTaskInfo (§6).
+import { ACTIONS } from '../../services/iam/actions.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
@@ -62,7 +63,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.get(
       '/v1.0/cdn/historytasks',
       {
-        config: { rateClass: 'query' },
+        config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask },
         schema: {
           querystring: Type.Object({
             enterprise_project_id: S,
@@ -103,7 +104,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.get(
       '/v1.0/cdn/historytasks/:history_tasks_id/detail',
       {
-        config: { rateClass: 'query' },
+        config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask },
         schema: {
           params: Type.Object({ history_tasks_id: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({ enterprise_project_id: S, page_size: S, page_number: S, status: S, url: S, create_time: S }),
@@ -126,7 +127,7 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.get(
       '/v1.0/cdn/contentgateway/url-tasks',
       {
-        config: { rateClass: 'urlTasks' },
+        config: { rateClass: 'urlTasks', action: ACTIONS.queryRefreshAndPreheatHistoryTask },
         schema: {
           querystring: Type.Object({ start_time: S, end_time: S, offset: S, limit: S, url: S, task_type: S, status: S, file_type: S }),
           response: { 200: UrlTaskList },

@@ -98,7 +98,7 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       };
     });
 
-    app.get('/v3/auth/domains', {}, async (request) => {
+    app.get('/v3/auth/domains', { config: { action: null } }, async (request) => {
       const self = `${baseUrl(request)}/v3/auth/domains`;
       return {
         domains: [{ id: request.caller.accountId, name: request.caller.accountName, enabled: true, description: '', links: { self } }],
@@ -108,7 +108,7 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     // KeystoneListProjects, as the Go/Node/Python SDKs' BasicCredentials (`?name=<region>`) and the
     // Terraform provider (`?domain_id=…&name=<region>`) send it to learn a region's project id.
-    app.get('/v3/projects', { schema: { querystring: ProjectsQuery } }, async (request) => {
+    app.get('/v3/projects', { config: { action: null }, schema: { querystring: ProjectsQuery } }, async (request) => {
       const { name, domain_id: domainId, enabled, is_domain: isDomain, parent_id: parentId } = request.query;
       const base = baseUrl(request);
       const { accountId } = request.caller;
@@ -140,7 +140,7 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     // KeystoneListAuthCatalog: chnsz/golangsdk (the Terraform provider) reads it after AK/SK setup.
     // CDN and IAM are global services; both are this server.
-    app.get('/v3/auth/catalog', {}, async (request) => {
+    app.get('/v3/auth/catalog', { config: { action: null } }, async (request) => {
       const base = baseUrl(request);
       const entry = (type: string, name: string) => ({
         id: `cachectl-${name}`,

@@ -1,4 +1,5 @@
 // ShowQuota (§7.1).
+import { ACTIONS } from '../../services/iam/actions.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
@@ -10,7 +11,7 @@ export function quotaRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/v1.0/cdn/quota',
-      { config: { rateClass: 'quota' }, schema: { querystring: Type.Object({ enterprise_project_id: Type.Optional(Type.String()) }), response: { 200: QuotaList } } },
+      { config: { rateClass: 'quota', action: ACTIONS.queryQuota }, schema: { querystring: Type.Object({ enterprise_project_id: Type.Optional(Type.String()) }), response: { 200: QuotaList } } },
       async (request) => ({ quotas: await ctx.quotas.show(request.caller.accountId) }),
     );
   };

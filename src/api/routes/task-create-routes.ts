@@ -1,5 +1,6 @@
 // Creating refresh and prefetch tasks: the current API (§2.1, §3.1) and the legacy camelCase one
 // (§2.2, §3.2), which answers the whole task object.
+import { ACTIONS } from '../../services/iam/actions.js';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
@@ -33,12 +34,15 @@ function legacyTask({ task, urls }: CreatedTask) {
 
 export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const config = { rateClass: 'create' as const };
+    const refresh = { rateClass: 'create' as const, action: ACTIONS.refreshCache };
+    const preheat = { rateClass: 'create' as const, action: ACTIONS.preheatCache };
 
-    app.post('/v1.0/cdn/content/refresh-tasks', { config, schema: { querystring: EpQuery, body: RefreshBody, response: { 200: RefreshCreated } } }, async (request) => {
+    app.post('/v1.0/cdn/content/refresh-tasks', { config: refresh, schema: { querystring: EpQuery, body: RefreshBody, response: { 200: RefreshCreated } } }, async (request) => {
       const t = request.body.refresh_task;
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,
+        call: request.call,
+        project: request.query.enterprise_project_id,
         taskType: 'refresh',
         fileType: t.type ?? 'file',
         mode: t.mode ?? 'all',
@@ -49,10 +53,12 @@ export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return { refresh_task: String(created.task.id) };
     });
 
-    app.post('/v1.0/cdn/content/preheating-tasks', { config, schema: { querystring: EpQuery, body: PreheatBody, response: { 200: PreheatCreated } } }, async (request) => {
+    app.post('/v1.0/cdn/content/preheating-tasks', { config: preheat, schema: { querystring: EpQuery, body: PreheatBody, response: { 200: PreheatCreated } } }, async (request) => {
       const t = request.body.preheating_task;
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,
+        call: request.call,
+        project: request.query.enterprise_project_id,
         taskType: 'preheating',
         fileType: 'file',
         mode: 'all',
@@ -63,10 +69,12 @@ export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return { preheating_task: String(created.task.id) };
     });
 
-    app.post('/v1.0/cdn/refreshtasks', { config, schema: { querystring: EpQuery, body: LegacyRefreshBody, response: { 200: Type.Object({ refreshTask: LegacyTask }) } } }, async (request) => {
+    app.post('/v1.0/cdn/refreshtasks', { config: refresh, schema: { querystring: EpQuery, body: LegacyRefreshBody, response: { 200: Type.Object({ refreshTask: LegacyTask }) } } }, async (request) => {
       const t = request.body.refreshTask;
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,
+        call: request.call,
+        project: request.query.enterprise_project_id,
         taskType: 'refresh',
         fileType: t.type ?? 'file',
         mode: 'all',
@@ -77,9 +85,11 @@ export function taskCreateRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       return { refreshTask: legacyTask(created) };
     });
 
-    app.post('/v1.0/cdn/preheatingtasks', { config, schema: { querystring: EpQuery, body: LegacyPreheatBody, response: { 200: Type.Object({ preheatingTask: LegacyTask }) } } }, async (request) => {
+    app.post('/v1.0/cdn/preheatingtasks', { config: preheat, schema: { querystring: EpQuery, body: LegacyPreheatBody, response: { 200: Type.Object({ preheatingTask: LegacyTask }) } } }, async (request) => {
       const created = await ctx.tasks.create({
         accountId: request.caller.accountId,
+        call: request.call,
+        project: request.query.enterprise_project_id,
         taskType: 'preheating',
         fileType: 'file',
         mode: 'all',

@@ -43,6 +43,14 @@ export async function findUser(db: Kysely<Database>, accountId: string, name: st
   return db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
 }
 
+export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function touchAccessKey(db: Kysely<Database>, accessKey: string, at: number): Promise<void> {
+  await db.updateTable('access_keys').set({ last_used_at: at }).where('access_key', '=', accessKey).execute();
+}
+
 export async function insertAccessKey(db: Kysely<Database>, key: AccessKey): Promise<void> {
   await db.insertInto('access_keys').values(key).execute();
 }

@@ -5,7 +5,10 @@ import { isPostgres } from '../dialect-of.js';
 import { prepared } from '../postgres/prepared-statements.js';
 
 /** A domain as stored; rows written before cachectl's own settings existed (and new ones) may lack them. */
-export type DomainRow = Omit<Selectable<DomainTable>, 'prefetch_timeout_ms'> & { prefetch_timeout_ms?: number | null };
+export type DomainRow = Omit<Selectable<DomainTable>, 'prefetch_timeout_ms' | 'enterprise_project_id'> & { prefetch_timeout_ms?: number | null; enterprise_project_id?: string };
+
+/** The domain's enterprise project ('0', the default, for rows without one). */
+export const projectOf = (row: Pick<DomainRow, 'enterprise_project_id'>): string => row.enterprise_project_id ?? '0';
 
 export async function insertDomain(db: Kysely<Database>, row: DomainRow): Promise<void> {
   await db.insertInto('domains').values(row).execute();

@@ -15,18 +15,21 @@ export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: New
   const t = tasks.map((x) => x.task);
   const urls = tasks.flatMap((x, k) => x.urls.map((u) => ({ ...u, k })));
   const cells = countCells(newTaskCounts(tasks));
+  const audits = tasks.flatMap((x, k) => (x.audit ? [{ k, row: x.audit }] : []));
   const col = <R, V>(rows: R[], f: (r: R) => V): V[] => rows.map(f);
   const { rows } = await sql<{ id: number; task_id: number }>`${prepared}
     with tv as (
       select * from unnest(
         ${t.map((_, k) => k)}::int[], ${col(t, (r) => r.account_id)}::text[], ${col(t, (r) => r.task_type)}::text[], ${col(t, (r) => r.file_type)}::text[],
         ${col(t, (r) => r.mode)}::text[], ${col(t, (r) => r.status)}::text[], ${col(t, (r) => r.total)}::int[], ${col(t, (r) => r.processing)}::int[],
-        ${col(t, (r) => r.succeed)}::int[], ${col(t, (r) => r.failed)}::int[], ${col(t, (r) => r.create_time)}::bigint[]
-      ) as tv(k, account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time)
+        ${col(t, (r) => r.succeed)}::int[], ${col(t, (r) => r.failed)}::int[], ${col(t, (r) => r.create_time)}::bigint[],
+        ${col(t, (r) => r.enterprise_project_id ?? '0')}::text[], ${col(t, (r) => r.created_by_user_id ?? null)}::text[],
+        ${col(t, (r) => r.created_by_user ?? null)}::text[], ${col(t, (r) => r.created_by_key ?? null)}::text[]
+      ) as tv(k, account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time, enterprise_project_id, created_by_user_id, created_by_user, created_by_key)
     ),
     t as (
-      insert into tasks (account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time)
-      select account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time from tv order by k
+      insert into tasks (account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time, enterprise_project_id, created_by_user_id, created_by_user, created_by_key)
+      select account_id, task_type, file_type, mode, status, total, processing, succeed, failed, create_time, enterprise_project_id, created_by_user_id, created_by_user, created_by_key from tv order by k
       returning id
     ),
     tk as (
@@ -54,6 +57,17 @@ export async function insertTasksInOneStatement(db: Kysely<Database>, tasks: New
         ${col(cells, (c) => c.file_type)}::text[], ${col(cells, (c) => c.status)}::text[], ${col(cells, (c) => c.n)}::bigint[]
       )
       on conflict (account_id, day, task_type, file_type, status) do update set n = task_counts.n + excluded.n
+    ),
+    a as (
+      insert into audit_events (time, account_id, user_id, user_name, access_key, source_ip, user_agent, request_id, action, resource, status, error_code)
+      select av.time, av.account_id, av.user_id, av.user_name, av.access_key, av.source_ip, av.user_agent, av.request_id, av.action, 'task/' || tk.id, av.status, av.error_code
+      from unnest(
+        ${col(audits, (a) => a.k)}::int[], ${col(audits, (a) => a.row.time)}::bigint[], ${col(audits, (a) => a.row.account_id ?? null)}::text[],
+        ${col(audits, (a) => a.row.user_id ?? null)}::text[], ${col(audits, (a) => a.row.user_name ?? null)}::text[], ${col(audits, (a) => a.row.access_key ?? null)}::text[],
+        ${col(audits, (a) => a.row.source_ip)}::text[], ${col(audits, (a) => a.row.user_agent)}::text[], ${col(audits, (a) => a.row.request_id)}::text[],
+        ${col(audits, (a) => a.row.action)}::text[], ${col(audits, (a) => a.row.status)}::int[], ${col(audits, (a) => a.row.error_code ?? null)}::text[]
+      ) as av(k, time, account_id, user_id, user_name, access_key, source_ip, user_agent, request_id, action, status, error_code)
+      join tk on tk.k = av.k
     ),
     q as (
       insert into quota_usage (account_id, day, type, used)

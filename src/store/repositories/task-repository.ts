@@ -6,10 +6,11 @@ import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
 import { addUsages, type UsageDelta } from './quota-repository.js';
+import { insertAuditEvents } from './audit-repository.js';
 import { yieldToEventLoop } from '../event-loop-yield.js';
 import type { Database } from '../database.js';
 import { DAY_MS } from '../migrations.js';
-import { TASK_COLUMNS, countCells, newTaskCounts, taskCountersSet, type CountChange, type NewTask, type TaskRow, type TaskUrlRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
+import { TASK_COLUMNS, countCells, newTaskCounts, taskCountersSet, type CountChange, type NewTask, taskResource, type TaskRow, type TaskUrlRow, type UrlOutcome, type UrlStarted } from './task-rows.js';
 
 export const IN_FLIGHT_STATUSES = ['waiting', 'refreshing', 'preheating'] as const;
 
@@ -28,8 +29,9 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
   if (tasks.length === 0) return [];
   const taskIds = await insertReturningIds(db, TASK_INSERT, tasks.length, (k, out) => {
     const t = tasks[k].task;
-    out.push(t.account_id, t.task_type, t.file_type, t.mode, t.status, t.total, t.processing, t.succeed, t.failed, t.create_time);
+    out.push(t.account_id, t.task_type, t.file_type, t.mode, t.status, t.total, t.processing, t.succeed, t.failed, t.create_time, t.enterprise_project_id ?? '0', t.created_by_user_id ?? null, t.created_by_user ?? null, t.created_by_key ?? null);
   });
+  await insertAuditEvents(db, tasks.flatMap((t, i) => (t.audit ? [{ ...t.audit, resource: taskResource(taskIds[i]) }] : [])));
   const owners = tasks.flatMap((t, i) => t.urls.map(() => i));
   const urls = tasks.flatMap((t) => t.urls);
   const urlIds = await insertReturningIds(db, URL_INSERT, urls.length, (k, out) => {
@@ -66,7 +68,22 @@ class RowInsert {
   }
 }
 
-const TASK_INSERT = new RowInsert('tasks', ['account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time']);
+const TASK_INSERT = new RowInsert('tasks', [
+  'account_id',
+  'task_type',
+  'file_type',
+  'mode',
+  'status',
+  'total',
+  'processing',
+  'succeed',
+  'failed',
+  'create_time',
+  'enterprise_project_id',
+  'created_by_user_id',
+  'created_by_user',
+  'created_by_key',
+]);
 const URL_INSERT = new RowInsert('task_urls', ['task_id', 'account_id', 'url', 'host', 'target', 'status', 'task_type', 'file_type', 'mode', 'fail_classify', 'fail_desc', 'create_time', 'modify_time', 'lease_owner']);
 
 /**

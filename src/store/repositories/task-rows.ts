@@ -4,6 +4,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TaskCountTable, TaskTable, TaskUrlTable } from '../database.js';
 import { DAY_MS } from '../migrations.js';
+import type { AuditRow } from './audit-repository.js';
 
 export type TaskRow = Selectable<TaskTable>;
 export type TaskUrlRow = Selectable<TaskUrlTable>;
@@ -12,7 +13,12 @@ export type NewTaskUrl = Omit<Insertable<TaskUrlTable>, 'task_id' | 'id'>;
 export interface NewTask {
   task: Omit<Insertable<TaskTable>, 'id'>;
   urls: NewTaskUrl[];
+  /** The audit record of the create call, written with the task; its resource is completed with the task id. */
+  audit?: Omit<AuditRow, 'resource'>;
 }
+
+/** The audit trail's name for a task. */
+export const taskResource = (id: number | string) => `task/${id}`;
 
 /** What new tasks add to task_counts. */
 export function newTaskCounts(tasks: NewTask[]): CountChange[] {
@@ -48,7 +54,7 @@ export function countCells(changes: CountChange[]): CountCell[] {
 
 /** Every column of tasks, qualified: what RETURNING gives back as a TaskRow. */
 export const TASK_COLUMNS = sql.raw(
-  ['id', 'account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time'].map((c) => `tasks.${c}`).join(', '),
+  ['id', 'account_id', 'task_type', 'file_type', 'mode', 'status', 'total', 'processing', 'succeed', 'failed', 'create_time', 'enterprise_project_id', 'created_by_user_id', 'created_by_user', 'created_by_key'].map((c) => `tasks.${c}`).join(', '),
 );
 
 /**
