@@ -49,6 +49,11 @@ export class Call {
     return this.permissions.projectsFor(action, projects);
   }
 
+  /** The audit rows of a successful change, to write in its transaction: none for the system itself. */
+  auditRows(resource: string, action: ActionInfo = this.action): AuditRow[] {
+    return this.internal ? [] : [this.auditRow(resource, 200, null, action)];
+  }
+
   auditRow(resource: string, status = 200, errorCode: string | null = null, action: ActionInfo = this.action): AuditRow {
     const a = this.actor;
     return {
