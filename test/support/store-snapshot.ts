@@ -46,7 +46,7 @@ export async function snapshot(s: TestServer): Promise<Snapshot> {
   return out;
 }
 
-/** Waits until no task is in process, no domain is being configured and the domain set is pushed. */
+/** Waits until no task is in process, no domain is being configured and no domain push is running (none is asked for). */
 export async function quiesce(s: TestServer): Promise<void> {
   const db = s.server.store.db;
   const deadline = Date.now() + 30_000;
@@ -57,5 +57,5 @@ export async function quiesce(s: TestServer): Promise<void> {
     if (Date.now() > deadline) throw new Error(`the server does not come to rest: ${open.length} task(s) in process, ${configuring.length} domain(s) configuring`);
     await sleep(20);
   }
-  await s.server.domainSync.settled();
+  await s.server.domainSync.idle();
 }
