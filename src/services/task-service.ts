@@ -10,7 +10,7 @@ import { findDomainsByNames, projectOf, type DomainRow } from '../store/reposito
 import type { AuditRow } from '../store/repositories/audit-repository.js';
 import { callOf, type Call } from './iam/call.js';
 import { ACTIONS } from './iam/actions.js';
-import { askedProject, checkProjectOf, projectsInScope } from './project-scope.js';
+import { askedProject, checkProjectOf, DEFAULT_PROJECT, projectsInScope } from './project-scope.js';
 import * as tasks from '../store/repositories/task-repository.js';
 import type { NewTask as TaskRows, TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { TaskEngine } from '../engine/task-engine.js';
@@ -113,7 +113,7 @@ const missingTask = (id: string) => notFound(`The task ${id.slice(0, 64)} does n
 /** A listing's filter as asked: enterprise_project_id instead of the projects it comes to. */
 type Scoped<F> = Omit<F, 'accountId' | 'projects'> & { project?: string };
 
-const projectOfTask = (task: TaskRow): string => task.enterprise_project_id ?? '0';
+const projectOfTask = (task: TaskRow): string => task.enterprise_project_id ?? DEFAULT_PROJECT;
 
 /** A task id from a path: anything but a plain decimal that fits a safe integer names no task. */
 function taskIdOf(id: string): number {
