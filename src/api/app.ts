@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { identify, verify } from './auth/authenticate.js';
 import { Call } from '../services/iam/call.js';
+import type { ActionInfo } from '../services/iam/actions.js';
 import { sourceKey } from '../services/source-key.js';
 import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
@@ -57,6 +58,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The body budgets, for credentialed routes and for those without (read by tests). */
     bodyBudgets: { credentialed: BodyBudget; anonymous: BodyBudget };
+    /** Every credentialed route with its IAM action, as registered (the policy matrix test covers each). */
+    credentialedRoutes: Array<{ method: string; url: string; action: ActionInfo | null; admin: boolean }>;
   }
 }
 
@@ -115,10 +118,14 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   const budget = new BodyBudget(options.bodyBudget);
   const anonymousBudget = new BodyBudget(anonymousShares(options.bodyBudget));
   app.decorate('bodyBudgets', { credentialed: budget, anonymous: anonymousBudget });
+  app.decorate('credentialedRoutes', []);
 
   app.addHook('onRoute', (route) => {
     if (route.config?.auth !== false && route.config?.action === undefined && !route.url.startsWith('/healthz')) throw new Error(`route ${String(route.method)} ${route.url} names no IAM action`);
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
+    else if (route.config?.action !== undefined) {
+      for (const method of [route.method].flat()) if (method !== 'HEAD') app.credentialedRoutes.push({ method, url: route.url, action: route.config.action, admin: route.config.admin === true });
+    }
   });
 
   // Keep the raw bytes: the signature covers their hash. JSON is parsed after authentication; a body

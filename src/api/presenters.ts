@@ -88,7 +88,7 @@ export function domainObject(d: DomainRow, withPorts: boolean) {
     origin_status: 'on',
     banned_reason: null,
     locked_reason: null,
-    enterprise_project_id: '0',
+    enterprise_project_id: d.enterprise_project_id ?? '0',
     ...(d.status_detail && { status_detail: d.status_detail }),
   };
 }

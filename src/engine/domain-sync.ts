@@ -108,6 +108,11 @@ export class DomainSync {
   /** Resolves after a push that started after this call has finished. */
   async settled(): Promise<void> {
     this.request();
+    await this.idle();
+  }
+
+  /** Resolves once no push is running or due, without asking for one (tests count the pushes a call causes). */
+  async idle(): Promise<void> {
     while (this.running) await this.running;
   }
 

@@ -8,7 +8,9 @@ import { GroupCommit, type Settled } from '../store/group-commit.js';
 import { isPostgres } from '../store/dialect-of.js';
 import { findDomainsByNames, projectOf, type DomainRow } from '../store/repositories/domain-repository.js';
 import type { AuditRow } from '../store/repositories/audit-repository.js';
-import type { Call } from './iam/call.js';
+import { callOf, type Call } from './iam/call.js';
+import { ACTIONS } from './iam/actions.js';
+import { askedProject, checkProjectOf, DEFAULT_PROJECT, projectsInScope } from './project-scope.js';
 import * as tasks from '../store/repositories/task-repository.js';
 import type { NewTask as TaskRows, TaskRow, TaskUrlRow } from '../store/repositories/task-rows.js';
 import type { TaskEngine } from '../engine/task-engine.js';
@@ -107,6 +109,11 @@ function newTaskRows({ input, parsed, project }: IntakeJob, now: number, lease: 
 }
 
 const missingTask = (id: string) => notFound(`The task ${id.slice(0, 64)} does not exist.`);
+
+/** A listing's filter as asked: enterprise_project_id instead of the projects it comes to. */
+type Scoped<F> = Omit<F, 'accountId' | 'projects'> & { project?: string };
+
+const projectOfTask = (task: TaskRow): string => task.enterprise_project_id ?? DEFAULT_PROJECT;
 
 /** A task id from a path: anything but a plain decimal that fits a safe integer names no task. */
 function taskIdOf(id: string): number {
@@ -236,43 +243,57 @@ export class TaskService {
     return null;
   }
 
-  list(filter: tasks.TaskFilter) {
-    return tasks.listTasks(this.db, filter);
+  /** History (§4): the tasks of the projects in the caller's scope. */
+  async list(who: string | Call, query: Scoped<tasks.TaskFilter>): Promise<{ total: number; rows: TaskRow[] }> {
+    const call = callOf(who, ACTIONS.queryCacheHistoryTask);
+    const { project, ...filter } = query;
+    return tasks.listTasks(this.db, { ...filter, accountId: call.accountId, projects: await projectsInScope(this.db, call, project) });
   }
 
-  async get(accountId: string, id: string): Promise<TaskRow> {
-    const task = await tasks.findTask(this.db, accountId, taskIdOf(id));
+  /** The caller's task: missing when another project was asked for, CDN.0020 when its project is outside the caller's. */
+  async get(who: string | Call, id: string, project?: string): Promise<TaskRow> {
+    const call = callOf(who, ACTIONS.queryCacheHistoryTask);
+    const asked = await askedProject(this.db, call, project);
+    const task = await tasks.findTask(this.db, call.accountId, taskIdOf(id));
     if (!task) throw missingTask(id);
+    checkProjectOf(call, projectOfTask(task), asked, () => missingTask(id));
     return task;
   }
 
-  async detail(accountId: string, id: string, filter: Omit<tasks.TaskUrlFilter, 'taskId'>): Promise<{ task: TaskRow; urls: TaskUrlRow[] }> {
-    const task = await this.get(accountId, id);
+  async detail(who: string | Call, id: string, query: Omit<tasks.TaskUrlFilter, 'taskId'> & { project?: string }): Promise<{ task: TaskRow; urls: TaskUrlRow[] }> {
+    const { project, ...filter } = query;
+    const task = await this.get(who, id, project);
     const urls = await tasks.listTaskUrls(this.db, { ...filter, taskId: Number(task.id) });
     return { task, urls };
   }
 
   /** The task's URLs, each with every node's result (decoded; empty while no node has finished it). */
-  async nodeResults(accountId: string, id: string, filter: Omit<tasks.TaskUrlFilter, 'taskId'>) {
-    const { task, urls } = await this.detail(accountId, id, filter);
+  async nodeResults(who: string | Call, id: string, filter: Omit<tasks.TaskUrlFilter, 'taskId'>) {
+    const { task, urls } = await this.detail(who, id, filter);
     const byUrl = await nodeResultsOf(this.db, urls.map((u) => Number(u.id)));
     return { task, urls: urls.map((u) => ({ url: u, nodes: decodeNodeResults(byUrl.get(Number(u.id))) })) };
   }
 
-  urlRecords(filter: tasks.UrlRecordFilter) {
-    return tasks.listUrlRecords(this.db, filter);
+  /** Per-URL records (§6) of the tasks of the projects in the caller's scope. */
+  async urlRecords(who: string | Call, query: Scoped<tasks.UrlRecordFilter>) {
+    const call = callOf(who, ACTIONS.queryRefreshAndPreheatHistoryTask);
+    const { project, ...filter } = query;
+    return tasks.listUrlRecords(this.db, { ...filter, accountId: call.accountId, projects: await projectsInScope(this.db, call, project) });
   }
 
   /**
    * Waits until the task is done or timeoutMs passes; answers which, and the task as it then is. The
    * listener is in place before the first read, so a task finishing meanwhile is not missed.
    */
-  async waitDone(accountId: string, id: string, timeoutMs: number): Promise<{ done: boolean; task: TaskRow }> {
+  async waitDone(who: string | Call, id: string, timeoutMs: number): Promise<{ done: boolean; task: TaskRow }> {
+    const call = callOf(who, ACTIONS.queryCacheHistoryTask);
+    const accountId = call.accountId;
     const n = taskIdOf(id);
     let task: TaskRow | undefined;
     const read = async () => {
       task = await tasks.findTask(this.db, accountId, n);
       if (!task) throw missingTask(id);
+      call.check({ project: projectOfTask(task) });
       return task.status === 'task_done';
     };
     const { done, final } = await this.engine.waitDone(n, timeoutMs, read);

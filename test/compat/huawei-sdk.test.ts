@@ -19,6 +19,7 @@ import {
   endpointClient,
   get,
   post,
+  passwordToken,
   putWithBody,
   regionClient,
   send,
@@ -620,22 +621,7 @@ test('GlobalCredentials without a domain id, with a region and withIamEndpoint: 
 test('IAM token (the core has no token credential: POST /v3/auth/tokens and X-Auth-Token through an unsigned HcClient, as its IamService does)', async () => {
   const b = s.server.bootstrap!;
   const unsigned = endpointClient(s.server.url, credentials(b.accessKey, b.secretKey)).withCredential(undefined);
-  const body = {
-    auth: {
-      identity: { methods: ['password'], password: { user: { name: b.user, password: b.password, domain: { name: b.account } } } },
-      scope: { domain: { name: b.account } },
-    },
-  };
-  const issued = await send(unsigned, {
-    method: 'POST',
-    url: '/v3/auth/tokens',
-    contentType: 'application/json;charset=utf8',
-    queryParams: { nocatalog: 'true' },
-    pathParams: {},
-    headers: {},
-    data: body,
-    responseHeaders: ['X-Subject-Token'],
-  });
+  const issued = await passwordToken(unsigned, { name: b.user, password: b.password, account: b.account });
   assert.equal(issued.httpStatusCode, 201);
   const token: string = issued['X-Subject-Token'];
   assert.equal(typeof token, 'string');
@@ -671,17 +657,7 @@ test('IAM token (the core has no token credential: POST /v3/auth/tokens and X-Au
   assert.equal(badToken.errorCode, 'APIGW.0301');
   const noAuth = await clientError(send(unsigned, { method: 'GET', url: '/v1.0/cdn/quota', contentType: 'application/json', queryParams: {}, pathParams: {}, headers: {} }));
   assert.equal(noAuth.errorCode, 'APIGW.0301');
-  const wrongPassword = await clientError(
-    send(unsigned, {
-      method: 'POST',
-      url: '/v3/auth/tokens',
-      contentType: 'application/json;charset=utf8',
-      queryParams: {},
-      pathParams: {},
-      headers: {},
-      data: { auth: { ...body.auth, identity: { methods: ['password'], password: { user: { name: b.user, password: `${b.password}x`, domain: { name: b.account } } } } } },
-    }),
-  );
+  const wrongPassword = await clientError(passwordToken(unsigned, { name: b.user, password: `${b.password}x`, account: b.account }));
   assert.equal(wrongPassword.httpStatusCode, 401);
   assert.equal(wrongPassword.errorCode, 'APIGW.0301');
 });

@@ -97,3 +97,22 @@ export const REQUEST_ID = /^[0-9a-f]{32}$/;
 export function putWithBody(hc: HcClient, url: string, pathParams: Record<string, string>, data: Record<string, any>, queryParams: Query = {}, responseHeaders: string[] = []): Promise<SdkAnswer> {
   return send(hc, { method: 'PUT', url, contentType: 'application/json', queryParams, pathParams, headers: { 'Content-Type': 'application/json' }, data, responseHeaders });
 }
+
+/** POST /v3/auth/tokens with a password, scoped to the account, as the core's IamService sends it; the answer carries X-Subject-Token. */
+export function passwordToken(unsigned: HcClient, user: { name: string; password: string; account: string }): Promise<SdkAnswer> {
+  return send(unsigned, {
+    method: 'POST',
+    url: '/v3/auth/tokens',
+    contentType: 'application/json;charset=utf8',
+    queryParams: { nocatalog: 'true' },
+    pathParams: {},
+    headers: {},
+    data: {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user.name, password: user.password, domain: { name: user.account } } } },
+        scope: { domain: { name: user.account } },
+      },
+    },
+    responseHeaders: ['X-Subject-Token'],
+  });
+}

@@ -99,7 +99,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
     app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin(ACTIONS.checkNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name) }));
 
     // Where each URL of a task landed: every node's result, time taken and error (the Huawei answers
-    // stay as the spec has them). The caller's own tasks only, like the Huawei detail.
+    // stay as the spec has them). The caller's own tasks only, in its projects, like the Huawei detail.
     app.get(
       `${ADMIN_PREFIX}/tasks/:id/nodes`,
       {
@@ -112,7 +112,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       async (request) => {
         const offset = intParam(request.query.offset, 'offset', 0, 1_000_000_000, 0);
         const limit = intParam(request.query.limit, 'limit', 1, 10_000, 1000);
-        const { task, urls } = await ctx.tasks.nodeResults(request.caller.accountId, request.params.id, { offset, limit, url: request.query.url });
+        const { task, urls } = await ctx.tasks.nodeResults(request.call, request.params.id, { offset, limit, url: request.query.url });
         return {
           task_id: String(task.id),
           total: Number(task.total),
@@ -126,7 +126,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       { config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }), querystring: Type.Object({ timeout_ms: Type.Optional(Type.String()) }) } },
       async (request) => {
         const timeout = intParam(request.query.timeout_ms, 'timeout_ms', 0, 60_000, 30_000);
-        const { done, task } = await ctx.tasks.waitDone(request.caller.accountId, request.params.id, timeout);
+        const { done, task } = await ctx.tasks.waitDone(request.call, request.params.id, timeout);
         return { done, task: taskObject(task) };
       },
     );

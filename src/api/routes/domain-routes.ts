@@ -66,8 +66,8 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const number = intParam(q.page_number, 'page_number', 1, 65535, 1);
         if (q.domain_name !== undefined && q.domain_name.length > 255) throw badParameter('domain_name is at most 255 characters');
         boolParam(q.show_tags, 'show_tags');
-        const { total, rows } = await ctx.domains.list({
-          accountId: request.caller.accountId,
+        const { total, rows } = await ctx.domains.list(request.call, {
+          project: q.enterprise_project_id,
           name: q.domain_name === undefined || q.domain_name === '' ? undefined : q.domain_name.toLowerCase(),
           exactMatch: boolParam(q.exact_match, 'exact_match') ?? false,
           businessType: enumParam(q.business_type, 'business_type', ['web', 'download', 'video', 'wholeSite'] as const),

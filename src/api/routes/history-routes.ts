@@ -86,8 +86,8 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const orderType = enumParam(q.order_type, 'order_type', ['asc', 'desc'] as const);
         // §4: order_field and order_type count only together; otherwise the default order applies.
         const ordered = orderField !== undefined && orderType !== undefined;
-        const { total, rows } = await ctx.tasks.list({
-          accountId: request.caller.accountId,
+        const { total, rows } = await ctx.tasks.list(request.call, {
+          project: q.enterprise_project_id,
           status: enumParam(q.status, 'status', ['task_inprocess', 'task_done'] as const),
           taskType: enumParam(q.task_type, 'task_type', ['refresh', 'preheating'] as const),
           fileType: enumParam(q.file_type, 'file_type', ['file', 'directory'] as const),
@@ -115,7 +115,8 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const q = request.query;
         // create_time only helps the cloud find a partition; it is checked and otherwise ignored.
         intParam(q.create_time, 'create_time', 0, MAX_EPOCH_MS);
-        const { task, urls } = await ctx.tasks.detail(request.caller.accountId, request.params.history_tasks_id, {
+        const { task, urls } = await ctx.tasks.detail(request.call, request.params.history_tasks_id, {
+          project: q.enterprise_project_id,
           status: enumParam(q.status, 'status', URL_STATUSES),
           url: q.url === undefined || q.url === '' ? undefined : q.url,
           ...paging(q),
@@ -129,7 +130,8 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       {
         config: { rateClass: 'urlTasks', action: ACTIONS.queryRefreshAndPreheatHistoryTask },
         schema: {
-          querystring: Type.Object({ start_time: S, end_time: S, offset: S, limit: S, url: S, task_type: S, status: S, file_type: S }),
+          // enterprise_project_id is not in §6; accepted as on the other history calls.
+          querystring: Type.Object({ enterprise_project_id: S, start_time: S, end_time: S, offset: S, limit: S, url: S, task_type: S, status: S, file_type: S }),
           response: { 200: UrlTaskList },
         },
       },
@@ -148,8 +150,8 @@ export function historyRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         const taskType = q.task_type === undefined || q.task_type === '' ? undefined : q.task_type.toUpperCase();
         const status = q.status === undefined || q.status === '' ? undefined : q.status.toLowerCase();
         const limit = intParam(q.limit, 'limit', 1, 100, 10);
-        const { total, rows } = await ctx.tasks.urlRecords({
-          accountId: request.caller.accountId,
+        const { total, rows } = await ctx.tasks.urlRecords(request.call, {
+          project: q.enterprise_project_id,
           startTime: start,
           endTime: end,
           url: q.url === undefined || q.url === '' ? undefined : q.url,

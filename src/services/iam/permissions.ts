@@ -124,6 +124,14 @@ export class Permissions {
     return 'action';
   }
 
+  /**
+   * Whether the verdict on this action can depend on the domain: some statement for it names domains.
+   * When not, a listing is scoped by project alone (in SQL); when so, domain by domain.
+   */
+  dependsOnDomain(action: ActionInfo): boolean {
+    return !this.administrator && action.domain && this.statementsFor(action).some((s) => s.domains !== undefined);
+  }
+
   /** Of the given projects, those where the action is allowed (on some resource). */
   projectsFor(action: ActionInfo, projects: readonly string[]): string[] {
     return projects.filter((p) => this.decide(action, { project: p }) === 'allow');

@@ -66,10 +66,13 @@ export interface DomainFilter {
   serviceArea?: string;
   limit: number;
   offset: number;
+  /** The enterprise projects to show; undefined: every one. */
+  projects?: readonly string[];
 }
 
-export async function listDomains(db: Kysely<Database>, f: DomainFilter): Promise<{ total: number; rows: DomainRow[] }> {
+function filterDomains(db: Kysely<Database>, f: Omit<DomainFilter, 'limit' | 'offset'>) {
   let q = db.selectFrom('domains').where('account_id', '=', f.accountId);
+  if (f.projects) q = q.where('enterprise_project_id', 'in', [...f.projects]);
   if (f.name !== undefined) {
     // Escape LIKE wildcards: a fuzzy match on a literal name.
     q = f.exactMatch ? q.where('name', '=', f.name) : q.where('name', 'like', `%${f.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -77,9 +80,21 @@ export async function listDomains(db: Kysely<Database>, f: DomainFilter): Promis
   if (f.businessType) q = q.where('business_type', '=', f.businessType);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.serviceArea) q = q.where('service_area', '=', f.serviceArea);
+  return q;
+}
+
+export async function listDomains(db: Kysely<Database>, f: DomainFilter): Promise<{ total: number; rows: DomainRow[] }> {
+  if (f.projects?.length === 0) return { total: 0, rows: [] };
+  const q = filterDomains(db, f);
   const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const rows = await q.selectAll().orderBy('create_time', 'desc').orderBy('id').limit(f.limit).offset(f.offset).execute();
   return { total: Number(total), rows };
+}
+
+/** Every domain matching the filter, in the listing's order (for a caller judged domain by domain). */
+export async function listAllDomains(db: Kysely<Database>, f: Omit<DomainFilter, 'limit' | 'offset'>): Promise<DomainRow[]> {
+  if (f.projects?.length === 0) return [];
+  return filterDomains(db, f).selectAll().orderBy('create_time', 'desc').orderBy('id').execute();
 }
 
 export async function countDomains(db: Kysely<Database>, accountId: string): Promise<number> {

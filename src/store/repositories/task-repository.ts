@@ -124,6 +124,8 @@ export interface TaskFilter {
   orderType: 'asc' | 'desc';
   limit: number;
   offset: number;
+  /** The enterprise projects to show; undefined: every one. */
+  projects?: readonly string[];
 }
 
 /** Keeps task_counts in step with tasks, in the caller's transaction: one upsert for all cells. */
@@ -142,6 +144,7 @@ function filterTasks(db: Kysely<Database>, f: TaskFilter, from?: number, to?: nu
   if (f.status) q = q.where('status', '=', f.status);
   if (f.taskType) q = q.where('task_type', '=', f.taskType);
   if (f.fileType) q = q.where('file_type', '=', f.fileType);
+  if (f.projects) q = q.where('enterprise_project_id', 'in', [...f.projects]);
   if (from !== undefined) q = q.where('create_time', '>=', from);
   if (to !== undefined) q = q.where('create_time', '<=', to);
   return q;
@@ -161,6 +164,8 @@ export async function countTasks(db: Kysely<Database>, f: TaskFilter): Promise<n
   const end = f.endDate;
   const firstWholeDay = start === undefined ? undefined : Math.ceil(start / DAY_MS);
   const endExclusiveDay = end === undefined ? undefined : Math.floor((end + 1) / DAY_MS);
+  // task_counts are per account: a listing of some projects only counts the tasks themselves.
+  if (f.projects) return countRows(db, f, start, end);
   if (firstWholeDay !== undefined && endExclusiveDay !== undefined && firstWholeDay >= endExclusiveDay) return countRows(db, f, start, end);
   let q = db.selectFrom('task_counts').where('account_id', '=', f.accountId);
   if (f.status) q = q.where('status', '=', f.status);
@@ -176,6 +181,7 @@ export async function countTasks(db: Kysely<Database>, f: TaskFilter): Promise<n
 }
 
 export async function listTasks(db: Kysely<Database>, f: TaskFilter): Promise<{ total: number; rows: TaskRow[] }> {
+  if (f.projects?.length === 0) return { total: 0, rows: [] };
   const q = filterTasks(db, f, f.startDate, f.endDate);
   const total = await countTasks(db, f);
   let page = q.selectAll().orderBy(f.orderField, f.orderType);
@@ -211,9 +217,12 @@ export interface UrlRecordFilter {
   fileType?: string;
   limit: number;
   offset: number;
+  /** The enterprise projects of the URLs' tasks; undefined: every one. */
+  projects?: readonly string[];
 }
 
 export async function listUrlRecords(db: Kysely<Database>, f: UrlRecordFilter): Promise<{ total: number; rows: TaskUrlRow[] }> {
+  if (f.projects?.length === 0) return { total: 0, rows: [] };
   let q = db
     .selectFrom('task_urls')
     .where('account_id', '=', f.accountId)
@@ -224,8 +233,11 @@ export async function listUrlRecords(db: Kysely<Database>, f: UrlRecordFilter): 
   if (f.status === 'processing') q = q.where('status', 'in', [...IN_FLIGHT_STATUSES]);
   else if (f.status) q = q.where('status', '=', f.status);
   if (f.fileType) q = q.where('file_type', '=', f.fileType);
+  const projects = f.projects;
+  // A URL's project is its task's: looked up per URL of the time window, by the task's primary key.
+  if (projects) q = q.where(({ exists, selectFrom }) => exists(selectFrom('tasks').select('tasks.id').whereRef('tasks.id', '=', 'task_urls.task_id').where('tasks.enterprise_project_id', 'in', [...projects])));
   const { total } = await q.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const rows = await q.selectAll().orderBy('create_time', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute();
+  const rows = await q.selectAll('task_urls').orderBy('create_time', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute();
   return { total: Number(total), rows };
 }
 
