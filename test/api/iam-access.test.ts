@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { addTenant, addUser, identitySnapshot, unsigned, type SubUser, type Tenant } from '../support/iam-fixture.js';
+import { addTenant, addUser, domainBody, identitySnapshot, unsigned, type SubUser, type Tenant } from '../support/iam-fixture.js';
 
 let ts: TestServer;
 let acme: Tenant;
@@ -26,7 +26,7 @@ before(async () => {
   const made = [
     await acme.call('POST', '/cachectl/v1/policies', { body: { name: 'purge-static', policy: { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:refreshCache'] }] } } }),
     await acme.call('POST', '/cachectl/v1/projects', { body: { name: 'shop' } }),
-    await acme.call('POST', '/v1.0/cdn/domains', { body: { domain: { domain_name: DOMAIN, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1 }] } } }),
+    await acme.call('POST', '/v1.0/cdn/domains', { body: domainBody(DOMAIN) }),
   ];
   for (const m of made) assert.equal(m.status, 200, m.text);
   project = made[1].json.project.id;

@@ -84,3 +84,8 @@ export async function identitySnapshot(tenant: Call): Promise<string> {
   // last_used_at moves with every signed call; it is not part of the identity.
   return JSON.stringify(parts, (k, v) => (k === 'last_used_at' ? undefined : v));
 }
+
+/** The body of a domain create (its origin never asked: the tests purge, nothing is fetched). */
+export const domainBody = (name: string, project?: string) => ({
+  domain: { domain_name: name, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1 }], ...(project && { enterprise_project_id: project }) },
+});
