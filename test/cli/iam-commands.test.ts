@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { jsonLines, runCli, type Run } from './run-cli.js';
+import { login } from '../support/iam-fixture.js';
 
 let ts: TestServer;
 let home: string;
@@ -103,12 +104,15 @@ test('users, groups, policies and projects: each command, its table and its --js
   const users = await cli(['users', 'list']);
   assert.match(users.stdout, /^NAME\s+ENABLED\s+GROUPS\s+DESCRIPTION\s+CREATED$/m);
   assert.match(users.stdout, /^ops\s+yes\s+readers\s+operations\s+\d{4}-/m);
+  const fromStdin = await runCli(['users', 'set', 'ops', '--password', '-', '--api', ts.server.url], { env: { HOME: home, ...admin }, cwd: home, stdin: 'ops-password-2\n' });
+  ok(fromStdin, 'users set --password -');
+  assert.equal((await login(ts, ts.server.bootstrap!.account, 'ops', 'ops-password-2')).status, 201, 'the password read from stdin signs in');
   assert.equal((await json(['users', 'set', 'ops', '--disable'])).user.enabled, false);
   assert.equal((await json(['users', 'show', 'ops'])).user.enabled, false);
   const policies = await json(['policies', 'list']);
   assert.ok(policies.policies.some((p: any) => p.name === 'CDN RefreshAndPreheatAccess' && p.type === 'system'));
-  const admin = await cli(['policies', 'show', 'CDN Administrator']);
-  assert.match(admin.stdout, /"cdn:\*:\*"/);
+  const administrator = await cli(['policies', 'show', 'CDN Administrator']);
+  assert.match(administrator.stdout, /"cdn:\*:\*"/);
   const broken = path.join(home, 'broken.json');
   fs.writeFileSync(broken, JSON.stringify({ Version: '1.1', Statement: [{ Effect: 'Permit', Action: ['*'] }] }));
   assert.match((await cli(['policies', 'add', 'broken', '--file', broken])).stderr, /^error CDN\.0001: policy: Statement\[0\]\.Effect must be "Allow" or "Deny"/);

@@ -1,4 +1,5 @@
 // users: IAM users of an account — add, list, show, set, rm.
+import fs from 'node:fs';
 import { list, noArguments, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
 import type { UserObject } from '../api-types.js';
 import { print, printJson } from '../output.js';
@@ -18,12 +19,18 @@ const OPTIONS: Record<string, OptionSpec> = {
 const only = (...names: string[]) => Object.fromEntries(['account', ...names].map((n) => [n, OPTIONS[n]]));
 const SUBCOMMANDS = ['add', 'list', 'show', 'set', 'rm'] as const;
 
+/** --password P, or --password - to read it from stdin (kept out of the process list). */
+function passwordOf(values: Record<string, unknown>): string | undefined {
+  const p = str(values.password as string | undefined);
+  return p === '-' ? fs.readFileSync(0, 'utf8').replace(/\r?\n$/, '') : p;
+}
+
 const scope: CommandScope = {
   name: 'users',
   usage: [
     {
       synopsis: 'cachectl users add <name> [--group G]… [--password P] [--description D] [--disabled]',
-      help: 'add an IAM user to the account (in groups G); without --password one is made and shown once',
+      help: 'add an IAM user to the account (in groups G); without --password one is made and shown once; --password - reads it from stdin',
     },
     { synopsis: 'cachectl users list', help: 'the users, their groups and whether they are enabled' },
     { synopsis: 'cachectl users show <name>', help: 'one user' },
@@ -49,7 +56,7 @@ function users(args: string[]): Promise<number> {
     case 'add':
       return run(scope, rest, only('group', 'password', 'description', 'disabled'), async ({ client, json, values, positionals }) => {
         if (positionals.length !== 1) throw new UsageError('give one user name', scope);
-        const password = str(values.password);
+        const password = passwordOf(values);
         const body = { name: positionals[0], groups: list(values.group), ...(password !== undefined && { password }), ...(str(values.description) !== undefined && { description: str(values.description) }), ...(values.disabled === true && { enabled: false }) };
         const answer = await client.call<{ user: UserObject; password?: string }>('POST', '/cachectl/v1/users', { body, query: accountQuery(values) });
         if (json) printJson(answer);
@@ -85,7 +92,7 @@ function users(args: string[]): Promise<number> {
         const body = {
           ...(values.enable === true && { enabled: true }),
           ...(values.disable === true && { enabled: false }),
-          ...(str(values.password) !== undefined && { password: str(values.password) }),
+          ...(values.password !== undefined && { password: passwordOf(values) }),
           ...(str(values.description) !== undefined && { description: str(values.description) }),
         };
         if (Object.keys(body).length === 0) throw new UsageError('give what to change: --enable, --disable, --password or --description', scope);
