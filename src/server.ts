@@ -20,6 +20,7 @@ import { DomainSync } from './engine/domain-sync.js';
 import { AccountService, type NewCredentials } from './services/account-service.js';
 import { SecretSealer } from './services/secret-sealer.js';
 import { AuthService } from './services/auth-service.js';
+import { iamServices } from './services/iam/iam-services.js';
 import { QuotaService } from './services/quota-service.js';
 import { DomainService } from './services/domain-service.js';
 import { OriginPolicy } from './services/origin-policy.js';
@@ -62,7 +63,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     const sealer = config.secretKeyFile !== undefined ? SecretSealer.fromKeyFile(config.secretKeyFile, warnOnStart) : SecretSealer.none();
-    const accounts = new AccountService(store.db, sealer);
+    const auth = new AuthService(store.db, { loginLimits: config.login, sealer });
+    const iam = iamServices(store.db, () => auth.invalidate(), sealer);
+    const accounts = new AccountService(store.db, sealer, iam.writer);
     const sealed = await accounts.sealStoredSecrets();
     if (sealed > 0) warnOnStart(`sealed ${sealed} stored secret key(s) under ${config.secretKeyFile}`);
     const bootstrap = await accounts.bootstrapAdmin({
@@ -134,12 +137,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const quotas = new QuotaService(store.db, config.quotas);
     const domainService = new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow));
-    const auth = new AuthService(store.db, { loginLimits: config.login, sealer });
     // Identity changes made by any process reach this one's caches within a second.
     auth.startWatching();
     closers.unshift(() => auth.close());
     const ctx = {
       accounts,
+      iam,
       auth,
       quotas,
       domains: domainService,

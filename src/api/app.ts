@@ -20,6 +20,11 @@ import { quotaRoutes } from './routes/quota-routes.js';
 import { iamRoutes } from './routes/iam-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { domainSettingsRoutes } from './routes/domain-settings-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+import { groupRoutes } from './routes/group-routes.js';
+import { policyRoutes } from './routes/policy-routes.js';
+import { projectRoutes } from './routes/project-routes.js';
+import { keyRoutes } from './routes/key-routes.js';
 import { badParameter, entityTooLarge, forbidden, routeNotFound, throttled } from '../errors.js';
 
 // 32 hex characters like Huawei's: a random per-process half and a counter (no syscall per request).
@@ -200,5 +205,10 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   await app.register(iamRoutes(ctx));
   await app.register(adminRoutes(ctx));
   await app.register(domainSettingsRoutes(ctx));
+  await app.register(userRoutes(ctx));
+  await app.register(groupRoutes(ctx));
+  await app.register(policyRoutes(ctx));
+  await app.register(projectRoutes(ctx));
+  await app.register(keyRoutes(ctx));
   return app;
 }

@@ -11,6 +11,7 @@ import type { RateGate, RateClass } from './rate-limit.js';
 import type { Credential } from './auth/authenticate.js';
 import type { ActionInfo } from '../services/iam/actions.js';
 import type { Call } from '../services/iam/call.js';
+import type { IamServices } from '../services/iam/iam-services.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -22,6 +23,8 @@ export interface ApiContext {
   rates: RateGate;
   fleet: EdgeFleet;
   nodes: NodeService;
+  /** Users, groups, policies, enterprise projects and access keys of an account. */
+  iam: IamServices;
 }
 
 declare module 'fastify' {

@@ -8,6 +8,11 @@ import type { QuotaList as QuotaListSchema } from '../api/routes/quota-routes.js
 import type { PreheatBody, PreheatCreated, RefreshBody, RefreshCreated } from '../api/routes/task-create-routes.js';
 import type { domainObject } from '../api/presenters.js';
 import type { NodeView } from '../services/node-service.js';
+import type { UserView } from '../services/iam/user-service.js';
+import type { AttachmentView, GroupView } from '../services/iam/group-service.js';
+import type { PolicyView } from '../services/iam/policy-service.js';
+import type { ProjectView } from '../services/iam/project-service.js';
+import type { KeyView, NewKey } from '../services/iam/key-service.js';
 
 export type TaskObject = Static<typeof TaskSchema>;
 export type TaskList = Static<typeof TaskListSchema>;
@@ -67,12 +72,16 @@ export interface AccountDeleted {
   access_keys: string[];
 }
 
-export interface KeyCreated {
-  account: string;
-  access_key: string;
-  secret_key: string;
-}
+// The identity routes (user-, group-, policy-, project- and key-routes.ts) answer the services' views.
+
+export type KeyCreated = NewKey;
 
 export interface KeyList {
-  keys: Array<{ access_key: string; account: string; description: string; created_at: number }>;
+  keys: KeyView[];
 }
+
+export type UserObject = UserView;
+export type GroupObject = GroupView;
+export type Attachment = AttachmentView;
+export type PolicyObject = PolicyView;
+export type ProjectObject = ProjectView;

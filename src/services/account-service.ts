@@ -8,6 +8,11 @@ import { badParameter, notFound } from '../errors.js';
 import { SecretSealer } from './secret-sealer.js';
 import * as identity from '../store/repositories/identity-repository.js';
 import { CDN_ADMINISTRATOR_ID } from './iam/system-policies.js';
+import { ACTIONS } from './iam/actions.js';
+import { Call } from './iam/call.js';
+import { IdentityWriter } from './iam/identity-writer.js';
+import { NEW_KEY, newAccessKey } from './iam/key-service.js';
+import { checkName } from './iam/names.js';
 
 export interface NewCredentials {
   accountId: string;
@@ -19,22 +24,12 @@ export interface NewCredentials {
 }
 
 const hex32 = () => crypto.randomBytes(16).toString('hex');
-const AK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-/** Huawei-style access key: 20 upper-case letters and digits. */
-export function newAccessKey(): string {
-  const bytes = crypto.randomBytes(20);
-  let out = '';
-  for (const b of bytes) out += AK_ALPHABET[b % AK_ALPHABET.length];
-  return out;
-}
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A new key's state: enabled, no expiry, never used. */
-export const NEW_KEY = { enabled: 1, expires_at: null, last_used_at: null } as const;
 
 export class AccountService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sealer = SecretSealer.none(),
+    private readonly writer = new IdentityWriter(db, () => undefined),
   ) {}
 
   /**
@@ -54,10 +49,13 @@ export class AccountService {
     return count;
   }
 
-  /** Creates an account with one user and one key pair. Secrets are returned once and never again. */
-  async createAccount(input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string; admin?: boolean }): Promise<NewCredentials> {
-    if (!NAME.test(input.name)) throw badParameter(`account name '${input.name}': 1-64 letters, digits, '_', '.', '-'`);
-    if (!NAME.test(input.user)) throw badParameter(`user name '${input.user}': 1-64 letters, digits, '_', '.', '-'`);
+  /**
+   * Creates an account with one user (in its `admin` group) and one key pair, and the call's audit row.
+   * Secrets are returned once and never again.
+   */
+  async createAccount(call: Call, input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string; admin?: boolean }): Promise<NewCredentials> {
+    checkName('account', input.name);
+    checkName('user', input.user);
     if (await accounts.findAccountByName(this.db, input.name)) throw badParameter(`account '${input.name}' exists`);
     const password = input.password ?? newSecret(18);
     const accessKey = input.accessKey ?? newAccessKey();
@@ -67,7 +65,8 @@ export class AccountService {
     const accountId = hex32();
     const userId = hex32();
     const passwordHash = await hashPassword(password);
-    await this.db.transaction().execute(async (trx) => {
+    // A new account's keys and users were never cached anywhere: no identity version to bump.
+    await this.writer.write(call, `account/${input.name}`, async (trx) => {
       await accounts.insertAccount(trx, {
         id: accountId,
         name: input.name,
@@ -85,7 +84,7 @@ export class AccountService {
       await identity.insertGroup(trx, { id: groupId, account_id: accountId, name: identity.ADMIN_GROUP, description: 'account administrators', created_at: now });
       await identity.addMember(trx, groupId, userId);
       await identity.attachPolicy(trx, groupId, CDN_ADMINISTRATOR_ID, '*');
-    });
+    }, { identity: false });
     return { accountId, account: input.name, user: input.user, password, accessKey, secretKey };
   }
 
@@ -97,7 +96,7 @@ export class AccountService {
   async bootstrapAdmin(input: { name: string; user: string; password?: string; accessKey?: string; secretKey?: string }): Promise<NewCredentials | undefined> {
     if (await accounts.findAccountByName(this.db, input.name)) return undefined;
     try {
-      return await this.createAccount({ ...input, admin: true });
+      return await this.createAccount(Call.internal('', ACTIONS.createAccount), { ...input, admin: true });
     } catch (err) {
       if (await accounts.findAccountByName(this.db, input.name)) return undefined;
       throw err;
@@ -114,50 +113,29 @@ export class AccountService {
     return a;
   }
 
-  /** A new key pair for the account's first user (or the named one). */
-  async addKey(accountName: string, description = '', userName?: string): Promise<{ accessKey: string; secretKey: string; account: string }> {
-    const account = await this.accountByName(accountName);
-    const user = userName
-      ? await accounts.findUser(this.db, account.id, userName)
-      : await this.db.selectFrom('users').selectAll().where('account_id', '=', account.id).orderBy('created_at').executeTakeFirst();
-    if (!user) throw notFound(`no user ${userName ?? ''} in account '${accountName}'`);
-    const accessKey = newAccessKey();
-    const secretKey = newSecret(30);
-    await accounts.insertAccessKey(this.db, { ...NEW_KEY, access_key: accessKey, secret_key: this.sealer.seal(accessKey, secretKey), account_id: account.id, user_id: user.id, description, created_at: Date.now() });
-    return { accessKey, secretKey, account: account.name };
-  }
-
-  async listKeys(accountName?: string) {
-    const account = accountName ? await this.accountByName(accountName) : undefined;
-    const keys = await accounts.listAccessKeys(this.db, account?.id);
-    const names = new Map((await accounts.listAccounts(this.db)).map((a) => [a.id, a.name]));
-    return keys.map((k) => ({ access_key: k.access_key, account: names.get(k.account_id) ?? k.account_id, description: k.description, created_at: k.created_at }));
-  }
-
-  async removeKey(accessKey: string): Promise<void> {
-    if (!(await accounts.deleteAccessKey(this.db, accessKey))) throw notFound(`no access key '${accessKey}'`);
-  }
-
   /**
    * Deletes an account that holds nothing live: not the admin account, no domains (delete them first:
-   * their configuration is on the edges), no task in process. Returns its access keys, for the caches.
+   * their configuration is on the edges), no task in process. Its users, keys, tokens, groups, policies
+   * and projects go with it. Returns its access keys.
    */
-  async removeAccount(name: string): Promise<string[]> {
+  async removeAccount(call: Call, name: string): Promise<string[]> {
     const account = await this.accountByName(name);
     if (account.is_admin === 1) throw badParameter(`account '${name}' is the admin account`);
-    const { domains, openTasks } = await accounts.accountInUse(this.db, account.id);
-    if (domains > 0) throw badParameter(`account '${name}' has ${domains} domain${domains === 1 ? '' : 's'}: delete them first`);
-    if (openTasks > 0) throw badParameter(`account '${name}' has tasks in process: wait for them`);
-    return accounts.deleteAccount(this.db, account.id);
+    return this.writer.write(call, `account/${name}`, async (trx) => {
+      const { domains, openTasks } = await accounts.accountInUse(trx, account.id);
+      if (domains > 0) throw badParameter(`account '${name}' has ${domains} domain${domains === 1 ? '' : 's'}: delete them first`);
+      if (openTasks > 0) throw badParameter(`account '${name}' has tasks in process: wait for them`);
+      return accounts.deleteAccount(trx, account.id);
+    });
   }
 
-  async setQuotas(accountName: string, quotas: { file_refresh?: number; dir_refresh?: number; preheat?: number; domain?: number }): Promise<void> {
+  async setQuotas(call: Call, accountName: string, quotas: { file_refresh?: number; dir_refresh?: number; preheat?: number; domain?: number }): Promise<void> {
     const account = await this.accountByName(accountName);
-    await accounts.updateAccountQuotas(this.db, account.id, {
+    await this.writer.write(call, `account/${accountName}`, (trx) => accounts.updateAccountQuotas(trx, account.id, {
       ...(quotas.file_refresh !== undefined && { quota_file_refresh: quotas.file_refresh }),
       ...(quotas.dir_refresh !== undefined && { quota_dir_refresh: quotas.dir_refresh }),
       ...(quotas.preheat !== undefined && { quota_preheat: quotas.preheat }),
       ...(quotas.domain !== undefined && { quota_domain: quotas.domain }),
-    });
+    }), { identity: false });
   }
 }

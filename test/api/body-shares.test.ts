@@ -105,7 +105,8 @@ test("one key's stalled bodies from many addresses take only its share: another 
       assert.match(a!.json.error_msg, /credential/);
     }
     const admin = ts.server.bootstrap!;
-    const other = await signedFrom('127.0.2.1', admin, '/cachectl/v1/keys', { account: 'tenant' });
+    // The admin account's user: the tenant's has its two keys (at most 2 per user).
+    const other = await signedFrom('127.0.2.1', admin, '/cachectl/v1/keys', { account: 'admin' });
     assert.equal(other?.status, 200, other?.body);
   } finally {
     await release(sockets);

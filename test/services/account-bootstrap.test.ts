@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createStore, type Store } from '../../src/store/store.js';
 import { AccountService } from '../../src/services/account-service.js';
+import { listAccessKeys } from '../../src/store/repositories/account-repository.js';
 import { freshDatabase } from '../support/postgres.js';
 
 const ADMIN = { name: 'admin', user: 'admin', accessKey: 'BOOTSTRAPAK0000000001', secretKey: 'bootstrap-secret-key-000000000000' };
@@ -24,7 +25,7 @@ test('SQLite: the admin account is created on the first start only, with the con
     const [account] = await accounts.listAccounts();
     assert.equal(account.name, 'admin');
     assert.equal(Boolean(account.is_admin), true);
-    assert.deepEqual((await accounts.listKeys('admin')).map((k) => k.access_key), [ADMIN.accessKey]);
+    assert.deepEqual((await listAccessKeys(store.db)).map((k) => k.access_key), [ADMIN.accessKey]);
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

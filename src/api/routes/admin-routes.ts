@@ -1,4 +1,4 @@
-// cachectl's own API, outside the Huawei paths: accounts (add, list, rm, quotas), keys and the edge node registry (admin account
+// cachectl's own API, outside the Huawei paths: accounts (add, list, rm, quotas) and the edge node registry (admin account
 // only), a long-poll on task completion for scripts and benchmarks, and per-node results of a task.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -23,14 +23,13 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       `${ADMIN_PREFIX}/accounts`,
       { config: admin(ACTIONS.createAccount), schema: { body: Type.Object({ name: Type.String(), user: Type.Optional(Type.String()), password: Type.Optional(Type.String({ minLength: 8 })) }) } },
       async (request) => {
-        const c = await ctx.accounts.createAccount({ name: request.body.name, user: request.body.user ?? 'admin', password: request.body.password });
+        const c = await ctx.accounts.createAccount(request.call, { name: request.body.name, user: request.body.user ?? 'admin', password: request.body.password });
         return { account: { id: c.accountId, name: c.account }, user: c.user, password: c.password, access_key: c.accessKey, secret_key: c.secretKey };
       },
     );
 
     app.delete(`${ADMIN_PREFIX}/accounts/:name`, { config: admin(ACTIONS.deleteAccount), schema: { params: Type.Object({ name: Type.String({ maxLength: 64 }) }) } }, async (request) => {
-      const keys = await ctx.accounts.removeAccount(request.params.name);
-      for (const k of keys) ctx.auth.forgetKey(k);
+      const keys = await ctx.accounts.removeAccount(request.call, request.params.name);
       return { deleted: request.params.name, access_keys: keys };
     });
 
@@ -44,30 +43,11 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await ctx.accounts.setQuotas(request.params.name, request.body);
+        await ctx.accounts.setQuotas(request.call, request.params.name, request.body);
         const a = await ctx.accounts.accountByName(request.params.name);
         return { name: a.name, quotas: ctx.quotas.limitsOf(a) };
       },
     );
-
-    app.get(`${ADMIN_PREFIX}/keys`, { config: admin(ACTIONS.listKeys), schema: { querystring: Type.Object({ account: Type.Optional(Type.String()) }) } }, async (request) => {
-      return { keys: await ctx.accounts.listKeys(request.query.account) };
-    });
-
-    app.post(
-      `${ADMIN_PREFIX}/keys`,
-      { config: admin(ACTIONS.createKey), schema: { body: Type.Object({ account: Type.String(), description: Type.Optional(Type.String({ maxLength: 200 })), user: Type.Optional(Type.String()) }) } },
-      async (request) => {
-        const k = await ctx.accounts.addKey(request.body.account, request.body.description ?? '', request.body.user);
-        return { account: k.account, access_key: k.accessKey, secret_key: k.secretKey };
-      },
-    );
-
-    app.delete(`${ADMIN_PREFIX}/keys/:access_key`, { config: admin(ACTIONS.deleteKey), schema: { params: Type.Object({ access_key: Type.String() }) } }, async (request) => {
-      await ctx.accounts.removeKey(request.params.access_key);
-      ctx.auth.forgetKey(request.params.access_key);
-      return { deleted: request.params.access_key };
-    });
 
     app.get(`${ADMIN_PREFIX}/nodes`, { config: admin(ACTIONS.listNodes) }, async () => ({ nodes: ctx.nodes.list() }));
 

@@ -13,7 +13,7 @@ const scope: CommandScope = {
   usage: [
     { synopsis: 'cachectl accounts add <name> [--user U] [--password P]', help: '(admin) create an account with a user and a key; prints the secrets once' },
     { synopsis: 'cachectl accounts list', help: '(admin) list accounts and their daily quotas' },
-    { synopsis: 'cachectl accounts rm <name>', help: '(admin) delete an account, its users and keys; refused while it has domains or tasks in process' },
+    { synopsis: 'cachectl accounts rm <name>', help: '(admin) delete an account, its users, keys, groups, policies and projects; refused while it has domains or tasks in process' },
   ],
 };
 

@@ -1,4 +1,4 @@
-// domains: add (and wait until online), list, show, origin, enable, disable, rm.
+// domains: add (and wait until online), list, show, origin, enable, disable, rm, project (move to an enterprise project).
 import { domainNotFound } from '../../errors.js';
 import { ApiError, type ApiClient } from '../../client/api-client.js';
 import { list, noArguments, oneOf, splitSubcommand, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
@@ -6,6 +6,8 @@ import type { DomainObject } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';
 import { guarded, run, badSubcommand, type ClientCommand } from '../run-command.js';
 import { domainFields, domainTable, findDomainsByName, resolveDomain, sourceOf } from './domain-lookup.js';
+import { ACCOUNT_OPTION, accountQuery, seg } from './account-option.js';
+import { resolveProject } from './projects.js';
 
 const BUSINESS_TYPES = ['web', 'download', 'video', 'wholeSite'] as const;
 const DOMAIN_WAIT_MS = 120_000;
@@ -18,10 +20,11 @@ const OPTIONS: Record<string, OptionSpec> = {
   wait: { type: 'boolean' },
   name: { type: 'string' },
   exact: { type: 'boolean' },
+  ...ACCOUNT_OPTION,
 };
 const only = (...names: string[]) => Object.fromEntries(names.map((n) => [n, OPTIONS[n]]));
 
-const SUBCOMMANDS = ['add', 'list', 'show', 'origin', 'enable', 'disable', 'rm'] as const;
+const SUBCOMMANDS = ['add', 'list', 'show', 'origin', 'enable', 'disable', 'rm', 'project'] as const;
 
 const scope: CommandScope = {
   name: 'domains',
@@ -37,6 +40,7 @@ const scope: CommandScope = {
       help: 'replace a domain\'s origins (cached objects stay); --wait: until every edge has applied them',
     },
     { synopsis: 'cachectl domains enable|disable|rm <name or id>', help: 'enable, disable, or delete a domain (only a disabled domain can be deleted)' },
+    { synopsis: 'cachectl domains project <name> <project>', help: "move a domain to an enterprise project (id or name; '0': default)" },
   ],
 };
 
@@ -136,6 +140,18 @@ function domains(args: string[]): Promise<number> {
         const answer = sub === 'rm' ? await client.call<{ domain: DomainObject }>('DELETE', path) : await client.call<{ domain: DomainObject }>('PUT', `${path}/${sub}`);
         if (json) printJson(answer);
         else print(sub === 'rm' ? `deleted ${answer.domain.domain_name} (${answer.domain.id})` : domainTable([answer.domain]));
+        return 0;
+      });
+    case 'project':
+      return run(scope, rest, ACCOUNT_OPTION, async ({ client, json, values, positionals }) => {
+        if (positionals.length !== 2) throw new UsageError('give the domain name and the enterprise project', scope);
+        const project = await resolveProject(client, values, positionals[1]);
+        const answer = await client.call<{ domain: { domain_name: string; enterprise_project_id: string; previous: string } }>('PUT', `/cachectl/v1/domains/${seg(positionals[0].toLowerCase())}/project`, {
+          body: { enterprise_project_id: project },
+          query: accountQuery(values),
+        });
+        if (json) printJson(answer);
+        else print(`moved ${answer.domain.domain_name} from enterprise project ${answer.domain.previous} to ${answer.domain.enterprise_project_id}`);
         return 0;
       });
     default:

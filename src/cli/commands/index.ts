@@ -8,6 +8,10 @@ import { domainsCommand } from './domains.js';
 import { nodesCommand } from './nodes.js';
 import { accountsCommand } from './accounts.js';
 import { keysCommand } from './keys.js';
+import { usersCommand } from './users.js';
+import { groupsCommand } from './groups.js';
+import { policiesCommand } from './policies.js';
+import { projectsCommand } from './projects.js';
 import { quotaCommand } from './quota.js';
 import { urlTasksCommand } from './url-tasks.js';
 import { profilesCommand } from './profiles.js';
@@ -23,6 +27,10 @@ export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   domainsCommand,
   nodesCommand,
   accountsCommand,
+  usersCommand,
+  groupsCommand,
+  policiesCommand,
+  projectsCommand,
   keysCommand,
   profilesCommand,
   completionCommand(() => CLIENT_COMMANDS),

@@ -92,16 +92,21 @@ export async function accountInUse(db: Kysely<Database>, accountId: string): Pro
 }
 
 /**
- * Deletes the account, its users, access keys and tokens; returns the access keys it had. Its finished
- * tasks, usage counters and rate cells stay as history no caller can reach.
+ * Deletes the account with its users, access keys, tokens, groups, memberships, attachments, custom
+ * policies and enterprise projects (call it in a transaction); returns the access keys it had. Its
+ * finished tasks, usage counters, rate cells and audit rows stay as history no caller can reach.
  */
 export async function deleteAccount(db: Kysely<Database>, accountId: string): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    const keys = await trx.selectFrom('access_keys').select('access_key').where('account_id', '=', accountId).execute();
-    await trx.deleteFrom('tokens').where('account_id', '=', accountId).execute();
-    await trx.deleteFrom('access_keys').where('account_id', '=', accountId).execute();
-    await trx.deleteFrom('users').where('account_id', '=', accountId).execute();
-    await trx.deleteFrom('accounts').where('id', '=', accountId).execute();
-    return keys.map((k) => k.access_key);
-  });
+  const keys = await db.selectFrom('access_keys').select('access_key').where('account_id', '=', accountId).execute();
+  const groups = db.selectFrom('iam_groups').select('id').where('account_id', '=', accountId);
+  await db.deleteFrom('iam_group_members').where('group_id', 'in', groups).execute();
+  await db.deleteFrom('iam_group_policies').where('group_id', 'in', groups).execute();
+  await db.deleteFrom('iam_groups').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('iam_policies').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('projects').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('tokens').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('access_keys').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('users').where('account_id', '=', accountId).execute();
+  await db.deleteFrom('accounts').where('id', '=', accountId).execute();
+  return keys.map((k) => k.access_key);
 }

@@ -1,7 +1,8 @@
 // IAM groups, memberships, policies, attachments and enterprise projects; the identity version that
 // tells every process sharing the store to drop what it cached about keys, tokens and permissions.
 import { randomBytes } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { isPostgres } from '../dialect-of.js';
 import type { Database, GroupTable, PolicyTable, ProjectTable } from '../database.js';
 
 export type Group = Selectable<GroupTable>;
@@ -57,4 +58,13 @@ export async function attachPolicy(db: Kysely<Database>, groupId: string, policy
 /** The account's enterprise projects with a row (the default project '0' has none). */
 export async function listProjects(db: Kysely<Database>, accountId: string): Promise<Project[]> {
   return db.selectFrom('projects').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute();
+}
+
+/**
+ * Serialises the identity changes of one account until the transaction ends (PostgreSQL; SQLite has one
+ * writer), so that checks such as "the admin group keeps an enabled member" or "at most 2 keys per user"
+ * cannot both pass in two processes at once.
+ */
+export async function lockAccountIdentity(db: Kysely<Database>, accountId: string): Promise<void> {
+  if (isPostgres(db)) await sql`select pg_advisory_xact_lock(hashtext(${`cachectl-identity:${accountId}`}))`.execute(db);
 }
