@@ -235,3 +235,20 @@ test('Call.check: CDN.0021 naming the action and domain, CDN.0020 naming the pro
   assert.equal(otherAction.code, 'CDN.0021');
   assert.match(otherAction.message, /cdn:configuration:preheatCache/);
 });
+
+test('remembered verdicts: one per action, domain and project, and still right past the memo’s size', () => {
+  // The domain of one question is the project of the other: a memo keyed loosely would answer both alike.
+  const p = of(grant([allow(['cdn:configuration:refreshCache'], { Resource: ['CDN:*:*:domain:a.example.com'] })], 'a.example.com'));
+  assert.equal(p.decide(refreshCache, { domain: 'a.example.com' }), 'allow');
+  assert.equal(p.decide(refreshCache, { project: 'a.example.com' }), 'allow');
+  assert.equal(p.decide(refreshCache, { domain: 'b.example.com' }), 'action');
+  assert.equal(p.decide(refreshCache, { project: 'b.example.com' }), 'project');
+  assert.equal(p.decide(preheatCache, { domain: 'a.example.com' }), 'action');
+  const wide = of(grant([allow(['cdn:configuration:refreshCache'], { Resource: ['CDN:*:*:domain:*.static.example.com'] })]));
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 3000; i++) {
+      assert.equal(wide.decide(refreshCache, { domain: `h${i}.static.example.com`, project: '0' }), 'allow');
+      assert.equal(wide.decide(refreshCache, { domain: `h${i}.example.com`, project: '0' }), 'action');
+    }
+  }
+});
