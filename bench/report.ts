@@ -12,7 +12,7 @@ export function row(section: string, metric: string, value: number | null, unit:
   const shown = value === null || Number.isNaN(value) ? 'n/a' : `${fmt(value, digits)}${unit ? ' ' + unit : ''}`;
   if (!target) return { section, metric, value: shown, target: '', result: '' };
   const ok = value !== null && !Number.isNaN(value) && (target.op === '<=' ? value <= target.limit : value >= target.limit);
-  return { section, metric, value: shown, target: `${target.op === '<=' ? '≤' : '≥'} ${fmt(target.limit, 0)}${unit ? ' ' + unit : ''}`, result: ok ? 'PASS' : 'MISS' };
+  return { section, metric, value: shown, target: `${target.op === '<=' ? '≤' : '≥'} ${fmt(target.limit, Number.isInteger(target.limit) ? 0 : digits)}${unit ? ' ' + unit : ''}`, result: ok ? 'PASS' : 'MISS' };
 }
 
 export function info(section: string, metric: string, value: string): Row {

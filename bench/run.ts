@@ -12,6 +12,8 @@
 //      (BENCH_SCALE=0 skips; `node dist/bench/scale-main.js` runs it alone; see bench/scale-out.ts)
 //   7. peak RSS of a server holding 100 stalled 8 MiB uploads: anonymous, unknown key, real key
 //      (see bench/stalled-uploads.ts)
+//   8. authorisation: a signed 1-URL create by the admin vs by a sub-user whose account holds 100 custom
+//      policies (see bench/authorisation.ts; `node dist/bench/authorisation-main.js` runs it alone)
 //
 // Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
 // BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
@@ -26,12 +28,14 @@
 import { engineRows, engineSectionConfig, runEngineSection } from './engine-rows.js';
 import { runScaleOutSection, scaleOutConfig, scaleOutRows } from './scale-out.js';
 import { runStalledUploadsSection, stalledUploadRows } from './stalled-uploads.js';
+import { authorisationConfig, authorisationRows, runAuthorisationSection } from './authorisation.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignedClient } from './client.js';
 import { CpuMeter, fsyncProbe, type CpuUse } from './cpu.js';
+import { addOnlineDomain } from './domain.js';
 import { latestProfile, summarizeProfile, type ProfileSummary } from './cpu-profile.js';
 import { bulkLoadTasks, benchHistory, type BulkLoadResult, type HistoryQueryResult } from './history.js';
 import { benchIntakeStall, type IntakeStallResult } from './intake-stall.js';
@@ -80,19 +84,6 @@ const cfg = {
 const t0 = now();
 function log(line: string): void {
   console.log(`[${(msSince(t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
-}
-
-async function addDomain(client: SignedClient, originPort: number): Promise<void> {
-  await client.ok('POST', '/v1.0/cdn/domains', {
-    body: { domain: { domain_name: DOMAIN, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: originPort }] } },
-  });
-  const start = now();
-  while (msSince(start) < 15_000) {
-    const list = await client.ok('GET', '/v1.0/cdn/domains', { query: [['domain_name', DOMAIN], ['exact_match', 'true']] });
-    if (list.domains?.[0]?.domain_status === 'online') return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`domain ${DOMAIN} did not come online in 15 s`);
 }
 
 /** Reads the last memory figures while the child is alive, then stops it. */
@@ -157,7 +148,7 @@ async function main(): Promise<void> {
     const client = new SignedClient(run1.api, { accessKey: creds.access_key, secretKey: creds.secret_key }, 4);
     try {
       await client.ok('PUT', `/cachectl/v1/accounts/${encodeURIComponent(creds.account)}/quotas`, { body: { file_refresh: 1e9, dir_refresh: 1e9, preheat: 1e9 } });
-      await addDomain(client, origin.port);
+      await addOnlineDomain(client, DOMAIN, origin.port);
       log(`account ${creds.account} (${creds.account_id}): quotas raised; domain ${DOMAIN} online → origin 127.0.0.1:${origin.port}`);
       sampler1.mark('ready');
 
@@ -278,6 +269,9 @@ async function main(): Promise<void> {
   // ---- stalled uploads: memory under 100 bodies that never finish --------------------------------------
   const stalledUploads = await runStalledUploadsSection(log);
 
+  // ---- authorisation: the admin's create call beside a sub-user's with 100 policies ---------------------
+  const authorisation = await runAuthorisationSection(authorisationConfig(quick), log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -327,6 +321,7 @@ async function main(): Promise<void> {
   rows.push(...engineRows(engines));
   rows.push(...scaleOutRows(scaleOut));
   rows.push(...stalledUploadRows(stalledUploads));
+  rows.push(...authorisationRows(authorisation));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -365,6 +360,7 @@ async function main(): Promise<void> {
     engines,
     scaleOut,
     stalledUploads,
+    authorisation,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

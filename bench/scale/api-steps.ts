@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Pool } from 'undici';
 import { sleep } from '../../src/edge/local-process.js';
 import { SignedClient } from '../client.js';
+import { addOnlineDomain } from '../domain.js';
 import { msSince, now, runBounded } from '../stats.js';
 import { ACCOUNT, DOMAIN } from './results.js';
 import { type Edge, within } from './processes.js';
@@ -11,17 +12,8 @@ export async function prepareAccount(client: SignedClient): Promise<void> {
   await client.ok('PUT', `/cachectl/v1/accounts/${ACCOUNT}/quotas`, { body: { file_refresh: 1e9, dir_refresh: 1e9, preheat: 1e9 } });
 }
 
-export async function addDomain(client: SignedClient, originPort: number): Promise<void> {
-  await client.ok('POST', '/v1.0/cdn/domains', {
-    body: { domain: { domain_name: DOMAIN, business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: originPort }] } },
-  });
-  const t0 = now();
-  while (msSince(t0) < 30_000) {
-    const list = await client.ok('GET', '/v1.0/cdn/domains', { query: [['domain_name', DOMAIN], ['exact_match', 'true']] });
-    if (list.domains?.[0]?.domain_status === 'online') return;
-    await sleep(25);
-  }
-  throw new Error(`domain ${DOMAIN} did not come online in 30 s`);
+export function addDomain(client: SignedClient, originPort: number): Promise<void> {
+  return addOnlineDomain(client, DOMAIN, originPort, 30_000);
 }
 
 /**

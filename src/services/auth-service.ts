@@ -100,6 +100,12 @@ export class AuthService {
   private readonly tokenCache: AnswerCache<Caller>;
   private readonly permissionCache = new LRUCache<string, Permissions>({ max: KNOWN_ENTRIES });
   private version: string | undefined;
+  /**
+   * Counts invalidations. A load that an invalidation overtook (it read a row before the change and
+   * finished after the caches were dropped) answers its own call but is not cached: it would outlive
+   * the change.
+   */
+  private generation = 0;
   private watchTimer: NodeJS.Timeout | undefined;
   private readonly keyUses = new Map<string, number>();
   private keyUseTimer: NodeJS.Timeout | undefined;
@@ -129,6 +135,7 @@ export class AuthService {
   }
 
   private async loadKeyOwner(accessKey: string): Promise<KeyOwner | null> {
+    const generation = this.generation;
     const key = await accounts.findAccessKey(this.db, accessKey);
     const account = key ? await accounts.findAccountById(this.db, key.account_id) : undefined;
     const user = key && account ? await accounts.findUserById(this.db, key.user_id) : undefined;
@@ -148,7 +155,7 @@ export class AuthService {
         ...(key.enabled !== 1 && { refusal: 'disabled' as const }),
       };
     }
-    this.keyCache.set(accessKey, owner);
+    if (generation === this.generation) this.keyCache.set(accessKey, owner);
     return owner;
   }
 
@@ -156,6 +163,7 @@ export class AuthService {
   async permissionsOf(userId: string): Promise<Permissions> {
     const hit = this.permissionCache.get(userId);
     if (hit) return hit;
+    const generation = this.generation;
     const groups = await identity.groupsOfUser(this.db, userId);
     let permissions: Permissions;
     if (groups.some((g) => g.name === identity.ADMIN_GROUP)) permissions = Permissions.administrator();
@@ -169,7 +177,7 @@ export class AuthService {
       }
       permissions = Permissions.of(grants);
     }
-    this.permissionCache.set(userId, permissions);
+    if (generation === this.generation) this.permissionCache.set(userId, permissions);
     return permissions;
   }
 
@@ -195,6 +203,7 @@ export class AuthService {
 
   /** Forgets every cached identity answer (after a change in this process; the watch does it for others). */
   invalidate(): void {
+    this.generation++;
     this.keyCache.clear();
     this.tokenCache.clear();
     this.permissionCache.clear();
@@ -249,6 +258,7 @@ export class AuthService {
     const digest = tokenDigest(token);
     const hit = this.tokenCache.get(digest);
     if (hit !== undefined) return hit;
+    const generation = this.generation;
     const row = await accounts.findToken(this.db, digest);
     const account = row && row.expires_at > now ? await accounts.findAccountById(this.db, row.account_id) : undefined;
     const user = row && account ? await accounts.findUserById(this.db, row.user_id) : undefined;
@@ -257,7 +267,7 @@ export class AuthService {
         ? { accountId: account.id, accountName: account.name, isAdmin: account.is_admin === 1, userId: user.id, userName: user.name, accessKey: null, permissions: await this.permissionsOf(user.id) }
         : null;
     const cacheMs = this.options.cacheMs ?? KEY_CACHE_MS;
-    this.tokenCache.set(digest, caller, Math.min(cacheMs, (row?.expires_at ?? now + cacheMs) - now));
+    if (generation === this.generation) this.tokenCache.set(digest, caller, Math.min(cacheMs, (row?.expires_at ?? now + cacheMs) - now));
     return caller;
   }
 

@@ -1,0 +1,144 @@
+// Revocation across processes (issue 14): three serve processes on one PostgreSQL database, each having
+// served the user already (its key, token and permissions cached); then the key is disabled, the user is
+// disabled, or a policy is detached, by a change in the store as the management API makes it. Every
+// process must refuse the next calls within one second of the change: the bound is the correctness
+// promise of the identity watch (src/services/auth-service.ts), not a performance figure.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { errorOf } from '../../src/client/api-client.js';
+import { createStore, type Store } from '../../src/store/store.js';
+import { findAccountByName } from '../../src/store/repositories/account-repository.js';
+import { client } from '../support/signed-client.js';
+import { addGroup, addPolicy, addUser, attach, detach, setKeyEnabled, setUserEnabled, type SubUser } from '../support/identity-store.js';
+import { startTestCluster, type TestCluster } from './cluster-fixture.js';
+
+const REVOCATION_BOUND_MS = 1000;
+// How long a process is watched before the test gives up on it (well past the bound, to report the time).
+const WATCH_MS = 5000;
+const HISTORY = '/v1.0/cdn/historytasks';
+
+interface Answer {
+  status: number;
+  code?: string;
+}
+
+/** One call on one process as the user: a signed call with its key, or a call with its token. */
+type Probe = (api: string) => Promise<Answer>;
+
+const byKey =
+  (user: SubUser): Probe =>
+  async (api) => {
+    const res = await client(api, user)('GET', HISTORY);
+    return { status: res.status, code: errorOf(res.json).code };
+  };
+
+const byToken =
+  (token: string): Probe =>
+  async (api) => {
+    const res = await request(`${api}${HISTORY}`, { headers: { 'x-auth-token': token } });
+    return { status: res.statusCode, code: errorOf(await res.body.json()).code };
+  };
+
+async function login(api: string, account: string, user: SubUser): Promise<string> {
+  const res = await request(`${api}/v3/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: user.name, password: user.password, domain: { name: account } } } }, scope: { domain: { name: account } } } }),
+  });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 201, text);
+  return res.headers['x-subject-token'] as string;
+}
+
+const refused = (a: Answer) => a.status !== 200;
+
+/**
+ * Makes `change`, then calls every process with `probe` (every 10 ms) until the answer is `until`
+ * (default: a refusal); answers each process's first such answer and the milliseconds from the start
+ * of the change to it.
+ */
+async function timeAnswers(apis: string[], probe: Probe, change: () => Promise<void>, until = refused): Promise<Array<{ api: string; ms: number; answer: Answer }>> {
+  const start = performance.now();
+  await change();
+  return Promise.all(
+    apis.map(async (api) => {
+      for (;;) {
+        const answer = await probe(api);
+        const ms = performance.now() - start;
+        if (until(answer) || ms > WATCH_MS) return { api, ms, answer };
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }),
+  );
+}
+
+/** Every process refused with `status`/`code` within the bound, and refuses again on the next call; answers the times. */
+async function assertRevoked(refusals: Array<{ api: string; ms: number; answer: Answer }>, probe: Probe, expected: Answer, what: string): Promise<string> {
+  for (const r of refusals) {
+    assert.deepEqual(r.answer, expected, `${what}: the answer of ${r.api} after ${r.ms.toFixed(0)} ms`);
+    assert.ok(r.ms <= REVOCATION_BOUND_MS, `${what}: ${r.api} first refused ${r.ms.toFixed(0)} ms after the change (bound ${REVOCATION_BOUND_MS} ms)`);
+  }
+  // Refused for good: a load that raced the change cannot have put the old answer back in a cache.
+  for (const r of refusals) assert.deepEqual(await probe(r.api), expected, `${what}: the next call on ${r.api}`);
+  return `${what}: first refusal per process after ${refusals.map((r) => r.ms.toFixed(0)).join(', ')} ms`;
+}
+
+describe('revocation on a 3-process cluster sharing one PostgreSQL database', () => {
+  let cluster: TestCluster;
+  let store: Store;
+  let apis: string[];
+  let accountId: string;
+  let purgers: string;
+
+  /** Every process answers 200 to the user (and so has its key or token and permissions cached). */
+  async function warm(probe: Probe): Promise<void> {
+    for (const api of apis) assert.deepEqual(await probe(api), { status: 200, code: undefined }, `warm-up call on ${api}`);
+  }
+
+  before(async () => {
+    cluster = await startTestCluster({ serves: 3, pops: 0 });
+    apis = cluster.serves.map((s) => s.url);
+    store = await createStore({ kind: 'postgres', url: cluster.databaseUrl, poolSize: 2 });
+    accountId = (await findAccountByName(store.db, cluster.credentials.account))!.id;
+    purgers = await addGroup(store.db, accountId, 'purgers');
+    await attach(store.db, purgers, 'system:cdn-refresh-and-preheat-access');
+  });
+  after(async () => {
+    await store?.close();
+    await cluster?.close();
+  });
+
+  test('a disabled access key is refused by every process within 1 s; the same user’s token still works', async (t) => {
+    const ci = await addUser(store.db, accountId, 'ci', [purgers]);
+    const token = await login(apis[0], cluster.credentials.account, ci);
+    await warm(byKey(ci));
+    await warm(byToken(token));
+    const refusals = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(store.db, ci.accessKey, false));
+    t.diagnostic(await assertRevoked(refusals, byKey(ci), { status: 401, code: 'APIGW.0301' }, 'disabled key'));
+    await warm(byToken(token));
+    // Enabled again: taken back as quickly.
+    const back = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(store.db, ci.accessKey, true), (a) => !refused(a));
+    for (const r of back) assert.ok(r.answer.status === 200 && r.ms <= REVOCATION_BOUND_MS, `enabled key: ${r.api} answered ${JSON.stringify(r.answer)} ${r.ms.toFixed(0)} ms after the change`);
+  });
+
+  test('a disabled user: its token and its key are refused by every process within 1 s', async (t) => {
+    const ops = await addUser(store.db, accountId, 'ops', [purgers]);
+    const token = await login(apis[0], cluster.credentials.account, ops);
+    await warm(byToken(token));
+    await warm(byKey(ops));
+    const refusals = await timeAnswers(apis, byToken(token), () => setUserEnabled(store.db, ops.id, false));
+    t.diagnostic(await assertRevoked(refusals, byToken(token), { status: 401, code: 'APIGW.0301' }, 'disabled user, token'));
+    for (const api of apis) assert.deepEqual(await byKey(ops)(api), { status: 401, code: 'APIGW.0301' }, `disabled user, key, on ${api}`);
+  });
+
+  test('a detached policy: the next call on every process is CDN.0021 within 1 s', async (t) => {
+    const readers = await addGroup(store.db, accountId, 'history-readers');
+    const policy = await addPolicy(store.db, accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
+    await attach(store.db, readers, policy);
+    const auditor = await addUser(store.db, accountId, 'auditor', [readers]);
+    await warm(byKey(auditor));
+    const refusals = await timeAnswers(apis, byKey(auditor), () => detach(store.db, readers, policy));
+    t.diagnostic(await assertRevoked(refusals, byKey(auditor), { status: 403, code: 'CDN.0021' }, 'detached policy'));
+  });
+});
