@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { AccountService } from '../../src/services/account-service.js';
+import { Call } from '../../src/services/iam/call.js';
+import { ACTIONS } from '../../src/services/iam/actions.js';
 import { AuthService } from '../../src/services/auth-service.js';
 import { tokenDigest } from '../../src/services/password-hash.js';
 import * as accounts from '../../src/store/repositories/account-repository.js';
@@ -63,7 +65,7 @@ async function twoConnections(): Promise<{ loader: Store; changer: Store; close(
 const stores = await twoConnections();
 after(() => stores.close());
 const db = stores.changer.db;
-const account = await new AccountService(db).createAccount({ name: 'acme', user: 'root' });
+const account = await new AccountService(db).createAccount(Call.internal('', ACTIONS.createAccount), { name: 'acme', user: 'root' });
 const group = await addGroup(db, account.accountId, 'readers');
 const policy = await addPolicy(db, account.accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
 await attach(db, group, policy);

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../src/store/database.js';
 import { insertAccessKey, insertUser } from '../../src/store/repositories/account-repository.js';
 import { addMember, attachPolicy, bumpIdentityVersion, insertGroup } from '../../src/store/repositories/identity-repository.js';
-import { NEW_KEY, newAccessKey } from '../../src/services/account-service.js';
+import { NEW_KEY, newAccessKey } from '../../src/services/iam/key-service.js';
 import { hashPassword, newSecret } from '../../src/services/password-hash.js';
 import { parsePolicyDocument } from '../../src/services/iam/policy-document.js';
 import { systemPolicy } from '../../src/services/iam/system-policies.js';

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../src/store/database.js';
 import * as accounts from '../../src/store/repositories/account-repository.js';
 import * as identity from '../../src/store/repositories/identity-repository.js';
-import { NEW_KEY, newAccessKey } from '../../src/services/account-service.js';
+import { NEW_KEY, newAccessKey } from '../../src/services/iam/key-service.js';
 import { hashPassword, newSecret } from '../../src/services/password-hash.js';
 import { parsePolicyDocument, policyJson } from '../../src/services/iam/policy-document.js';
 
