@@ -8,6 +8,7 @@ import type { QuotaList as QuotaListSchema } from '../api/routes/quota-routes.js
 import type { PreheatBody, PreheatCreated, RefreshBody, RefreshCreated } from '../api/routes/task-create-routes.js';
 import type { domainObject } from '../api/presenters.js';
 import type { NodeView } from '../services/node-service.js';
+import type { AuditObject } from '../services/audit-service.js';
 
 export type TaskObject = Static<typeof TaskSchema>;
 export type TaskList = Static<typeof TaskListSchema>;
@@ -75,4 +76,15 @@ export interface KeyCreated {
 
 export interface KeyList {
   keys: Array<{ access_key: string; account: string; description: string; created_at: number }>;
+}
+
+/** GET /cachectl/v1/audit (audit-routes.ts). */
+export interface AuditPage {
+  events: AuditObject[];
+  next_marker: string | null;
+}
+
+/** GET /cachectl/v1/tasks/:id (admin-routes.ts): the task with cachectl's own fields. */
+export interface TaskOwnView {
+  task: TaskObject & { enterprise_project_id: string; created_by: { user: string | null; access_key: string | null } };
 }

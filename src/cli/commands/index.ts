@@ -8,6 +8,7 @@ import { domainsCommand } from './domains.js';
 import { nodesCommand } from './nodes.js';
 import { accountsCommand } from './accounts.js';
 import { keysCommand } from './keys.js';
+import { auditCommand } from './audit.js';
 import { quotaCommand } from './quota.js';
 import { urlTasksCommand } from './url-tasks.js';
 import { profilesCommand } from './profiles.js';
@@ -24,6 +25,7 @@ export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   nodesCommand,
   accountsCommand,
   keysCommand,
+  auditCommand,
   profilesCommand,
   completionCommand(() => CLIENT_COMMANDS),
 ];
