@@ -190,6 +190,14 @@ test('GET /cachectl/v1/tasks/:id: the task with its project and creator; the Hua
   const other = await s.call('GET', `/cachectl/v1/tasks/${id}`);
   assert.equal(other.status, 404);
   assert.equal((await tenantCall('GET', '/cachectl/v1/tasks/nope')).status, 404);
+  // A user whose policies do not name queryCacheHistoryTask is refused before anything is read.
+  const auditOnly = await addTestUser(s.server, tenant.accountId, 'audit-only', 'system:cachectl-audit-read-only');
+  const refused = await client(s.server.url, auditOnly)('GET', `/cachectl/v1/tasks/${id}`);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.json.error_code, 'CDN.0021');
+  const unsigned = await request(`${s.server.url}/cachectl/v1/tasks/${id}`);
+  assert.equal(unsigned.statusCode, 401);
+  await unsigned.body.text();
   const row = (await auditRows(s.server)).find((r) => r.resource === `task/${id}` && r.account_id === tenant.accountId);
   assert.equal(row?.user_name, 'boss');
 });
@@ -214,4 +222,25 @@ test('--audit-reads: successful reads are recorded too (after the answer)', asyn
   const before = (await auditRows(s.server)).length;
   assert.equal((await s.call('GET', '/v1.0/cdn/domains')).status, 200);
   assert.equal((await auditRows(s.server)).length, before);
+});
+
+test('logins: a refused one names the user as sent (at most 64 characters) and the account only if it exists; throttled attempts are not recorded', async () => {
+  const login = async (account: string, user: string, password: string) => {
+    const body = { auth: { identity: { methods: ['password'], password: { user: { name: user, password, domain: { name: account } } } } } };
+    const res = await request(`${s.server.url}/v3/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await res.body.text();
+    return res.statusCode;
+  };
+  const long = 'x'.repeat(100);
+  assert.equal(await login('nowhere', long, 'secret-password-1'), 401);
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push(await login('tenant', 'boss', `wrong-password-${i}`));
+  assert.ok(statuses.includes(429), `throttled at last: ${statuses}`);
+  const rows = (await auditRows(s.server)).filter((r) => r.action === 'iam:tokens:create');
+  const unknown = rows.find((r) => r.user_name === long.slice(0, 64));
+  assert.deepEqual([unknown?.account_id, unknown?.resource, Number(unknown?.status), unknown?.error_code], [null, `user/${long.slice(0, 64)}`, 401, 'APIGW.0301']);
+  const boss = rows.filter((r) => r.user_name === 'boss');
+  assert.equal(boss.length, statuses.filter((x) => x === 401).length);
+  assert.ok(boss.every((r) => r.account_id === tenant.accountId && Number(r.status) === 401));
+  assert.ok(!JSON.stringify(rows).includes('wrong-password') && !JSON.stringify(rows).includes('secret-password'));
 });
