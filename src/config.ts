@@ -70,6 +70,10 @@ export interface ServerConfig {
   natsPrefix: string;
   /** Where tenants' origins may be: checked at domain create, when pinning for engines, and by the built-in edges on connect. */
   originAllow: OriginAllowList;
+  /** Successful reads on the audit trail too (changes and failures always are). */
+  auditReads: boolean;
+  /** Days audit rows are kept; 0 = forever. */
+  auditRetentionDays: number;
 }
 
 interface Option {
@@ -78,6 +82,8 @@ interface Option {
   env: string;
   help: string;
   def?: string;
+  /** A switch: `--flag` alone means true (the variable takes true/false, 1/0). */
+  boolean?: true;
 }
 
 /** The settings, in --help order. `def` is the default as text. */
@@ -160,6 +166,8 @@ export const OPTIONS: Option[] = [
     def: DEFAULT_ORIGIN_ALLOW,
     help: 'where origins may be: comma-separated loopback, private, public, CIDRs, IP addresses, host names (*.example.com); link-local and cloud metadata never',
   },
+  { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
+  { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -220,8 +228,8 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     if (value === '' || /[\r\n]/.test(value)) throw new ConfigError(`${name(`${flag}-file`)}: ${file} must hold the secret on one line`);
     return value;
   };
-  const oneOf = <T extends string>(flag: string, values: readonly T[]): T => {
-    const v = raw(flag) as T;
+  const oneOf = <T extends string>(flag: string, values: readonly T[], fallback?: T): T => {
+    const v = (raw(flag) ?? fallback) as T;
     if (!values.includes(v)) throw new ConfigError(`${name(flag)} must be one of ${values.join(', ')} (got '${v}')`);
     return v;
   };
@@ -283,6 +291,8 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     natsUrl: raw('nats-url'),
     natsPrefix: need(raw('nats-prefix')),
     originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
+    auditReads: oneOf('audit-reads', ['true', 'false', '1', '0'] as const, 'false') === 'true' || raw('audit-reads') === '1',
+    auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);

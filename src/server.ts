@@ -25,6 +25,7 @@ import { QuotaService } from './services/quota-service.js';
 import { DomainService } from './services/domain-service.js';
 import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
+import { AuditService } from './services/audit-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -140,7 +141,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Identity changes made by any process reach this one's caches within a second.
     auth.startWatching();
     closers.unshift(() => auth.close());
+    const audit = new AuditService(store.db, { retentionDays: config.auditRetentionDays, reads: config.auditReads, log: app0.log });
+    audit.start();
+    closers.unshift(() => audit.stop());
     const ctx = {
+      audit,
       accounts,
       iam,
       auth,

@@ -48,3 +48,14 @@ test('request timeouts and the body budget: defaults bound a slow client, and co
   assert.throws(() => loadServerConfig({ 'body-budget-per-address': '4096' }, {}), (e: Error) => e instanceof ConfigError && /--body-budget-per-address/.test(e.message));
   assert.throws(() => loadServerConfig({ 'body-budget-per-key': String(65 * 1024 * 1024) }, {}), (e: Error) => e instanceof ConfigError && /--body-budget-per-key/.test(e.message));
 });
+
+test('the audit settings: reads off and 180 days by default; the switch as a flag or a variable', () => {
+  const c = loadServerConfig({}, {});
+  assert.deepEqual([c.auditReads, c.auditRetentionDays], [false, 180]);
+  assert.equal(loadServerConfig({ 'audit-reads': 'true' }, {}).auditReads, true);
+  assert.equal(loadServerConfig({}, { CACHECTL_AUDIT_READS: '1' }).auditReads, true);
+  assert.equal(loadServerConfig({}, { CACHECTL_AUDIT_READS: 'false' }).auditReads, false);
+  assert.equal(loadServerConfig({ 'audit-retention-days': '0' }, {}).auditRetentionDays, 0);
+  assert.throws(() => loadServerConfig({}, { CACHECTL_AUDIT_READS: 'yes' }), /CACHECTL_AUDIT_READS must be one of true, false, 1, 0/);
+  assert.throws(() => loadServerConfig({ 'audit-retention-days': '-1' }, {}), /CACHECTL_AUDIT_RETENTION_DAYS must be an integer/);
+});

@@ -10,6 +10,7 @@ import type { ActionInfo } from '../services/iam/actions.js';
 import { sourceKey } from '../services/source-key.js';
 import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
+import { registerAuditHooks } from './audit-hook.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
 import { rateRefused } from './rate-limit.js';
@@ -19,6 +20,7 @@ import { domainRoutes } from './routes/domain-routes.js';
 import { quotaRoutes } from './routes/quota-routes.js';
 import { iamRoutes } from './routes/iam-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { domainSettingsRoutes } from './routes/domain-settings-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
@@ -120,6 +122,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   app.decorateRequest('caller', null as never);
   app.decorateRequest('credential', null as never);
   app.decorateRequest('call', null as never);
+  app.decorateRequest('errorCode', null);
   const budget = new BodyBudget(options.bodyBudget);
   const anonymousBudget = new BodyBudget(anonymousShares(options.bodyBudget));
   app.decorate('bodyBudgets', { credentialed: budget, anonymous: anonymousBudget });
@@ -164,13 +167,14 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     if (config.auth !== false) {
       const caller = (request.caller = verify(request, request.credential, raw));
       if (caller.accessKey !== null) ctx.auth.noteKeyUse(caller.accessKey);
-      if (config.admin && !caller.isAdmin) throw forbidden('Only the admin account may do this.');
       if (config.action) {
         const actor = { accountId: caller.accountId, userId: caller.userId, userName: caller.userName, accessKey: caller.accessKey, sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256), requestId: request.id };
         request.call = new Call(actor, caller.permissions, config.action);
-        // Before anything is read or written: refused here when no statement could allow the action.
-        request.call.check({});
       }
+      // The call exists before the refusals below, so that they are on the audit trail.
+      if (config.admin && !caller.isAdmin) throw forbidden('Only the admin account may do this.');
+      // Before anything is read or written: refused here when no statement could allow the action.
+      if (config.action) request.call.check({});
       if (config.rateClass) {
         const refusal = await ctx.rates.take(request.caller.accountId, config.rateClass);
         if (refusal) throw rateRefused(reply, config.rateClass, refusal);
@@ -194,6 +198,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     }
   });
 
+  registerAuditHooks(app, ctx.audit);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
 
@@ -204,6 +209,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   await app.register(quotaRoutes(ctx));
   await app.register(iamRoutes(ctx));
   await app.register(adminRoutes(ctx));
+  await app.register(auditRoutes(ctx));
   await app.register(domainSettingsRoutes(ctx));
   await app.register(userRoutes(ctx));
   await app.register(groupRoutes(ctx));

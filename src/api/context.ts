@@ -7,6 +7,7 @@ import type { QuotaService } from '../services/quota-service.js';
 import type { TaskService } from '../services/task-service.js';
 import type { EdgeFleet } from '../engine/edge-fleet.js';
 import type { NodeService } from '../services/node-service.js';
+import type { AuditService } from '../services/audit-service.js';
 import type { RateGate, RateClass } from './rate-limit.js';
 import type { Credential } from './auth/authenticate.js';
 import type { ActionInfo } from '../services/iam/actions.js';
@@ -25,6 +26,7 @@ export interface ApiContext {
   nodes: NodeService;
   /** Users, groups, policies, enterprise projects and access keys of an account. */
   iam: IamServices;
+  audit: AuditService;
 }
 
 declare module 'fastify' {
@@ -34,6 +36,8 @@ declare module 'fastify' {
     credential: Credential;
     /** The call as the services see it: actor, permissions and the route's action (credentialed routes with an action). */
     call: Call;
+    /** The error code answered, when the call failed (for its audit row). */
+    errorCode: string | null;
   }
   interface FastifyContextConfig {
     /** false: the route needs no credentials (IAM password login, health). */

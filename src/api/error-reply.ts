@@ -50,6 +50,8 @@ function lingerOnUnreadBody(request: FastifyRequest, reply: FastifyReply): void 
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const coded = toCachectlError(err);
+  // For the audit row of a failed call (audit-hook.ts).
+  request.errorCode = coded.code;
   if (coded.statusCode >= 500) request.log.error({ err }, 'request failed');
   lingerOnUnreadBody(request, reply);
   return reply

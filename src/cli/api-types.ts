@@ -13,6 +13,7 @@ import type { AttachmentView, GroupView } from '../services/iam/group-service.js
 import type { PolicyView } from '../services/iam/policy-service.js';
 import type { ProjectView } from '../services/iam/project-service.js';
 import type { KeyView, NewKey } from '../services/iam/key-service.js';
+import type { AuditObject } from '../services/audit-service.js';
 
 export type TaskObject = Static<typeof TaskSchema>;
 export type TaskList = Static<typeof TaskListSchema>;
@@ -85,3 +86,13 @@ export type GroupObject = GroupView;
 export type Attachment = AttachmentView;
 export type PolicyObject = PolicyView;
 export type ProjectObject = ProjectView;
+/** GET /cachectl/v1/audit (audit-routes.ts). */
+export interface AuditPage {
+  events: AuditObject[];
+  next_marker: string | null;
+}
+
+/** GET /cachectl/v1/tasks/:id (admin-routes.ts): the task with cachectl's own fields. */
+export interface TaskOwnView {
+  task: TaskObject & { enterprise_project_id: string; created_by: { user: string | null; access_key: string | null } };
+}

@@ -56,14 +56,15 @@ function serveHelp(): string {
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' as const }])) },
+    options: { help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.boolean ? ('boolean' as const) : ('string' as const) }])) },
     allowPositionals: false,
   });
   if (values.help) {
     console.log(serveHelp());
     return;
   }
-  const config = loadServerConfig(values as Record<string, string | undefined>);
+  // A switch given is 'true' to the loader, as its variable would be.
+  const config = loadServerConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v === true ? 'true' : v === false ? undefined : v])) as Record<string, string | undefined>);
   limitHeapGrowth();
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');

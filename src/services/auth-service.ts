@@ -9,6 +9,8 @@ import { hashPassword, newSecret, tokenDigest, verifyPassword } from './password
 import { LoginThrottle, type LoginLimits } from './login-throttle.js';
 import { HashSlots, SLOTS_FULL } from './hash-slots.js';
 import * as identity from '../store/repositories/identity-repository.js';
+import { authFailed } from '../errors.js';
+import { insertAuditEvents, type AuditRow } from '../store/repositories/audit-repository.js';
 import { Permissions, type Grant } from './iam/permissions.js';
 import { parsePolicyDocument } from './iam/policy-document.js';
 import { systemPolicy } from './iam/system-policies.js';
@@ -94,6 +96,41 @@ export type LoginResult =
   | { kind: 'issued'; issued: IssuedToken }
   | { kind: 'failed'; userFailures: number; allSourcesFailures: number; addressFailures: number; delayMs: number }
   | { kind: 'throttled'; waitMs: number; by: 'user' | 'all-sources' | 'address' | 'busy' };
+
+export interface LoginInput {
+  accountName?: string;
+  accountId?: string;
+  user: string;
+  password: string;
+  /** The client's address. */
+  source: string;
+  userAgent: string;
+  requestId: string;
+}
+
+/** The audit trail's action for a password login (a token issued). */
+export const LOGIN_ACTION = 'iam:tokens:create';
+/** The code a failed login is answered with (iam-routes.ts), on its audit row. */
+const LOGIN_FAILED = authFailed('The username or password is wrong.').code;
+
+/** The audit row of a login: the user as sent (never the password), the account when it exists. */
+function loginAuditRow(input: LoginInput, accountId: string | null, userId: string | null, status: number, errorCode: string | null): AuditRow {
+  const userName = input.user.slice(0, 64);
+  return {
+    time: Date.now(),
+    account_id: accountId,
+    user_id: userId,
+    user_name: userName,
+    access_key: null,
+    source_ip: input.source,
+    user_agent: input.userAgent.slice(0, 256),
+    request_id: input.requestId,
+    action: LOGIN_ACTION,
+    resource: `user/${userName}`,
+    status,
+    error_code: errorCode,
+  };
+}
 
 export class AuthService {
   private readonly keyCache: AnswerCache<KeyOwner>;
@@ -276,7 +313,7 @@ export class AuthService {
    * id. Each attempt is counted before its hash (login-throttle.ts); unknown accounts and users cost
    * the same hash as known ones, so timing does not tell which names exist.
    */
-  async login(input: { accountName?: string; accountId?: string; user: string; password: string; source: string }): Promise<LoginResult> {
+  async login(input: LoginInput): Promise<LoginResult> {
     const account = input.accountId
       ? await accounts.findAccountById(this.db, input.accountId)
       : input.accountName !== undefined
@@ -300,14 +337,19 @@ export class AuthService {
       }
       if (!account || !user || user.enabled !== 1 || !ok) {
         settled = true;
-        return { kind: 'failed', ...admission.settle('failure') };
+        const failed = admission.settle('failure');
+        await insertAuditEvents(this.db, [loginAuditRow(input, account?.id ?? null, user?.id ?? null, 401, LOGIN_FAILED)]);
+        return { kind: 'failed', ...failed };
       }
       settled = true;
       admission.settle('success');
       const token = 'MII' + crypto.randomBytes(48).toString('base64url');
       const issuedAt = Date.now();
       const expiresAt = issuedAt + TOKEN_TTL_MS;
-      await accounts.insertToken(this.db, { digest: tokenDigest(token), account_id: account.id, user_id: user.id, expires_at: expiresAt });
+      await this.db.transaction().execute(async (trx) => {
+        await accounts.insertToken(trx, { digest: tokenDigest(token), account_id: account.id, user_id: user.id, expires_at: expiresAt });
+        await insertAuditEvents(trx, [loginAuditRow(input, account.id, user.id, 201, null)]);
+      });
       return { kind: 'issued', issued: { token, issuedAt, expiresAt, account: { id: account.id, name: account.name }, user: { id: user.id, name: user.name } } };
     } finally {
       // A busy refusal or a store error: the attempt did not count either way.

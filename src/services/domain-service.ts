@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import * as domains from '../store/repositories/domain-repository.js';
 import { projectOf, type DomainRow } from '../store/repositories/domain-repository.js';
+import { insertAuditEvents } from '../store/repositories/audit-repository.js';
 import { ACTIONS } from './iam/actions.js';
 import { callOf, type Call } from './iam/call.js';
 import type { DomainSync, SourceRecord } from '../engine/domain-sync.js';
@@ -47,6 +48,9 @@ export function isValidDomainName(name: string): boolean {
   return labels.every((l, i) => (i === 0 && l === '*') || LABEL.test(l));
 }
 
+/** The audit trail's name for a domain. */
+export const domainResource = (name: string) => `domain/${name}`;
+
 export class DomainService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -85,7 +89,7 @@ export class DomainService {
     const taken = (owner: string) =>
       owner === accountId ? domainExists(`The domain name '${name}' already exists.`) : domainTakenByOther(`The domain name '${name}' has been added by another user.`);
     try {
-      await this.insertUnderLock(accountId, row, taken);
+      await this.insertUnderLock(call, row, taken);
     } catch (err) {
       // A row written past the lock (by hand, or by a process of an older version) still meets the
       // unique index: the caller gets the same answer as from the check, not an internal error.
@@ -101,8 +105,8 @@ export class DomainService {
    * The checks and the insert in one transaction under the domain-names lock, so that two creates
    * at once cannot both pass the name, overlap or quota check (PostgreSQL; SQLite has one writer).
    */
-  private async insertUnderLock(accountId: string, row: DomainRow, taken: (owner: string) => Error): Promise<void> {
-    const name = row.name;
+  private async insertUnderLock(call: Call, row: DomainRow, taken: (owner: string) => Error): Promise<void> {
+    const { name, account_id: accountId } = row;
     await this.db.transaction().execute(async (trx) => {
       await domains.lockDomainNames(trx);
       const existing = await domains.findDomainByName(trx, name);
@@ -115,6 +119,7 @@ export class DomainService {
       const limit = account ? this.quotas.limitsOf(account).domain : 0;
       if ((await domains.countDomains(trx, accountId)) >= limit) throw domainQuotaReached(`The number of domain names reached the upper limit (${limit}).`);
       await domains.insertDomain(trx, row);
+      await insertAuditEvents(trx, call.auditRows(domainResource(name)));
     });
   }
 
@@ -143,7 +148,12 @@ export class DomainService {
       const current = await this.get(call, id);
       const enabled = current.status !== 'offline';
       const set = enabled ? { sources: stored, status: 'configuring', status_detail: APPLYING, modify_time: Date.now() } : { sources: stored, modify_time: Date.now() };
-      if (await domains.updateDomainIf(this.db, id, current.status, set)) break;
+      const done = await this.db.transaction().execute(async (trx) => {
+        if (!(await domains.updateDomainIf(trx, id, current.status, set))) return false;
+        await insertAuditEvents(trx, call.auditRows(domainResource(row.name)));
+        return true;
+      });
+      if (done) break;
       if (attempt >= 5) throw domainStateForbids(`The domain '${row.name}' is changing state; try again.`);
     }
     this.sync.request();
@@ -193,7 +203,7 @@ export class DomainService {
     const accountId = call.accountId;
     const row = await this.get(call, id);
     if (row.status !== 'offline') throw domainStateForbids(`Only a disabled (offline) domain can be enabled; it is ${row.status}.`);
-    await domains.updateDomain(this.db, id, { status: 'configuring', status_detail: APPLYING, modify_time: Date.now() });
+    await this.changeAudited(call, row, (trx) => domains.updateDomain(trx, id, { status: 'configuring', status_detail: APPLYING, modify_time: Date.now() }));
     this.sync.request();
     return this.get(accountId, id);
   }
@@ -203,9 +213,17 @@ export class DomainService {
     const accountId = call.accountId;
     const row = await this.get(call, id);
     if (row.status !== 'online' && row.status !== 'configuring') throw domainStateForbids(`Only an online domain can be disabled; it is ${row.status}.`);
-    await domains.updateDomain(this.db, id, { status: 'offline', status_detail: '', modify_time: Date.now() });
+    await this.changeAudited(call, row, (trx) => domains.updateDomain(trx, id, { status: 'offline', status_detail: '', modify_time: Date.now() }));
     this.sync.request();
     return this.get(accountId, id);
+  }
+
+  /** A change of the domain and the call's audit row, in one transaction. */
+  private changeAudited(call: Call, row: DomainRow, change: (trx: Kysely<Database>) => Promise<unknown>): Promise<void> {
+    return this.db.transaction().execute(async (trx) => {
+      await change(trx);
+      await insertAuditEvents(trx, call.auditRows(domainResource(row.name)));
+    });
   }
 
   /** Deletes a disabled or failed domain; answers the row as it was stored. */
@@ -213,7 +231,7 @@ export class DomainService {
     const call = callOf(who, ACTIONS.deleteDomains);
     const row = await this.get(call, id);
     if (row.status !== 'offline' && row.status !== 'configure_failed') throw domainNotDeletable('Only disabled domains or domains that failed to be configured can be deleted.');
-    await domains.deleteDomain(this.db, id);
+    await this.changeAudited(call, row, (trx) => domains.deleteDomain(trx, id));
     this.sync.request();
     return row;
   }

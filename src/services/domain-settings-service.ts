@@ -4,7 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { setPrefetchTimeout } from '../store/repositories/domain-repository.js';
 import type { PrefetchTimeouts } from '../engine/prefetch-timeouts.js';
-import type { DomainService } from './domain-service.js';
+import { domainResource, type DomainService } from './domain-service.js';
+import { insertAuditEvents } from '../store/repositories/audit-repository.js';
 import { ACTIONS } from './iam/actions.js';
 import { callOf, type Call } from './iam/call.js';
 
@@ -33,7 +34,10 @@ export class DomainSettingsService {
   async setPrefetchTimeout(who: string | Call, name: string, ms: number | null): Promise<DomainSettings> {
     const call = callOf(who, ACTIONS.modifyOriginConfInfo);
     const row = await this.domains.getByName(call, name);
-    await setPrefetchTimeout(this.db, row.id, ms);
+    await this.db.transaction().execute(async (trx) => {
+      await setPrefetchTimeout(trx, row.id, ms);
+      await insertAuditEvents(trx, call.auditRows(domainResource(row.name)));
+    });
     await this.timeouts.reload();
     return this.get(call.accountId, name);
   }

@@ -12,6 +12,9 @@ import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import type { EdgeFleet, FleetMember } from '../engine/edge-fleet.js';
 import type { DomainSync } from '../engine/domain-sync.js';
 import { badParameter, nodeExists, notFound } from '../errors.js';
+import { insertAuditEvents } from '../store/repositories/audit-repository.js';
+import { ACTIONS } from './iam/actions.js';
+import { callOf, type Call } from './iam/call.js';
 
 export interface NewNode {
   name: string;
@@ -120,6 +123,9 @@ export function viewOf(m: FleetMember): NodeView {
   };
 }
 
+/** The audit trail's name for an edge node. */
+const nodeResource = (name: string) => `node/${name}`;
+
 export class NodeService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -175,16 +181,20 @@ export class NodeService {
     return this.fleet.members.map(viewOf);
   }
 
-  add(input: NewNode): Promise<NodeView> {
+  /** `who`: the call (recorded on the audit trail with the node's row), or an account id for the system itself. */
+  add(input: NewNode, who: string | Call): Promise<NodeView> {
     const node = validateNode(input);
-    return this.exclusive(() => this.join(node));
+    return this.exclusive(() => this.join(node, callOf(who, ACTIONS.addNode)));
   }
 
-  private async join(node: EdgeNode): Promise<NodeView> {
+  private async join(node: EdgeNode, call: Call): Promise<NodeView> {
     if (this.fleet.get(node.name)) throw nodeExists(`a node named '${node.name}' exists`);
     const driver = this.createDriver(node);
     try {
-      await insertNode(this.db, rowOfNode(node, Date.now()));
+      await this.db.transaction().execute(async (trx) => {
+        await insertNode(trx, rowOfNode(node, Date.now()));
+        await insertAuditEvents(trx, call.auditRows(nodeResource(node.name)));
+      });
     } catch (err) {
       await driver.close();
       if (isUniqueViolation(err)) throw nodeExists(`a node named '${node.name}' exists`);
@@ -197,15 +207,18 @@ export class NodeService {
     return viewOf(member);
   }
 
-  remove(name: string): Promise<NodeView> {
-    return this.exclusive(() => this.leave(name));
+  remove(name: string, who: string | Call): Promise<NodeView> {
+    return this.exclusive(() => this.leave(name, callOf(who, ACTIONS.removeNode)));
   }
 
-  private async leave(name: string): Promise<NodeView> {
+  private async leave(name: string, call: Call): Promise<NodeView> {
     const member = this.fleet.get(name);
     if (!member) throw notFound(`no node named '${name}'`);
     if (member.source === 'process') throw badParameter(`'${name}' is a built-in edge of this process: start the server with --builtin-edges 0 instead`);
-    await deleteNode(this.db, name);
+    await this.db.transaction().execute(async (trx) => {
+      await deleteNode(trx, name);
+      await insertAuditEvents(trx, call.auditRows(nodeResource(name)));
+    });
     await this.fleet.remove(name);
     // Domains waiting only for this node can go online now.
     this.domainSync.request();
@@ -213,10 +226,12 @@ export class NodeService {
   }
 
   /** Checks the node's health now (the background check runs every few seconds anyway). */
-  async check(name: string): Promise<NodeView> {
+  async check(name: string, who: string | Call): Promise<NodeView> {
     const member = this.fleet.get(name);
     if (!member) throw notFound(`no node named '${name}'`);
     await this.domainSync.checkMember(member);
+    // Nothing stored changes: the row alone (a check may push the domain set to the node).
+    await insertAuditEvents(this.db, callOf(who, ACTIONS.checkNode).auditRows(nodeResource(name)));
     return viewOf(member);
   }
 }

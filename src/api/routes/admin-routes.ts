@@ -71,12 +71,30 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
           ),
         },
       },
-      async (request) => ({ node: await ctx.nodes.add(request.body) }),
+      async (request) => ({ node: await ctx.nodes.add(request.body, request.call) }),
     );
 
     const NodeName = { params: Type.Object({ name: Type.String({ maxLength: 63 }) }) };
-    app.delete(`${ADMIN_PREFIX}/nodes/:name`, { config: admin(ACTIONS.removeNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.remove(request.params.name) }));
-    app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin(ACTIONS.checkNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name) }));
+    app.delete(`${ADMIN_PREFIX}/nodes/:name`, { config: admin(ACTIONS.removeNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.remove(request.params.name, request.call) }));
+    app.post(`${ADMIN_PREFIX}/nodes/:name/check`, { config: admin(ACTIONS.checkNode), schema: NodeName }, async (request) => ({ node: await ctx.nodes.check(request.params.name, request.call) }));
+
+    // The task as cachectl shows it: the Huawei fields, its enterprise project and who created it (the
+    // Huawei answers stay as the spec has them).
+    app.get(
+      `${ADMIN_PREFIX}/tasks/:id`,
+      { config: { rateClass: 'query', action: ACTIONS.queryCacheHistoryTask }, schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } },
+      async (request) => {
+        const t = await ctx.tasks.get(request.caller.accountId, request.params.id);
+        request.call.check({ project: t.enterprise_project_id ?? '0' });
+        return {
+          task: {
+            ...taskObject(t),
+            enterprise_project_id: t.enterprise_project_id ?? '0',
+            created_by: { user: t.created_by_user ?? null, access_key: t.created_by_key ?? null },
+          },
+        };
+      },
+    );
 
     // Where each URL of a task landed: every node's result, time taken and error (the Huawei answers
     // stay as the spec has them). The caller's own tasks only, in its projects, like the Huawei detail.

@@ -54,15 +54,16 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       if (scope?.project) throw badParameter('CDN needs a domain-scoped token: scope.domain, not scope.project');
       const user = identity.password.user;
       const source = request.ip;
-      const result = await ctx.auth.login({ accountName: user.domain.name, accountId: user.domain.id, user: user.name, password: user.password, source });
+      const userAgent = String(request.headers['user-agent'] ?? '');
+      const result = await ctx.auth.login({ accountName: user.domain.name, accountId: user.domain.id, user: user.name, password: user.password, source, userAgent, requestId: request.id });
       if (result.kind === 'throttled') {
         const seconds = Math.max(1, Math.ceil(result.waitMs / 1000));
         reply.header('Retry-After', String(seconds));
         throw throttled(result.by === 'busy' ? 'Too many logins at once: try again shortly.' : `Too many failed logins: try again in ${seconds} s.`);
       }
       if (result.kind === 'failed') {
-        // The audit record of failed logins (never the password); one line per verified attempt,
-        // which the throttle bounds, and none for the refusals while a delay runs.
+        // Recorded on the audit trail by login(); this line adds the throttle's counts (never the
+        // password): one per verified attempt, none for the refusals while a delay runs.
         request.log.warn(
           {
             audit: 'login_failed',

@@ -12,6 +12,7 @@ import { usersCommand } from './users.js';
 import { groupsCommand } from './groups.js';
 import { policiesCommand } from './policies.js';
 import { projectsCommand } from './projects.js';
+import { auditCommand } from './audit.js';
 import { quotaCommand } from './quota.js';
 import { urlTasksCommand } from './url-tasks.js';
 import { profilesCommand } from './profiles.js';
@@ -32,6 +33,7 @@ export const CLIENT_COMMANDS: readonly ClientCommand[] = [
   policiesCommand,
   projectsCommand,
   keysCommand,
+  auditCommand,
   profilesCommand,
   completionCommand(() => CLIENT_COMMANDS),
 ];

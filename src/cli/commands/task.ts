@@ -1,7 +1,7 @@
 // task <id>: a task and its URLs; --watch follows it with a progress bar, --nodes shows each node's result.
 import type { ApiClient } from '../../client/api-client.js';
 import { oneOf, str, UsageError, type CommandScope, type OptionSpec } from '../args.js';
-import type { TaskDetail, TaskNodesPage } from '../api-types.js';
+import type { TaskDetail, TaskNodesPage, TaskOwnView } from '../api-types.js';
 import { print, printJson, sleep, warn } from '../output.js';
 import { commandProgress, countsOf } from '../command-progress.js';
 import { guarded, run, type ClientCommand } from '../run-command.js';
@@ -53,6 +53,9 @@ function task(args: string[]): Promise<number> {
     const t = pages[0];
     if (json) for (const p of pages) printJson(p);
     else {
+      // Who created it is cachectl's own view of the task; the Huawei detail does not carry it.
+      const own = (await client.call<TaskOwnView>('GET', `/cachectl/v1/tasks/${encodeURIComponent(id)}`)).task;
+      const creator = own.created_by.user === null ? '-' : `${own.created_by.user}${own.created_by.access_key ? ` (key ${own.created_by.access_key})` : ' (token)'}`;
       const urls = pages.flatMap((p) => p.urls);
       print(
         renderFields([
@@ -61,6 +64,8 @@ function task(args: string[]): Promise<number> {
           ['file type', t.file_type],
           ['status', t.status],
           ['created', formatTime(t.create_time)],
+          ['created by', creator],
+          ['project', own.enterprise_project_id],
           ['urls', `${t.total} total, ${t.succeed} succeed, ${t.failed} failed, ${t.processing} processing`],
         ]),
       );
