@@ -4,6 +4,9 @@
 import { Pool } from 'undici';
 import { signRequest } from '../signing/sdk-signature.js';
 
+/** What the audit trail shows as the client of a CLI call. */
+const USER_AGENT = 'cachectl-cli';
+
 export interface ApiKeyPair {
   api: string;
   accessKey: string;
@@ -94,6 +97,8 @@ export class ApiClient {
         signedHeaders: ['content-type', 'host', 'x-sdk-date'],
       }),
     );
+    // Unsigned, so that the audit trail names the tool that made a call.
+    headers['user-agent'] = USER_AGENT;
     // The query sent is the one signed: the server decodes it and re-canonicalises.
     const qs = query.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

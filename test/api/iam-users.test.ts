@@ -54,13 +54,16 @@ test('users: add (a generated password shown once, or the given one), list, show
   assert.deepEqual(gone.json, { deleted: 'dev', access_keys: [] });
   assert.equal((await acme.call('GET', '/cachectl/v1/users/dev')).status, 404);
 
-  // Each change has its audit row, by the account's administrator, with the key it signed with.
+  // Each change has its audit row, by the account's administrator, with the key it signed with; the
+  // user's own sign-ins (refused while disabled, then issued) are recorded between them.
   const rows = await auditOf('user/dev');
   assert.deepEqual(
     rows.map((r) => [r.action, r.user_name, r.status, r.account_id]),
     [
       ['cachectl:users:create', 'admin', 200, acme.id],
+      ['iam:tokens:create', 'dev', 401, acme.id],
       ['cachectl:users:update', 'admin', 200, acme.id],
+      ['iam:tokens:create', 'dev', 201, acme.id],
       ['cachectl:users:delete', 'admin', 200, acme.id],
     ],
   );

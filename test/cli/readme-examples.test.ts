@@ -52,6 +52,7 @@ test("the README's Try it commands run as written", async () => {
   assert.ok(cachectl.length >= 15, `found ${cachectl.length} commands: ${commands.join(' | ')}`);
   fs.writeFileSync(path.join(dir, 'urls.txt'), ['http://www.example.test/u/1.html', 'http://www.example.test/u/2.html'].join('\n'));
   fs.writeFileSync(path.join(dir, 'sk.txt'), `${server.bootstrap!.secretKey}\n`);
+  fs.writeFileSync(path.join(dir, 'policy.json'), JSON.stringify({ Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:refreshCache'], Resource: ['CDN:*:*:domain:*.static.example.com'] }] }));
   const env = { HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'xdg') };
   const port = (origin.address() as AddressInfo).port;
   let lastTask = '';
