@@ -95,7 +95,9 @@ export interface IssuedToken {
 export type LoginResult =
   | { kind: 'issued'; issued: IssuedToken }
   | { kind: 'failed'; userFailures: number; allSourcesFailures: number; addressFailures: number; delayMs: number }
-  | { kind: 'throttled'; waitMs: number; by: 'user' | 'all-sources' | 'address' | 'busy' };
+  | { kind: 'throttled'; waitMs: number; by: 'user' | 'all-sources' | 'address' | 'busy' }
+  /** The password was right, but the token was asked for another account: none is issued. */
+  | { kind: 'wrong-scope' };
 
 export interface LoginInput {
   accountName?: string;
@@ -106,6 +108,8 @@ export interface LoginInput {
   source: string;
   userAgent: string;
   requestId: string;
+  /** The domain (account) the token is to be scoped to, when the request names one. */
+  scope?: { id?: string; name?: string };
 }
 
 /** The audit trail's action for a password login (a token issued). */
@@ -343,6 +347,11 @@ export class AuthService {
       }
       settled = true;
       admission.settle('success');
+      const scope = input.scope;
+      if (scope && ((scope.id !== undefined && scope.id !== account.id) || (scope.name !== undefined && scope.name !== account.name))) {
+        await insertAuditEvents(this.db, [loginAuditRow(input, account.id, user.id, 401, LOGIN_FAILED)]);
+        return { kind: 'wrong-scope' };
+      }
       const token = 'MII' + crypto.randomBytes(48).toString('base64url');
       const issuedAt = Date.now();
       const expiresAt = issuedAt + TOKEN_TTL_MS;

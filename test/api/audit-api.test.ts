@@ -246,3 +246,19 @@ test('logins: a refused one names the user as sent (at most 64 characters) and t
   assert.ok(boss.every((r) => r.account_id === tenant.accountId && Number(r.status) === 401));
   assert.ok(!JSON.stringify(rows).includes('wrong-password') && !JSON.stringify(rows).includes('secret-password'));
 });
+
+test('a token asked for another account than the user\'s: 401, no token stored, the refusal on the trail', async () => {
+  const account = await new AccountService(s.server.store.db, SecretSealer.none()).createAccount(ServiceCall.internal('', ACTIONS.createAccount), { name: 'scoped', user: 'owner', password: 'owner-password-1' });
+  const tokensBefore = (await s.server.store.db.selectFrom('tokens').select('digest').execute()).length;
+  const body = { auth: { identity: { methods: ['password'], password: { user: { name: 'owner', password: 'owner-password-1', domain: { name: 'scoped' } } } }, scope: { domain: { name: 'admin' } } } };
+  const res = await request(`${s.server.url}/v3/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 401, text);
+  assert.equal(res.headers['x-subject-token'], undefined);
+  assert.equal((await s.server.store.db.selectFrom('tokens').select('digest').execute()).length, tokensBefore);
+  const rows = (await auditRows(s.server)).filter((r) => r.action === 'iam:tokens:create' && r.account_id === account.accountId);
+  assert.deepEqual(
+    rows.map((r) => [r.user_name, Number(r.status)]),
+    [['owner', 401]],
+  );
+});
