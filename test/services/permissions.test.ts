@@ -116,7 +116,7 @@ test('conditions on g:EnterpriseProjectId: each operator, on Allow', () => {
     ['StringNotEquals', ['Prod'], { Prod: false, prod: true, '0': true }],
     ['StringEqualsIgnoreCase', ['Prod'], { Prod: true, prod: true, PROD: true, 'prod-2': false }],
     ['StringNotEqualsIgnoreCase', ['Prod'], { Prod: false, prod: false, test: true }],
-    ['StringMatch', ['prod-*', 'te?t'], { 'prod-eu': true, prod: false, test: true, tent: true, teest: false }],
+    ['StringMatch', ['prod-*', 'te?t'], { 'prod-eu': true, 'PROD-eu': false, prod: false, test: true, tent: true, teest: false }],
     ['StringLike', ['prod-*'], { 'prod-eu': true, prod: false }],
     ['StringNotMatch', ['prod-*'], { 'prod-eu': false, staging: true }],
     ['StringNotLike', ['prod-*', '0'], { 'prod-eu': false, '0': false, staging: true }],

@@ -48,10 +48,10 @@ function holds(c: Condition, value: string): boolean {
       return !c.values.some((x) => x.toLowerCase() === v.toLowerCase());
     case 'StringMatch':
     case 'StringLike':
-      return c.values.some((x) => globRegExp(x).test(v));
+      return c.values.some((x) => globRegExp(x, false).test(v));
     case 'StringNotMatch':
     case 'StringNotLike':
-      return !c.values.some((x) => globRegExp(x).test(v));
+      return !c.values.some((x) => globRegExp(x, false).test(v));
     case 'StringStartWith':
       return c.values.some((x) => v.startsWith(x));
     case 'StringEndWith':
