@@ -124,3 +124,33 @@ test('the platform admin acts on another account with ?account=; an unknown one 
   assert.equal(unknown.status, 404);
   assert.equal(unknown.json.error_code, 'CDN.0003');
 });
+
+test('a delegated identity manager (cachectl Administrator) manages users, but may not make or act as an administrator (CDN.0004); nothing changes', async () => {
+  const manager = await addUser(ts, acme.call, 'manager', ['cachectl Administrator']);
+  // What the delegation is for: a user of its own, with a key.
+  const made = await manager.call('POST', '/cachectl/v1/users', { body: { name: 'helper', password: 'helper-password-1' } });
+  assert.equal(made.status, 200, made.text);
+  const helperKey = await manager.call('POST', '/cachectl/v1/keys', { body: { user: 'helper' } });
+  assert.equal(helperKey.status, 200, helperKey.text);
+  const adminKey = (await acme.call('GET', '/cachectl/v1/keys', { query: [['user', 'admin']] })).json.keys[0].access_key as string;
+
+  const before = await identitySnapshot(acme.call);
+  const attempts: Array<[string, string, unknown?]> = [
+    ['PUT', '/cachectl/v1/groups/admin/members/manager'],
+    ['POST', '/cachectl/v1/users', { name: 'sneaky', groups: ['admin'] }],
+    ['PUT', '/cachectl/v1/users/admin', { password: 'taken-over-password' }],
+    ['PUT', '/cachectl/v1/users/admin', { enabled: false }],
+    ['DELETE', '/cachectl/v1/users/admin'],
+    ['POST', '/cachectl/v1/keys', { user: 'admin' }],
+    ['PUT', `/cachectl/v1/keys/${adminKey}`, { enabled: false }],
+    ['DELETE', `/cachectl/v1/keys/${adminKey}`],
+    ['POST', '/cachectl/v1/groups/admin/policies', { policy: 'CDN ReadOnlyAccess' }],
+    ['DELETE', `/cachectl/v1/groups/admin/policies/${encodeURIComponent('CDN Administrator')}`],
+  ];
+  for (const [method, path, body] of attempts) {
+    const res = await manager.call(method, path, body === undefined ? {} : { body });
+    assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
+    assert.equal(res.json.error_code, 'CDN.0004', `${method} ${path}`);
+  }
+  assert.equal(await identitySnapshot(acme.call), before);
+});

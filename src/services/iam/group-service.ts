@@ -11,7 +11,7 @@ import { badParameter, forbidden, notFound } from '../../errors.js';
 import type { Call } from './call.js';
 import type { IdentityWriter } from './identity-writer.js';
 import type { PolicyService } from './policy-service.js';
-import { keepAnAdministrator } from './admin-group.js';
+import { keepAnAdministrator, onlyAdministrators } from './admin-group.js';
 import { checkName } from './names.js';
 
 export interface GroupView {
@@ -95,6 +95,7 @@ export class GroupService {
   async addMember(call: Call, name: string, userName: string): Promise<GroupView> {
     await this.writer.write(call, `group/${name}`, async (trx) => {
       const group = await this.find(call, name, trx);
+      if (group.name === ADMIN_GROUP) onlyAdministrators(call, `adding a member to '${ADMIN_GROUP}'`);
       const user = await findUser(trx, call.accountId, userName);
       if (!user) throw notFound(`no user '${userName.slice(0, 64)}'`);
       await addMember(trx, group.id, user.id);
@@ -105,6 +106,7 @@ export class GroupService {
   async removeMember(call: Call, name: string, userName: string): Promise<GroupView> {
     await this.writer.write(call, `group/${name}`, async (trx) => {
       const group = await this.find(call, name, trx);
+      if (group.name === ADMIN_GROUP) onlyAdministrators(call, `removing a member of '${ADMIN_GROUP}'`);
       const user = await findUser(trx, call.accountId, userName);
       if (!user || !(await groups.removeMember(trx, group.id, user.id))) throw notFound(`user '${userName.slice(0, 64)}' is not a member of group '${name}'`);
       await keepAnAdministrator(trx, call.accountId, `user '${userName}' cannot leave group '${name}'`);
@@ -126,6 +128,7 @@ export class GroupService {
   async attach(call: Call, name: string, policy: string, project = ALL_PROJECTS): Promise<AttachmentView[]> {
     await this.writer.write(call, `group/${name}`, async (trx) => {
       const group = await this.find(call, name, trx);
+      if (group.name === ADMIN_GROUP) onlyAdministrators(call, `attaching a policy to '${ADMIN_GROUP}'`);
       const p = await this.policies.resolve(call, policy, trx);
       await this.checkProject(trx, call, project);
       await attachPolicy(trx, group.id, p.id, project);
@@ -136,6 +139,7 @@ export class GroupService {
   async detach(call: Call, name: string, policy: string, project = ALL_PROJECTS): Promise<AttachmentView[]> {
     await this.writer.write(call, `group/${name}`, async (trx) => {
       const group = await this.find(call, name, trx);
+      if (group.name === ADMIN_GROUP) onlyAdministrators(call, `detaching a policy from '${ADMIN_GROUP}'`);
       const p = await this.policies.resolve(call, policy, trx);
       if (!(await groups.detachPolicy(trx, group.id, p.id, project))) throw notFound(`policy '${p.name}' is not attached to group '${name}' for enterprise project '${project}'`);
     });

@@ -11,6 +11,7 @@ import { newSecret } from '../password-hash.js';
 import { SecretSealer } from '../secret-sealer.js';
 import type { Call } from './call.js';
 import type { IdentityWriter } from './identity-writer.js';
+import { isAdministrator, onlyAdministrators } from './admin-group.js';
 
 export const MAX_KEYS_PER_USER = 2;
 /** A new key's state: enabled, no expiry, never used. */
@@ -85,6 +86,7 @@ export class KeyService {
     const secretKey = newSecret(30);
     return this.writer.write(call, `key/${accessKey}`, async (trx) => {
       const user = await this.ownerFor(trx, call, input.user);
+      if (await isAdministrator(trx, call.accountId, user.id)) onlyAdministrators(call, `a key of administrator '${user.name}'`);
       if ((await keysOf(trx, { userId: user.id })).length >= MAX_KEYS_PER_USER) {
         throw badParameter(`user '${user.name}' has ${MAX_KEYS_PER_USER} access keys, the most a user may have: delete one first`);
       }
@@ -106,7 +108,7 @@ export class KeyService {
 
   async update(call: Call, accessKey: string, change: { enabled?: boolean; expiresAt?: number | null; description?: string }): Promise<KeyView> {
     await this.writer.write(call, `key/${accessKey}`, async (trx) => {
-      await this.key(trx, call, accessKey);
+      await this.administratorsOnly(trx, call, await this.key(trx, call, accessKey));
       await updateAccessKey(trx, accessKey, {
         ...(change.enabled !== undefined && { enabled: change.enabled ? 1 : 0 }),
         ...(change.expiresAt !== undefined && { expires_at: change.expiresAt }),
@@ -119,7 +121,7 @@ export class KeyService {
 
   async remove(call: Call, accessKey: string): Promise<void> {
     await this.writer.write(call, `key/${accessKey}`, async (trx) => {
-      await this.key(trx, call, accessKey);
+      await this.administratorsOnly(trx, call, await this.key(trx, call, accessKey));
       await deleteAccessKey(trx, accessKey);
     });
   }
@@ -135,6 +137,11 @@ export class KeyService {
       last_used_at: num(k.last_used_at),
       expires_at: num(k.expires_at),
     };
+  }
+
+  /** The keys of the account's administrators are theirs to change. */
+  private async administratorsOnly(db: Kysely<Database>, call: Call, key: AccessKey): Promise<void> {
+    if (await isAdministrator(db, call.accountId, key.user_id)) onlyAdministrators(call, `a key of an administrator`);
   }
 
   private async key(db: Kysely<Database>, call: Call, accessKey: string): Promise<AccessKey> {

@@ -4,14 +4,14 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/database.js';
 import { findUser, insertUser, type User } from '../../store/repositories/account-repository.js';
-import { addMember } from '../../store/repositories/identity-repository.js';
+import { ADMIN_GROUP, addMember } from '../../store/repositories/identity-repository.js';
 import { findGroup, membershipNames } from '../../store/repositories/group-repository.js';
 import * as users from '../../store/repositories/user-repository.js';
 import { badParameter, forbidden, notFound } from '../../errors.js';
 import { hashPassword, newSecret } from '../password-hash.js';
 import type { Call } from './call.js';
 import type { IdentityWriter } from './identity-writer.js';
-import { keepAnAdministrator } from './admin-group.js';
+import { isAdministrator, keepAnAdministrator, onlyAdministrators } from './admin-group.js';
 import { checkName } from './names.js';
 
 export interface UserView {
@@ -91,6 +91,7 @@ export class UserService {
       for (const g of groupNames) {
         const group = await findGroup(trx, call.accountId, g);
         if (!group) throw badParameter(`groups: no group '${g.slice(0, 64)}'`);
+        if (group.name === ADMIN_GROUP) onlyAdministrators(call, `a new user in '${ADMIN_GROUP}'`);
         groups.push(group);
       }
       await insertUser(trx, row);
@@ -104,6 +105,7 @@ export class UserService {
     const passwordHash = change.password === undefined ? undefined : await hashPassword(change.password);
     await this.writer.write(call, `user/${name}`, async (trx) => {
       const user = await this.find(call, name, trx);
+      if (await isAdministrator(trx, call.accountId, user.id)) onlyAdministrators(call, `changing administrator '${name}'`);
       await users.updateUser(trx, user.id, {
         ...(change.enabled !== undefined && { enabled: change.enabled ? 1 : 0 }),
         ...(passwordHash !== undefined && { password_hash: passwordHash }),
@@ -120,6 +122,7 @@ export class UserService {
     return this.writer.write(call, `user/${name}`, async (trx) => {
       const user = await this.find(call, name, trx);
       if (user.id === call.actor.userId) throw forbidden('A user cannot delete itself.');
+      if (await isAdministrator(trx, call.accountId, user.id)) onlyAdministrators(call, `deleting administrator '${name}'`);
       const keys = await users.deleteUser(trx, user.id);
       await keepAnAdministrator(trx, call.accountId, `user '${name}' cannot be deleted`);
       return keys;
