@@ -96,6 +96,18 @@ async function freshDomain(t: Target, state: 'online' | 'offline'): Promise<{ id
   return { id: res.json.domain.id, name };
 }
 
+// Objects of the callers' account for one call to change or delete, so that no call disturbs another.
+const freshUser = (t: Target, groups: string[] = []) => addUser(iam, s.accountId, { name: t.unique(), groups });
+const freshGroup = async (t: Target) => {
+  const name = t.unique();
+  await addGroup(iam, s.accountId, name);
+  return name;
+};
+const freshPolicy = async (t: Target) => {
+  const name = t.unique();
+  return { name, id: await addPolicy(iam, s.accountId, name, WILDCARD) };
+};
+
 const nodeBody = (name: string) => ({ name, driver: 'builtin', traffic_url: extraEdge.trafficUrl, control_url: extraEdge.controlUrl });
 const removeNode = (name: string) => async () => assert.equal((await s.call('DELETE', `/cachectl/v1/nodes/${name}`)).status, 200);
 
@@ -183,6 +195,63 @@ const TABLE: Row[] = [
   { route: 'GET /cachectl/v1/tasks/:id/wait', outcomes: '                         A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}/wait`, query: [['timeout_ms', '0']] }) },
   { route: 'GET /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout` }) },
   { route: 'PUT /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  21  21  21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout`, body: { prefetch_timeout_ms: 60_000 } }) },
+  { route: 'GET /cachectl/v1/tasks/:id', outcomes: '                              A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}` }) },
+  // The audit trail and the identity management: cachectl's own actions, which only cachectl's policies
+  // allow. The calls act on the callers' own account; each change is made to an object of its own.
+  { route: 'GET /cachectl/v1/audit', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/audit' }) },
+  { route: 'GET /cachectl/v1/users', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/users' }) },
+  { route: 'POST /cachectl/v1/users', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/users', body: { name: t.unique() } }) },
+  { route: 'GET /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/users/u-ro' }) },
+  { route: 'PUT /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}`, body: { enabled: false } }) },
+  { route: 'DELETE /cachectl/v1/users/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}` }) },
+  { route: 'GET /cachectl/v1/groups', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups' }) },
+  { route: 'POST /cachectl/v1/groups', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/groups', body: { name: t.unique() } }) },
+  { route: 'GET /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups/g-ro' }) },
+  { route: 'PUT /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}`, body: { description: 'changed' } }) },
+  { route: 'DELETE /cachectl/v1/groups/:name', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}` }) },
+  {
+    route: 'PUT /cachectl/v1/groups/:name/members/:user',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/members/${(await freshUser(t)).name}` }),
+  },
+  {
+    route: 'DELETE /cachectl/v1/groups/:name/members/:user',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    request: async (t) => {
+      const group = await freshGroup(t);
+      return { path: `/cachectl/v1/groups/${group}/members/${(await freshUser(t, [group])).name}` };
+    },
+  },
+  { route: 'GET /cachectl/v1/groups/:name/policies', outcomes: '                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups/g-ro/policies' }) },
+  { route: 'POST /cachectl/v1/groups/:name/policies', outcomes: '                 21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/policies`, body: { policy: 'CDN ReadOnlyAccess' } }) },
+  {
+    route: 'DELETE /cachectl/v1/groups/:name/policies/:policy',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    request: async (t) => {
+      const group = await freshGroup(t);
+      const policy = await freshPolicy(t);
+      await attach(iam, s.accountId, group, policy.id);
+      return { path: `/cachectl/v1/groups/${group}/policies/${policy.name}` };
+    },
+  },
+  { route: 'GET /cachectl/v1/policies', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/policies' }) },
+  { route: 'POST /cachectl/v1/policies', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/policies', body: { name: t.unique(), policy: WILDCARD } }) },
+  { route: 'GET /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/policies/custom-wild' }) },
+  { route: 'PUT /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}`, body: { description: 'changed' } }) },
+  { route: 'DELETE /cachectl/v1/policies/:name', outcomes: '                      21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}` }) },
+  { route: 'GET /cachectl/v1/projects', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/projects' }) },
+  { route: 'POST /cachectl/v1/projects', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/projects', body: { name: t.unique() } }) },
+  { route: 'DELETE /cachectl/v1/projects/:id', outcomes: '                          21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/projects/${await addProject(iam, s.accountId, t.unique())}` }) },
+  // Moving a domain is cachectl's own action, whatever the caller may do with the domain itself.
+  {
+    route: 'PUT /cachectl/v1/domains/:domain_name/project',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    request: async (t) => {
+      const other = t.project === targets.P.project ? targets['0'].project : targets.P.project;
+      return { path: `/cachectl/v1/domains/${(await freshDomain(t, 'online')).name}/project`, body: { enterprise_project_id: other } };
+    },
+  },
+  { route: 'PUT /cachectl/v1/keys/:access_key', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/keys/${(await freshUser(t)).accessKey}`, body: { enabled: false } }) },
 ];
 
 before(async () => {
