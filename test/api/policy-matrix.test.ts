@@ -48,6 +48,7 @@ const COLUMNS: Record<string, Column> = {
   proj0: { policy: 'CDN Administrator', grantedFor: 'P', target: '0' },
   condP: { policy: 'condition', grantedFor: '*', target: 'P' },
   cond0: { policy: 'condition', grantedFor: '*', target: '0' },
+  aud: { policy: 'cachectl AuditReadOnlyAccess', grantedFor: '*', target: '0' },
 };
 const COLUMN_NAMES = Object.keys(COLUMNS);
 
@@ -111,55 +112,55 @@ const freshPolicy = async (t: Target) => {
 const nodeBody = (name: string) => ({ name, driver: 'builtin', traffic_url: extraEdge.trafficUrl, control_url: extraEdge.controlUrl });
 const removeNode = (name: string) => async () => assert.equal((await s.call('DELETE', `/cachectl/v1/nodes/${name}`)).status, 200);
 
-//                                                                               admin rp  ro  dro cctl wild deny projP proj0 condP cond0
+//                                                                               admin rp  ro  dro cctl wild deny projP proj0 condP cond0 aud
 const TABLE: Row[] = [
-  { route: 'POST /v1.0/cdn/content/refresh-tasks', outcomes: '                    A  A   21  21  21   A    21   A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/content/refresh-tasks', body: { refresh_task: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
-  { route: 'POST /v1.0/cdn/content/preheating-tasks', outcomes: '                 A  A   21  21  21   21   A    A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/content/preheating-tasks', body: { preheating_task: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
-  { route: 'POST /v1.0/cdn/refreshtasks', outcomes: '                             A  A   21  21  21   A    21   A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/refreshtasks', body: { refreshTask: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
-  { route: 'POST /v1.0/cdn/preheatingtasks', outcomes: '                          A  A   21  21  21   21   A    A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/preheatingtasks', body: { preheatingTask: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
-  { route: 'GET /v1.0/cdn/historytasks', outcomes: '                               A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/historytasks', query: ep(t) }) },
-  { route: 'GET /v1.0/cdn/historytasks/:history_tasks_id/detail', outcomes: '      A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/v1.0/cdn/historytasks/${t.taskId}/detail` }) },
-  { route: 'GET /v1.0/cdn/contentgateway/url-tasks', outcomes: '                   A  A   A   21  21   21   A    A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/contentgateway/url-tasks', query: ep(t) }) },
+  { route: 'POST /v1.0/cdn/content/refresh-tasks', outcomes: '                    A  A   21  21  21   A    21   A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/content/refresh-tasks', body: { refresh_task: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
+  { route: 'POST /v1.0/cdn/content/preheating-tasks', outcomes: '                 A  A   21  21  21   21   A    A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/content/preheating-tasks', body: { preheating_task: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
+  { route: 'POST /v1.0/cdn/refreshtasks', outcomes: '                             A  A   21  21  21   A    21   A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/refreshtasks', body: { refreshTask: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
+  { route: 'POST /v1.0/cdn/preheatingtasks', outcomes: '                          A  A   21  21  21   21   A    A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/preheatingtasks', body: { preheatingTask: { urls: [`http://${t.domain.name}/a.txt`] } } }) },
+  { route: 'GET /v1.0/cdn/historytasks', outcomes: '                               A  A   A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/historytasks', query: ep(t) }) },
+  { route: 'GET /v1.0/cdn/historytasks/:history_tasks_id/detail', outcomes: '      A  A   A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/v1.0/cdn/historytasks/${t.taskId}/detail` }) },
+  { route: 'GET /v1.0/cdn/contentgateway/url-tasks', outcomes: '                   A  A   A   21  21   21   A    A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/contentgateway/url-tasks', query: ep(t) }) },
   // Quotas are the account's: anyone who may read them in some project reads them.
-  { route: 'GET /v1.0/cdn/quota', outcomes: '                                      A  21  A   21  21   21   A    A     A     A     A', request: (t) => ({ path: '/v1.0/cdn/quota', query: ep(t) }) },
+  { route: 'GET /v1.0/cdn/quota', outcomes: '                                      A  21  A   21  21   21   A    A     A     A     A   21', request: (t) => ({ path: '/v1.0/cdn/quota', query: ep(t) }) },
   {
     route: 'POST /v1.0/cdn/domains',
-    outcomes: '                                                                       A  21  21  21  21   21   A    A     20    A     20',
+    outcomes: '                                                                       A  21  21  21  21   21   A    A     20    A     20   21',
     request: (t) => ({ path: '/v1.0/cdn/domains', body: { domain: { domain_name: `${t.unique()}.static.example.com`, business_type: 'web', sources: sources(), enterprise_project_id: t.project } } }),
   },
-  { route: 'GET /v1.0/cdn/domains', outcomes: '                                    A  21  A   A   21   21   A    A     20    A     20', request: (t) => ({ path: '/v1.0/cdn/domains', query: ep(t) }) },
-  { route: 'GET /v1.0/cdn/domains/:domain_id/detail', outcomes: '                  A  21  A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/v1.0/cdn/domains/${t.domain.id}/detail` }) },
-  { route: 'GET /v1.0/cdn/configuration/domains/:domain_name', outcomes: '         A  21  A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/v1.0/cdn/configuration/domains/${t.domain.name}` }) },
-  { route: 'PUT /v1.0/cdn/domains/:domain_id/origin', outcomes: '                  A  21  21  21  21   21   A    A     20    A     20', request: (t) => ({ path: `/v1.0/cdn/domains/${t.domain.id}/origin`, body: { origin: { sources: sources() } } }) },
+  { route: 'GET /v1.0/cdn/domains', outcomes: '                                    A  21  A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: '/v1.0/cdn/domains', query: ep(t) }) },
+  { route: 'GET /v1.0/cdn/domains/:domain_id/detail', outcomes: '                  A  21  A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/v1.0/cdn/domains/${t.domain.id}/detail` }) },
+  { route: 'GET /v1.0/cdn/configuration/domains/:domain_name', outcomes: '         A  21  A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/v1.0/cdn/configuration/domains/${t.domain.name}` }) },
+  { route: 'PUT /v1.0/cdn/domains/:domain_id/origin', outcomes: '                  A  21  21  21  21   21   A    A     20    A     20   21', request: (t) => ({ path: `/v1.0/cdn/domains/${t.domain.id}/origin`, body: { origin: { sources: sources() } } }) },
   {
     route: 'PUT /v1.1/cdn/configuration/domains/:domain_name/configs',
-    outcomes: '                                                                       A  21  21  21  21   21   A    A     20    A     20',
+    outcomes: '                                                                       A  21  21  21  21   21   A    A     20    A     20   21',
     request: (t) => ({ path: `/v1.1/cdn/configuration/domains/${t.domain.name}/configs`, body: { configs: { sources: [{ origin_addr: '127.0.0.1', origin_type: 'ipaddr', priority: 70, http_port: origin.port }] } } }),
   },
-  { route: 'PUT /v1.0/cdn/domains/:domain_id/enable', outcomes: '                  A  21  21  21  21   21   A    A     20    A     20', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'offline')).id}/enable` }) },
-  { route: 'PUT /v1.0/cdn/domains/:domain_id/disable', outcomes: '                 A  21  21  21  21   21   A    A     20    A     20', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'online')).id}/disable` }) },
-  { route: 'DELETE /v1.0/cdn/domains/:domain_id', outcomes: '                      A  21  21  21  21   21   21   A     20    A     20', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'offline')).id}` }) },
+  { route: 'PUT /v1.0/cdn/domains/:domain_id/enable', outcomes: '                  A  21  21  21  21   21   A    A     20    A     20   21', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'offline')).id}/enable` }) },
+  { route: 'PUT /v1.0/cdn/domains/:domain_id/disable', outcomes: '                 A  21  21  21  21   21   A    A     20    A     20   21', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'online')).id}/disable` }) },
+  { route: 'DELETE /v1.0/cdn/domains/:domain_id', outcomes: '                      A  21  21  21  21   21   21   A     20    A     20   21', request: async (t) => ({ path: `/v1.0/cdn/domains/${(await freshDomain(t, 'offline')).id}` }) },
   // The IAM discovery calls the SDKs make first: any authenticated caller.
-  { route: 'GET /v3/auth/domains', outcomes: '                                     A  A   A   A   A    A    A    A     A     A     A', request: () => ({ path: '/v3/auth/domains' }) },
-  { route: 'GET /v3/projects', outcomes: '                                         A  A   A   A   A    A    A    A     A     A     A', request: () => ({ path: '/v3/projects', query: [['name', 'cn-north-4']] }) },
-  { route: 'GET /v3/auth/catalog', outcomes: '                                     A  A   A   A   A    A    A    A     A     A     A', request: () => ({ path: '/v3/auth/catalog' }) },
+  { route: 'GET /v3/auth/domains', outcomes: '                                     A  A   A   A   A    A    A    A     A     A     A   A', request: () => ({ path: '/v3/auth/domains' }) },
+  { route: 'GET /v3/projects', outcomes: '                                         A  A   A   A   A    A    A    A     A     A     A   A', request: () => ({ path: '/v3/projects', query: [['name', 'cn-north-4']] }) },
+  { route: 'GET /v3/auth/catalog', outcomes: '                                     A  A   A   A   A    A    A    A     A     A     A   A', request: () => ({ path: '/v3/auth/catalog' }) },
   // cachectl's own platform routes (the callers are users of the platform's admin account).
-  { route: 'GET /cachectl/v1/accounts', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/accounts' }) },
-  { route: 'POST /cachectl/v1/accounts', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/accounts', body: { name: t.unique() } }) },
+  { route: 'GET /cachectl/v1/accounts', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/accounts' }) },
+  { route: 'POST /cachectl/v1/accounts', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/accounts', body: { name: t.unique() } }) },
   {
     route: 'DELETE /cachectl/v1/accounts/:name',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const name = t.unique();
       assert.equal((await s.call('POST', '/cachectl/v1/accounts', { body: { name } })).status, 200);
       return { path: `/cachectl/v1/accounts/${name}` };
     },
   },
-  { route: 'PUT /cachectl/v1/accounts/:name/quotas', outcomes: '                   21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: `/cachectl/v1/accounts/${tenant.name}/quotas`, body: { preheat: 1000 + serial } }) },
-  { route: 'GET /cachectl/v1/keys', outcomes: '                                    21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/keys' }) },
+  { route: 'PUT /cachectl/v1/accounts/:name/quotas', outcomes: '                   21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: `/cachectl/v1/accounts/${tenant.name}/quotas`, body: { preheat: 1000 + serial } }) },
+  { route: 'GET /cachectl/v1/keys', outcomes: '                                    21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/keys' }) },
   {
     route: 'POST /cachectl/v1/keys',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const user = await addUser(iam, tenant.id, { name: t.unique() });
       return {
@@ -169,11 +170,11 @@ const TABLE: Row[] = [
       };
     },
   },
-  { route: 'DELETE /cachectl/v1/keys/:access_key', outcomes: '                    21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/keys/${(await addUser(iam, tenant.id, { name: t.unique() })).accessKey}` }) },
-  { route: 'GET /cachectl/v1/nodes', outcomes: '                                   21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/nodes' }) },
+  { route: 'DELETE /cachectl/v1/keys/:access_key', outcomes: '                    21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/keys/${(await addUser(iam, tenant.id, { name: t.unique() })).accessKey}` }) },
+  { route: 'GET /cachectl/v1/nodes', outcomes: '                                   21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/nodes' }) },
   {
     route: 'POST /cachectl/v1/nodes',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: (t) => {
       const name = t.unique();
       return { path: '/cachectl/v1/nodes', body: nodeBody(name), cleanup: removeNode(name) };
@@ -181,7 +182,7 @@ const TABLE: Row[] = [
   },
   {
     route: 'DELETE /cachectl/v1/nodes/:name',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const name = t.unique();
       assert.equal((await s.call('POST', '/cachectl/v1/nodes', { body: nodeBody(name) })).status, 200);
@@ -189,44 +190,44 @@ const TABLE: Row[] = [
       return { path: `/cachectl/v1/nodes/${name}`, cleanup: async () => undefined };
     },
   },
-  { route: 'POST /cachectl/v1/nodes/:name/check', outcomes: '                     21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: `/cachectl/v1/nodes/${s.server.edges[0].name}/check` }) },
+  { route: 'POST /cachectl/v1/nodes/:name/check', outcomes: '                     21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: `/cachectl/v1/nodes/${s.server.edges[0].name}/check` }) },
   // cachectl's own views of a task: as the Huawei task detail.
-  { route: 'GET /cachectl/v1/tasks/:id/nodes', outcomes: '                        A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}/nodes` }) },
-  { route: 'GET /cachectl/v1/tasks/:id/wait', outcomes: '                         A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}/wait`, query: [['timeout_ms', '0']] }) },
-  { route: 'GET /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout` }) },
-  { route: 'PUT /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  21  21  21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout`, body: { prefetch_timeout_ms: 60_000 } }) },
-  { route: 'GET /cachectl/v1/tasks/:id', outcomes: '                              A  A   A   A   21   21   A    A     20    A     20', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}` }) },
+  { route: 'GET /cachectl/v1/tasks/:id/nodes', outcomes: '                        A  A   A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}/nodes` }) },
+  { route: 'GET /cachectl/v1/tasks/:id/wait', outcomes: '                         A  A   A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}/wait`, query: [['timeout_ms', '0']] }) },
+  { route: 'GET /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout` }) },
+  { route: 'PUT /cachectl/v1/domains/:domain_name/prefetch-timeout', outcomes: '  A  21  21  21  21   21   A    A     20    A     20   21', request: (t) => ({ path: `/cachectl/v1/domains/${t.domain.name}/prefetch-timeout`, body: { prefetch_timeout_ms: 60_000 } }) },
+  { route: 'GET /cachectl/v1/tasks/:id', outcomes: '                              A  A   A   A   21   21   A    A     20    A     20   21', request: (t) => ({ path: `/cachectl/v1/tasks/${t.taskId}` }) },
   // The audit trail and the identity management: cachectl's own actions, which only cachectl's policies
   // allow. The calls act on the callers' own account; each change is made to an object of its own.
-  { route: 'GET /cachectl/v1/audit', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/audit' }) },
-  { route: 'GET /cachectl/v1/users', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/users' }) },
-  { route: 'POST /cachectl/v1/users', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/users', body: { name: t.unique() } }) },
-  { route: 'GET /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/users/u-ro' }) },
-  { route: 'PUT /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}`, body: { enabled: false } }) },
-  { route: 'DELETE /cachectl/v1/users/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}` }) },
-  { route: 'GET /cachectl/v1/groups', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups' }) },
-  { route: 'POST /cachectl/v1/groups', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/groups', body: { name: t.unique() } }) },
-  { route: 'GET /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups/g-ro' }) },
-  { route: 'PUT /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}`, body: { description: 'changed' } }) },
-  { route: 'DELETE /cachectl/v1/groups/:name', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}` }) },
+  { route: 'GET /cachectl/v1/audit', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21   A', request: () => ({ path: '/cachectl/v1/audit' }) },
+  { route: 'GET /cachectl/v1/users', outcomes: '                                  21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/users' }) },
+  { route: 'POST /cachectl/v1/users', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/users', body: { name: t.unique() } }) },
+  { route: 'GET /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/users/u-ro' }) },
+  { route: 'PUT /cachectl/v1/users/:name', outcomes: '                            21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}`, body: { enabled: false } }) },
+  { route: 'DELETE /cachectl/v1/users/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}` }) },
+  { route: 'GET /cachectl/v1/groups', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups' }) },
+  { route: 'POST /cachectl/v1/groups', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/groups', body: { name: t.unique() } }) },
+  { route: 'GET /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/g-ro' }) },
+  { route: 'PUT /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}`, body: { description: 'changed' } }) },
+  { route: 'DELETE /cachectl/v1/groups/:name', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}` }) },
   {
     route: 'PUT /cachectl/v1/groups/:name/members/:user',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/members/${(await freshUser(t)).name}` }),
   },
   {
     route: 'DELETE /cachectl/v1/groups/:name/members/:user',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const group = await freshGroup(t);
       return { path: `/cachectl/v1/groups/${group}/members/${(await freshUser(t, [group])).name}` };
     },
   },
-  { route: 'GET /cachectl/v1/groups/:name/policies', outcomes: '                  21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/groups/g-ro/policies' }) },
-  { route: 'POST /cachectl/v1/groups/:name/policies', outcomes: '                 21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/policies`, body: { policy: 'CDN ReadOnlyAccess' } }) },
+  { route: 'GET /cachectl/v1/groups/:name/policies', outcomes: '                  21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/g-ro/policies' }) },
+  { route: 'POST /cachectl/v1/groups/:name/policies', outcomes: '                 21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/policies`, body: { policy: 'CDN ReadOnlyAccess' } }) },
   {
     route: 'DELETE /cachectl/v1/groups/:name/policies/:policy',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const group = await freshGroup(t);
       const policy = await freshPolicy(t);
@@ -234,24 +235,24 @@ const TABLE: Row[] = [
       return { path: `/cachectl/v1/groups/${group}/policies/${policy.name}` };
     },
   },
-  { route: 'GET /cachectl/v1/policies', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/policies' }) },
-  { route: 'POST /cachectl/v1/policies', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/policies', body: { name: t.unique(), policy: WILDCARD } }) },
-  { route: 'GET /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/policies/custom-wild' }) },
-  { route: 'PUT /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}`, body: { description: 'changed' } }) },
-  { route: 'DELETE /cachectl/v1/policies/:name', outcomes: '                      21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}` }) },
-  { route: 'GET /cachectl/v1/projects', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21', request: () => ({ path: '/cachectl/v1/projects' }) },
-  { route: 'POST /cachectl/v1/projects', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21', request: (t) => ({ path: '/cachectl/v1/projects', body: { name: t.unique() } }) },
-  { route: 'DELETE /cachectl/v1/projects/:id', outcomes: '                          21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/projects/${await addProject(iam, s.accountId, t.unique())}` }) },
+  { route: 'GET /cachectl/v1/policies', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/policies' }) },
+  { route: 'POST /cachectl/v1/policies', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/policies', body: { name: t.unique(), policy: WILDCARD } }) },
+  { route: 'GET /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/policies/custom-wild' }) },
+  { route: 'PUT /cachectl/v1/policies/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}`, body: { description: 'changed' } }) },
+  { route: 'DELETE /cachectl/v1/policies/:name', outcomes: '                      21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/policies/${(await freshPolicy(t)).name}` }) },
+  { route: 'GET /cachectl/v1/projects', outcomes: '                               21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/projects' }) },
+  { route: 'POST /cachectl/v1/projects', outcomes: '                              21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/projects', body: { name: t.unique() } }) },
+  { route: 'DELETE /cachectl/v1/projects/:id', outcomes: '                          21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/projects/${await addProject(iam, s.accountId, t.unique())}` }) },
   // Moving a domain is cachectl's own action, whatever the caller may do with the domain itself.
   {
     route: 'PUT /cachectl/v1/domains/:domain_name/project',
-    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21',
+    outcomes: '                                                                       21  21  21  21  A    21   21   21    21    21    21   21',
     request: async (t) => {
       const other = t.project === targets.P.project ? targets['0'].project : targets.P.project;
       return { path: `/cachectl/v1/domains/${(await freshDomain(t, 'online')).name}/project`, body: { enterprise_project_id: other } };
     },
   },
-  { route: 'PUT /cachectl/v1/keys/:access_key', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21', request: async (t) => ({ path: `/cachectl/v1/keys/${(await freshUser(t)).accessKey}`, body: { enabled: false } }) },
+  { route: 'PUT /cachectl/v1/keys/:access_key', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/keys/${(await freshUser(t)).accessKey}`, body: { enabled: false } }) },
 ];
 
 before(async () => {
