@@ -17,7 +17,7 @@ import { Permissions, type Grant } from '../src/services/iam/permissions.js';
 import { parsePolicyDocument } from '../src/services/iam/policy-document.js';
 import { findAccountByName } from '../src/store/repositories/account-repository.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
-import { addGroup, addPolicy, addUser, attach } from '../test/support/identity-store.js';
+import { addGroup, addPolicy, addUser, attach } from '../test/support/iam-fixtures.js';
 import { SignedClient } from './client.js';
 import { addOnlineDomain } from './domain.js';
 import { info, row, type Row } from './report.js';
@@ -73,10 +73,11 @@ async function seedSubUser(dbFile: string, accountName: string): Promise<{ acces
   try {
     const account = await findAccountByName(db, accountName);
     if (!account) throw new Error(`no account ${accountName}`);
+    const iam = { db };
     const groups: string[] = [];
-    for (let g = 0; g < GROUPS; g++) groups.push(await addGroup(db, account.id, `purgers-${g}`));
-    for (let i = 0; i < POLICIES; i++) await attach(db, groups[i % GROUPS], await addPolicy(db, account.id, `policy-${i}`, policyDocument(i)));
-    return await addUser(db, account.id, 'ci', groups);
+    for (let g = 0; g < GROUPS; g++) groups.push(await addGroup(iam, account.id, `purgers-${g}`));
+    for (let i = 0; i < POLICIES; i++) await attach(iam, account.id, groups[i % GROUPS], await addPolicy(iam, account.id, `policy-${i}`, policyDocument(i)));
+    return await addUser(iam, account.id, { name: 'ci', groups });
   } finally {
     await db.destroy();
   }

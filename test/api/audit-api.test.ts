@@ -7,7 +7,8 @@ import { request } from 'undici';
 import { startTestServer, addDomain } from '../support/test-server.js';
 import { client, type Call } from '../support/signed-client.js';
 import { startOrigin } from '../support/origin.js';
-import { addTestUser, auditRows } from '../support/audit-fixtures.js';
+import { addUser, iamStoreOf } from '../support/iam-fixtures.js';
+import { auditRows } from '../support/audit-rows.js';
 import { AccountService } from '../../src/services/account-service.js';
 import { SecretSealer } from '../../src/services/secret-sealer.js';
 import { Call as ServiceCall } from '../../src/services/iam/call.js';
@@ -47,8 +48,8 @@ const page = (call: Call, query: Array<[string, string]>) => call('GET', '/cache
 
 test('who may read the trail: the account administrator and an audit reader yes, a ReadOnly user no (CDN.0021); each account sees its own rows', async () => {
   await addDomain(tenantCall, 'www.tenant-audit.test', origin.port);
-  const viewer = await addTestUser(s.server, s.accountId, 'ro-viewer', 'system:cdn-read-only-access');
-  const auditor = await addTestUser(s.server, s.accountId, 'auditor', 'system:cachectl-audit-read-only');
+  const viewer = await addUser(iamStoreOf(s), s.accountId, { name: 'ro-viewer', policies: ['CDN ReadOnlyAccess'] });
+  const auditor = await addUser(iamStoreOf(s), s.accountId, { name: 'auditor', policies: ['cachectl AuditReadOnlyAccess'] });
   const refused = await client(s.server.url, viewer)('GET', '/cachectl/v1/audit');
   assert.equal(refused.status, 403);
   assert.equal(refused.json.error_code, 'CDN.0021');
@@ -193,7 +194,7 @@ test('GET /cachectl/v1/tasks/:id: the task with its project and creator; the Hua
   assert.equal(other.status, 404);
   assert.equal((await tenantCall('GET', '/cachectl/v1/tasks/nope')).status, 404);
   // A user whose policies do not name queryCacheHistoryTask is refused before anything is read.
-  const auditOnly = await addTestUser(s.server, tenant.accountId, 'audit-only', 'system:cachectl-audit-read-only');
+  const auditOnly = await addUser(iamStoreOf(s), tenant.accountId, { name: 'audit-only', policies: ['cachectl AuditReadOnlyAccess'] });
   const refused = await client(s.server.url, auditOnly)('GET', `/cachectl/v1/tasks/${id}`);
   assert.equal(refused.status, 403);
   assert.equal(refused.json.error_code, 'CDN.0021');

@@ -7,7 +7,8 @@ import { request } from 'undici';
 import { startTestServer, waitDomainOnline } from '../support/test-server.js';
 import { client, type ApiResponse } from '../support/signed-client.js';
 import { startOrigin } from '../support/origin.js';
-import { addTestUser, auditRows, type TestUser } from '../support/audit-fixtures.js';
+import { addUser, iamStoreOf, type TestUser } from '../support/iam-fixtures.js';
+import { auditRows } from '../support/audit-rows.js';
 
 const s = await startTestServer();
 const origin = await startOrigin();
@@ -25,9 +26,9 @@ interface Expected {
 }
 
 test('a day of calls by three users leaves exactly the expected audit rows, and no secret', async () => {
-  const ops = await addTestUser(s.server, s.accountId, 'ops', 'admin');
-  const ci = await addTestUser(s.server, s.accountId, 'ci', 'system:cdn-refresh-and-preheat-access');
-  const viewer = await addTestUser(s.server, s.accountId, 'viewer', 'system:cdn-read-only-access');
+  const ops = await addUser(iamStoreOf(s), s.accountId, { name: 'ops', groups: ['admin'] });
+  const ci = await addUser(iamStoreOf(s), s.accountId, { name: 'ci', policies: ['CDN RefreshAndPreheatAccess'] });
+  const viewer = await addUser(iamStoreOf(s), s.accountId, { name: 'viewer', policies: ['CDN ReadOnlyAccess'] });
   const as = (u: TestUser) => client(s.server.url, { accessKey: u.accessKey, secretKey: u.secretKey });
   const api = { ops: as(ops), ci: as(ci), viewer: as(viewer) };
   const expected: Expected[] = [];

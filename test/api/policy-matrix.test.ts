@@ -207,7 +207,7 @@ const TABLE: Row[] = [
   { route: 'DELETE /cachectl/v1/users/:name', outcomes: '                         21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/users/${(await freshUser(t)).name}` }) },
   { route: 'GET /cachectl/v1/groups', outcomes: '                                 21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups' }) },
   { route: 'POST /cachectl/v1/groups', outcomes: '                                21  21  21  21  A    21   21   21    21    21    21   21', request: (t) => ({ path: '/cachectl/v1/groups', body: { name: t.unique() } }) },
-  { route: 'GET /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/g-ro' }) },
+  { route: 'GET /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/u-ro-group' }) },
   { route: 'PUT /cachectl/v1/groups/:name', outcomes: '                           21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}`, body: { description: 'changed' } }) },
   { route: 'DELETE /cachectl/v1/groups/:name', outcomes: '                        21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}` }) },
   {
@@ -223,7 +223,7 @@ const TABLE: Row[] = [
       return { path: `/cachectl/v1/groups/${group}/members/${(await freshUser(t, [group])).name}` };
     },
   },
-  { route: 'GET /cachectl/v1/groups/:name/policies', outcomes: '                  21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/g-ro/policies' }) },
+  { route: 'GET /cachectl/v1/groups/:name/policies', outcomes: '                  21  21  21  21  A    21   21   21    21    21    21   21', request: () => ({ path: '/cachectl/v1/groups/u-ro-group/policies' }) },
   { route: 'POST /cachectl/v1/groups/:name/policies', outcomes: '                 21  21  21  21  A    21   21   21    21    21    21   21', request: async (t) => ({ path: `/cachectl/v1/groups/${await freshGroup(t)}/policies`, body: { policy: 'CDN ReadOnlyAccess' } }) },
   {
     route: 'DELETE /cachectl/v1/groups/:name/policies/:policy',
@@ -270,10 +270,8 @@ before(async () => {
   const projectP = await addProject(iam, account, 'matrix-p');
   const condition = await addPolicy(iam, account, 'cdn-in-project-p', inProjectP(projectP));
   for (const [name, column] of Object.entries(COLUMNS)) {
-    await addGroup(iam, account, `g-${name}`);
     const policy = typeof column.policy === 'string' ? (column.policy === 'condition' ? condition : column.policy) : await addPolicy(iam, account, `custom-${name}`, column.policy);
-    await attach(iam, account, `g-${name}`, policy, column.grantedFor === 'P' ? projectP : '*');
-    callers[name] = client(s.server.url, await addUser(iam, account, { name: `u-${name}`, groups: [`g-${name}`] }));
+    callers[name] = client(s.server.url, await addUser(iam, account, { name: `u-${name}`, policies: [policy], project: column.grantedFor === 'P' ? projectP : '*' }));
   }
   for (const [key, project] of [['0', '0'], ['P', projectP]] as const) {
     const t = { project, unique: () => `shared-${key.toLowerCase()}` } as Target;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, waitDomainOnline, type TestServer } from '../support/test-server.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { client, type Call } from '../support/signed-client.js';
-import { addGroup, addPolicy, addProject, addUser, attach, iamStoreOf, moveDomain } from '../support/iam-fixtures.js';
+import { addPolicy, addProject, addUser, iamStoreOf, moveDomain } from '../support/iam-fixtures.js';
 
 let s: TestServer;
 let origin: TestOrigin;
@@ -18,9 +18,7 @@ const taskOf = new Map<string, string>();
 
 const userWith = async (name: string, document: object, project = '*'): Promise<Call> => {
   const iam = iamStoreOf(s);
-  await addGroup(iam, s.accountId, `g-${name}`);
-  await attach(iam, s.accountId, `g-${name}`, await addPolicy(iam, s.accountId, `p-${name}`, document), project);
-  return client(s.server.url, await addUser(iam, s.accountId, { name, groups: [`g-${name}`] }));
+  return client(s.server.url, await addUser(iam, s.accountId, { name, policies: [await addPolicy(iam, s.accountId, `p-${name}`, document)], project }));
 };
 
 before(async () => {

@@ -10,7 +10,7 @@ import { errorOf } from '../../src/client/api-client.js';
 import { createStore, type Store } from '../../src/store/store.js';
 import { findAccountByName } from '../../src/store/repositories/account-repository.js';
 import { client } from '../support/signed-client.js';
-import { addGroup, addPolicy, addUser, attach, detach, setKeyEnabled, setUserEnabled, type SubUser } from '../support/identity-store.js';
+import { addGroup, addPolicy, addUser, attach, detach, setKeyEnabled, setUserEnabled, type IamStore, type TestUser } from '../support/iam-fixtures.js';
 import { startTestCluster, type TestCluster } from './cluster-fixture.js';
 
 const REVOCATION_BOUND_MS = 1000;
@@ -27,7 +27,7 @@ interface Answer {
 type Probe = (api: string) => Promise<Answer>;
 
 const byKey =
-  (user: SubUser): Probe =>
+  (user: TestUser): Probe =>
   async (api) => {
     const res = await client(api, user)('GET', HISTORY);
     return { status: res.status, code: errorOf(res.json).code };
@@ -40,7 +40,7 @@ const byToken =
     return { status: res.statusCode, code: errorOf(await res.body.json()).code };
   };
 
-async function login(api: string, account: string, user: SubUser): Promise<string> {
+async function login(api: string, account: string, user: TestUser): Promise<string> {
   const res = await request(`${api}/v3/auth/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -87,6 +87,8 @@ async function assertRevoked(refusals: Array<{ api: string; ms: number; answer: 
 describe('revocation on a 3-process cluster sharing one PostgreSQL database', () => {
   let cluster: TestCluster;
   let store: Store;
+  /** The store as a fourth process changes it: each serve process learns of a change from the identity version. */
+  let iam: IamStore;
   let apis: string[];
   let accountId: string;
   let purgers: string;
@@ -101,8 +103,9 @@ describe('revocation on a 3-process cluster sharing one PostgreSQL database', ()
     apis = cluster.serves.map((s) => s.url);
     store = await createStore({ kind: 'postgres', url: cluster.databaseUrl, poolSize: 2 });
     accountId = (await findAccountByName(store.db, cluster.credentials.account))!.id;
-    purgers = await addGroup(store.db, accountId, 'purgers');
-    await attach(store.db, purgers, 'system:cdn-refresh-and-preheat-access');
+    iam = { db: store.db };
+    purgers = await addGroup(iam, accountId, 'purgers');
+    await attach(iam, accountId, purgers, 'CDN RefreshAndPreheatAccess');
   });
   after(async () => {
     await store?.close();
@@ -110,35 +113,33 @@ describe('revocation on a 3-process cluster sharing one PostgreSQL database', ()
   });
 
   test('a disabled access key is refused by every process within 1 s; the same user’s token still works', async (t) => {
-    const ci = await addUser(store.db, accountId, 'ci', [purgers]);
+    const ci = await addUser(iam, accountId, { name: 'ci', groups: [purgers] });
     const token = await login(apis[0], cluster.credentials.account, ci);
     await warm(byKey(ci));
     await warm(byToken(token));
-    const refusals = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(store.db, ci.accessKey, false));
+    const refusals = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(iam, ci.accessKey, false));
     t.diagnostic(await assertRevoked(refusals, byKey(ci), { status: 401, code: 'APIGW.0301' }, 'disabled key'));
     await warm(byToken(token));
     // Enabled again: taken back as quickly.
-    const back = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(store.db, ci.accessKey, true), (a) => !refused(a));
+    const back = await timeAnswers(apis, byKey(ci), () => setKeyEnabled(iam, ci.accessKey, true), (a) => !refused(a));
     for (const r of back) assert.ok(r.answer.status === 200 && r.ms <= REVOCATION_BOUND_MS, `enabled key: ${r.api} answered ${JSON.stringify(r.answer)} ${r.ms.toFixed(0)} ms after the change`);
   });
 
   test('a disabled user: its token and its key are refused by every process within 1 s', async (t) => {
-    const ops = await addUser(store.db, accountId, 'ops', [purgers]);
+    const ops = await addUser(iam, accountId, { name: 'ops', groups: [purgers] });
     const token = await login(apis[0], cluster.credentials.account, ops);
     await warm(byToken(token));
     await warm(byKey(ops));
-    const refusals = await timeAnswers(apis, byToken(token), () => setUserEnabled(store.db, ops.id, false));
+    const refusals = await timeAnswers(apis, byToken(token), () => setUserEnabled(iam, ops.id, false));
     t.diagnostic(await assertRevoked(refusals, byToken(token), { status: 401, code: 'APIGW.0301' }, 'disabled user, token'));
     for (const api of apis) assert.deepEqual(await byKey(ops)(api), { status: 401, code: 'APIGW.0301' }, `disabled user, key, on ${api}`);
   });
 
   test('a detached policy: the next call on every process is CDN.0021 within 1 s', async (t) => {
-    const readers = await addGroup(store.db, accountId, 'history-readers');
-    const policy = await addPolicy(store.db, accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
-    await attach(store.db, readers, policy);
-    const auditor = await addUser(store.db, accountId, 'auditor', [readers]);
+    const policy = await addPolicy(iam, accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
+    const auditor = await addUser(iam, accountId, { name: 'auditor', policies: [policy] });
     await warm(byKey(auditor));
-    const refusals = await timeAnswers(apis, byKey(auditor), () => detach(store.db, readers, policy));
+    const refusals = await timeAnswers(apis, byKey(auditor), () => detach(iam, accountId, 'auditor-group', policy));
     t.diagnostic(await assertRevoked(refusals, byKey(auditor), { status: 403, code: 'CDN.0021' }, 'detached policy'));
   });
 });

@@ -17,7 +17,7 @@ import { AuthService } from '../../src/services/auth-service.js';
 import { tokenDigest } from '../../src/services/password-hash.js';
 import * as accounts from '../../src/store/repositories/account-repository.js';
 import { createStore, type Store } from '../../src/store/store.js';
-import { addGroup, addPolicy, addUser, attach, detach, setKeyEnabled, setUserEnabled, type SubUser } from '../support/identity-store.js';
+import { addGroup, addPolicy, addUser, attach, detach, setKeyEnabled, setUserEnabled, type IamStore, type TestUser } from '../support/iam-fixtures.js';
 import { freshDatabase } from '../support/postgres.js';
 import { TEST_STORE } from '../support/stores.js';
 
@@ -65,10 +65,12 @@ async function twoConnections(): Promise<{ loader: Store; changer: Store; close(
 const stores = await twoConnections();
 after(() => stores.close());
 const db = stores.changer.db;
+// The changes come through the second connection, as from another process: no in-process cache to drop.
+const iam: IamStore = { db };
 const account = await new AccountService(db).createAccount(Call.internal('', ACTIONS.createAccount), { name: 'acme', user: 'root' });
-const group = await addGroup(db, account.accountId, 'readers');
-const policy = await addPolicy(db, account.accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
-await attach(db, group, policy);
+const group = await addGroup(iam, account.accountId, 'readers');
+const policy = await addPolicy(iam, account.accountId, 'read-history', { Version: '1.1', Statement: [{ Effect: 'Allow', Action: ['cdn:configuration:queryCacheHistoryTask'] }] });
+await attach(iam, account.accountId, group, policy);
 
 /**
  * Starts `load` on a fresh AuthService whose nth query result is held; makes `change` and invalidates
@@ -87,29 +89,29 @@ async function raced<T>(n: number, load: (auth: AuthService) => Promise<T>, chan
 }
 
 test('a key disabled while its owner was being loaded is refused on the next call', async () => {
-  const user: SubUser = await addUser(db, account.accountId, 'ci', [group]);
+  const user: TestUser = await addUser(iam, account.accountId, { name: 'ci', groups: [group] });
   // Query 1 reads the key row.
-  const { auth, answer } = await raced(1, (a) => a.keyOwner(user.accessKey), () => setKeyEnabled(db, user.accessKey, false));
+  const { auth, answer } = await raced(1, (a) => a.keyOwner(user.accessKey), () => setKeyEnabled(iam, user.accessKey, false));
   assert.equal(answer?.refusal, undefined, 'the raced load read the key before the change (else this test proves nothing)');
   assert.equal((await auth.keyOwner(user.accessKey))?.refusal, 'disabled');
 });
 
 test('a policy detached while the user’s permissions were being compiled is not allowed on the next call', async () => {
-  const user = await addUser(db, account.accountId, 'auditor', [group]);
+  const user = await addUser(iam, account.accountId, { name: 'auditor', groups: [group] });
   const history = { name: 'cdn:configuration:queryCacheHistoryTask', domain: false, read: true };
   // Query 1 reads the user's groups, query 2 the group's attachments.
-  const { auth, answer } = await raced(2, (a) => a.permissionsOf(user.id), () => detach(db, group, policy));
+  const { auth, answer } = await raced(2, (a) => a.permissionsOf(user.id), () => detach(iam, account.accountId, group, policy));
   assert.equal(answer.decide(history), 'allow', 'the raced load read the attachment before the change');
   assert.equal((await auth.permissionsOf(user.id)).decide(history), 'action');
-  await attach(db, group, policy);
+  await attach(iam, account.accountId, group, policy);
 });
 
 test('a user disabled while its token was being checked is refused on the next call', async () => {
-  const user = await addUser(db, account.accountId, 'ops', [group]);
+  const user = await addUser(iam, account.accountId, { name: 'ops', groups: [group] });
   const token = `MII-test-token-${user.id}`;
   await accounts.insertToken(db, { digest: tokenDigest(token), account_id: account.accountId, user_id: user.id, expires_at: Date.now() + 3600_000 });
   // Query 1 reads the token, 2 the account, 3 the user.
-  const { auth, answer } = await raced(3, (a) => a.tokenCaller(token), () => setUserEnabled(db, user.id, false));
+  const { auth, answer } = await raced(3, (a) => a.tokenCaller(token), () => setUserEnabled(iam, user.id, false));
   assert.equal(answer?.userId, user.id, 'the raced load read the user before the change');
   assert.equal(await auth.tokenCaller(token), null);
 });
