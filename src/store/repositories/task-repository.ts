@@ -6,7 +6,6 @@ import { insertNodeResults } from './node-repository.js';
 import { recordOutcomesInOneStatement } from './task-outcomes-postgres.js';
 import { insertTasksInOneStatement } from './task-intake-postgres.js';
 import { addUsages, type UsageDelta } from './quota-repository.js';
-import { insertAuditEvents } from './audit-repository.js';
 import { yieldToEventLoop } from '../event-loop-yield.js';
 import type { Database } from '../database.js';
 import { DAY_MS } from '../migrations.js';
@@ -31,7 +30,11 @@ export async function insertTasks(db: Kysely<Database>, tasks: NewTask[], usage:
     const t = tasks[k].task;
     out.push(t.account_id, t.task_type, t.file_type, t.mode, t.status, t.total, t.processing, t.succeed, t.failed, t.create_time, t.enterprise_project_id ?? '0', t.created_by_user_id ?? null, t.created_by_user ?? null, t.created_by_key ?? null);
   });
-  await insertAuditEvents(db, tasks.flatMap((t, i) => (t.audit ? [{ ...t.audit, resource: taskResource(taskIds[i]) }] : [])));
+  const audits = tasks.flatMap((t, i) => (t.audit ? [{ ...t.audit, resource: taskResource(taskIds[i]) }] : []));
+  await insertReturningIds(db, AUDIT_INSERT, audits.length, (k, out) => {
+    const a = audits[k];
+    out.push(a.time, a.account_id ?? null, a.user_id ?? null, a.user_name ?? null, a.access_key ?? null, a.source_ip, a.user_agent, a.request_id, a.action, a.resource, a.status, a.error_code ?? null);
+  });
   const owners = tasks.flatMap((t, i) => t.urls.map(() => i));
   const urls = tasks.flatMap((t) => t.urls);
   const urlIds = await insertReturningIds(db, URL_INSERT, urls.length, (k, out) => {
@@ -84,6 +87,8 @@ const TASK_INSERT = new RowInsert('tasks', [
   'created_by_user',
   'created_by_key',
 ]);
+// The create calls' audit rows, written with their tasks.
+const AUDIT_INSERT = new RowInsert('audit_events', ['time', 'account_id', 'user_id', 'user_name', 'access_key', 'source_ip', 'user_agent', 'request_id', 'action', 'resource', 'status', 'error_code']);
 const URL_INSERT = new RowInsert('task_urls', ['task_id', 'account_id', 'url', 'host', 'target', 'status', 'task_type', 'file_type', 'mode', 'fail_classify', 'fail_desc', 'create_time', 'modify_time', 'lease_owner']);
 
 /**
