@@ -197,16 +197,36 @@ export function originAllow(spec: string, setting = '--origin-allow'): OriginAll
   }
 }
 
-/** Reads settings from parsed flags (by flag name) and the environment. */
-export function loadServerConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const raw = (flag: string): string | undefined => {
+/** The YAML type a setting takes in a settings file; 'any' reads it unchecked. */
+export type SettingKind = 'number' | 'switch' | 'text' | 'any';
+
+/** A settings file's values by flag name (src/cli/config-file.ts reads it). */
+export interface SettingsFile {
+  has(flag: string): boolean;
+  /** How a message names the key, e.g. `cachectl.yaml: key 'port'`. */
+  label(flag: string): string;
+  /** The value as text, after checking its type (a ConfigError naming the key otherwise). */
+  text(flag: string, kind: SettingKind): string | undefined;
+}
+
+type Flags = Record<string, string | undefined>;
+
+/** A setting's text by precedence: flag, then environment (an empty variable counts as given), then file, then default. */
+export function settingText(flag: string, flags: Flags, env: NodeJS.ProcessEnv, file?: SettingsFile, kind?: SettingKind): string | undefined {
+  const o = OPTIONS.find((x) => x.flag === flag)!;
+  const v = flags[flag] ?? env[o.env] ?? file?.text(flag, kind ?? (o.boolean ? 'switch' : 'text')) ?? o.def;
+  return v === undefined || v === '' ? (o.def === '' ? '' : undefined) : v;
+}
+
+/** Reads settings from parsed flags (by flag name), the environment and a settings file. */
+export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env, file?: SettingsFile): ServerConfig {
+  const raw = (flag: string, kind?: SettingKind) => settingText(flag, flags, env, file, kind);
+  const name = (flag: string) => {
     const o = OPTIONS.find((x) => x.flag === flag)!;
-    const v = flags[flag] ?? env[o.env] ?? o.def;
-    return v === undefined || v === '' ? (o.def === '' ? '' : undefined) : v;
+    return file && flags[flag] === undefined && env[o.env] === undefined && file.has(flag) ? file.label(flag) : `--${flag} / ${o.env}`;
   };
-  const name = (flag: string) => `--${flag} / ${OPTIONS.find((x) => x.flag === flag)!.env}`;
   const int = (flag: string, min: number, max: number): number | undefined => {
-    const v = raw(flag);
+    const v = raw(flag, 'number');
     if (v === undefined) return undefined;
     if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`${name(flag)} must be an integer from ${min} to ${max} (got '${v}')`);
     return Number(v);

@@ -2,7 +2,8 @@
 // cachectl: one binary for the server, a standalone edge, and the client commands.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { OPTIONS, ConfigError, loadServerConfig, originAllow } from '../config.js';
+import { OPTIONS, ConfigError, originAllow } from '../config.js';
+import { SETTINGS_FILE_HELP, SETTINGS_FILE_OPTIONS, loadServeSettings } from './serve-settings.js';
 import { DEFAULT_ORIGIN_ALLOW } from '../edge/origin-allow.js';
 import { CLIENT_COMMANDS, clientCommand, clientUsage } from './commands/index.js';
 import { nearest } from './nearest.js';
@@ -50,21 +51,25 @@ Run 'cachectl serve --help' for the server's settings.`;
 
 function serveHelp(): string {
   const rows = OPTIONS.map((o) => `  --${o.flag.padEnd(22)} ${o.env.padEnd(30)} ${o.help}${o.def ? ` (default ${o.def})` : ''}`);
-  return `cachectl serve [options]\n\nEvery option is also an environment variable:\n${rows.join('\n')}`;
+  return `cachectl serve [options]\n\n${SETTINGS_FILE_HELP}\n\nEvery option is also an environment variable:\n${rows.join('\n')}`;
 }
 
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.boolean ? ('boolean' as const) : ('string' as const) }])) },
+    options: { ...SETTINGS_FILE_OPTIONS, help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: o.boolean ? ('boolean' as const) : ('string' as const) }])) },
     allowPositionals: false,
   });
   if (values.help) {
     console.log(serveHelp());
     return;
   }
-  // A switch given is 'true' to the loader, as its variable would be.
-  const config = loadServerConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v === true ? 'true' : v === false ? undefined : v])) as Record<string, string | undefined>);
+  const settings = loadServeSettings(values);
+  if (settings.printed !== undefined) {
+    process.stdout.write(settings.printed);
+    return;
+  }
+  const { config } = settings;
   limitHeapGrowth();
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');

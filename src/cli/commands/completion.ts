@@ -2,6 +2,7 @@
 // option completes without touching this file). zsh runs the same function through bashcompinit.
 import { OPTIONS as SERVE_OPTIONS } from '../../config.js';
 import { GLOBAL_OPTIONS, type CommandScope } from '../args.js';
+import { SETTINGS_FILE_OPTIONS } from '../serve-settings.js';
 import { print } from '../output.js';
 import { guarded, usageOnly, type ClientCommand } from '../run-command.js';
 
@@ -13,7 +14,7 @@ interface Completable {
 
 // The server-side commands (main.ts parses these itself).
 const SERVER_COMMANDS: Completable[] = [
-  { name: 'serve', options: ['help', ...SERVE_OPTIONS.map((o) => o.flag)] },
+  { name: 'serve', options: ['help', ...Object.keys(SETTINGS_FILE_OPTIONS), ...SERVE_OPTIONS.map((o) => o.flag)] },
   { name: 'edge', options: ['name', 'host', 'port', 'admin-host', 'admin-port', 'secret-file', 'max-bytes', 'origin-allow'] },
   { name: 'agent', options: ['config', 'listen', 'secret-file', 'nats', 'pop', 'prefix'] },
   { name: 'cluster', options: ['serves', 'pops', 'edges-per-pop', 'port', 'dir', 'origin-allow'] },
