@@ -1,7 +1,11 @@
 // Prometheus metrics (--metrics-listen) on a real server with its built-in edges and a real origin:
-// the series move by what the tasks did, and /metrics is served only on its own listener.
+// the series move by what the tasks did, /metrics is served only on its own listener, and every
+// series the Grafana dashboard names is in the output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
@@ -9,6 +13,7 @@ import { waitTask } from '../support/signed-client.js';
 import { parsePrometheusText, type Scrape } from '../support/prometheus-text.js';
 import { ConfigError, loadServerConfig } from '../../src/config.js';
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 let s: TestServer;
 let origin: TestOrigin;
 const host = 'www.metrics.test';
@@ -136,6 +141,20 @@ test('/metrics is not served on the API port, and its listener serves nothing el
   const post = await request(s.server.metricsUrl!, { method: 'POST' });
   await post.body.dump();
   assert.equal(post.statusCode, 404);
+});
+
+test('every series the Grafana dashboard names is in the output', async () => {
+  const dashboard = fs.readFileSync(path.join(root, 'deploy/grafana/cachectl.json'), 'utf8');
+  JSON.parse(dashboard);
+  const names = new Set([...dashboard.matchAll(/\b((?:cachectl|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]));
+  assert.ok(names.size >= 15, `the dashboard names only ${names.size} series`);
+  const m = await scrape();
+  const present = (name: string) =>
+    m.samples.some((x) => x.name === name) ||
+    m.types.has(name) ||
+    // A histogram with no observation yet is declared by its base name only.
+    [/_bucket$/, /_sum$/, /_count$/].some((suffix) => suffix.test(name) && m.types.get(name.replace(suffix, '')) === 'histogram');
+  assert.deepEqual([...names].filter((n) => !present(n)), []);
 });
 
 test('--metrics-listen: off by default; host:port or [v6]:port', () => {
