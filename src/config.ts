@@ -74,6 +74,8 @@ export interface ServerConfig {
   auditReads: boolean;
   /** Days audit rows are kept; 0 = forever. */
   auditRetentionDays: number;
+  /** Where GET /metrics is served without credentials; unset: nowhere. */
+  metricsListen?: { host: string; port: number };
 }
 
 interface Option {
@@ -168,6 +170,7 @@ export const OPTIONS: Option[] = [
   },
   { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
+  { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus) is served without credentials, apart from the API (default: not served)' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -195,6 +198,14 @@ export function originAllow(spec: string, setting = '--origin-allow'): OriginAll
   } catch (err) {
     throw new ConfigError(`${setting}: ${(err as Error).message}`);
   }
+}
+
+/** host:port ([v6]:port for IPv6), or undefined when unset. */
+function listenAddress(spec: string | undefined, setting: string): { host: string; port: number } | undefined {
+  if (spec === undefined) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(spec);
+  if (!m || Number(m[3]) > 65535) throw new ConfigError(`${setting} must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464 (got '${spec}')`);
+  return { host: m[1] ?? m[2], port: Number(m[3]) };
 }
 
 /** The YAML type a setting takes in a settings file; 'any' reads it unchecked. */
@@ -313,6 +324,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
     originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
     auditReads: oneOf('audit-reads', ['true', 'false', '1', '0'] as const, 'false') === 'true' || raw('audit-reads') === '1',
     auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
+    metricsListen: listenAddress(raw('metrics-listen'), name('metrics-listen')),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);

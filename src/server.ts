@@ -34,12 +34,16 @@ import { DomainSettingsService } from './services/domain-settings-service.js';
 import type { EdgeDriver } from './edge/edge-driver.js';
 import { badParameter } from './errors.js';
 import { buildApi } from './api/app.js';
+import { Metrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createPrivateFile, ensurePrivateDir, fixPrivateFile, writePrivateFile } from './private-files.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   /** The API's address; empty for a worker (it serves no API). */
   url: string;
+  /** Where GET /metrics is served (--metrics-listen); unset when it is not. */
+  metricsUrl?: string;
   edges: EdgeNode[];
   /** Set on the first start only: the bootstrap credentials, shown once. */
   bootstrap?: NewCredentials;
@@ -62,6 +66,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       : { kind: 'sqlite', file: sqliteFile, synchronous: config.sqliteSync },
   );
   const closers: Array<() => Promise<void>> = [() => store.close()];
+  // Only when served: with metrics off the hooks cost nothing.
+  const metrics = config.metricsListen !== undefined ? new Metrics() : undefined;
   try {
     const sealer = config.secretKeyFile !== undefined ? SecretSealer.fromKeyFile(config.secretKeyFile, warnOnStart) : SecretSealer.none();
     const auth = new AuthService(store.db, { loginLimits: config.login, sealer });
@@ -102,7 +108,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       closers.unshift(() => edge.close());
     }
     const nodes: EdgeNode[] = builtin.map((e) => ({ name: e.name, driver: 'builtin' as const, trafficUrl: e.trafficUrl, controlUrl: e.controlUrl, labels: {}, secret: edgeSecret }));
-    const fleet = new EdgeFleet(nodes.map((node) => ({ node, driver: createDriver(node) })));
+    const fleet = new EdgeFleet(
+      nodes.map((node) => ({ node, driver: createDriver(node) })),
+      metrics,
+    );
+    metrics?.watchNodes(() => fleet.members.map((m) => ({ name: m.node.name, up: m.up, backlog: m.queue.backlog, domainsVersion: m.domainsVersion })));
+    // Declared on SQLite too (without samples), so that one dashboard fits both stores.
+    metrics?.watchPools(store.poolUsage ?? (() => []));
     closers.unshift(() => fleet.close());
 
     const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
@@ -135,6 +147,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       maxTracked: config.maxTrackedUrls,
       log: app0.log,
       shared,
+      metrics,
     });
     const quotas = new QuotaService(store.db, config.quotas);
     const domainService = new DomainService(store.db, domainSync, quotas, new OriginPolicy(config.originAllow));
@@ -152,10 +165,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       quotas,
       domains: domainService,
       domainSettings: new DomainSettingsService(store.db, domainService, prefetchTimeouts),
-      tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }),
+      tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }, metrics),
       rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,
       nodes: nodeService,
+      metrics,
     };
     const app = await buildApi(ctx, {
       bodyLimit: config.bodyLimit,
@@ -186,12 +200,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     }
 
+    let metricsUrl: string | undefined;
+    if (metrics && config.metricsListen) {
+      const served = await startMetricsServer(metrics, config.metricsListen.host, config.metricsListen.port);
+      closers.unshift(() => served.close());
+      metricsUrl = served.url;
+    }
+
     if (bootstrap) writeCredentials(credentialsFile, url, bootstrap, nodes);
 
     let closed: Promise<void> | null = null;
     return {
       app,
       url,
+      metricsUrl,
       edges: nodes,
       bootstrap,
       credentialsFile,

@@ -11,6 +11,7 @@ import { sourceKey } from '../services/source-key.js';
 import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js';
 import { sendError } from './error-reply.js';
 import { registerAuditHooks } from './audit-hook.js';
+import { registerMetricsHook } from './metrics-hook.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
 import { rateRefused } from './rate-limit.js';
@@ -177,7 +178,10 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
       if (config.action) request.call.check({});
       if (config.rateClass) {
         const refusal = await ctx.rates.take(request.caller.accountId, config.rateClass);
-        if (refusal) throw rateRefused(reply, config.rateClass, refusal);
+        if (refusal) {
+          ctx.metrics?.rateRefusals.labels(config.rateClass).inc();
+          throw rateRefused(reply, config.rateClass, refusal);
+        }
       }
     }
     if (Buffer.isBuffer(request.body)) {
@@ -199,6 +203,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   });
 
   registerAuditHooks(app, ctx.audit);
+  if (ctx.metrics) registerMetricsHook(app, ctx.metrics);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
 

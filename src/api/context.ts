@@ -13,6 +13,7 @@ import type { Credential } from './auth/authenticate.js';
 import type { ActionInfo } from '../services/iam/actions.js';
 import type { Call } from '../services/iam/call.js';
 import type { IamServices } from '../services/iam/iam-services.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -27,6 +28,8 @@ export interface ApiContext {
   /** Users, groups, policies, enterprise projects and access keys of an account. */
   iam: IamServices;
   audit: AuditService;
+  /** Set when metrics are served (--metrics-listen): requests and refusals are counted there. */
+  metrics?: Metrics;
 }
 
 declare module 'fastify' {

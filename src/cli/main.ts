@@ -75,6 +75,7 @@ async function serve(args: string[]): Promise<void> {
   const { startServer } = await import('../server.js');
   const server = await startServer(config);
   console.log(server.url ? `cachectl API listening on ${server.url}` : 'cachectl worker running (role worker: no API)');
+  if (server.metricsUrl) console.log(`cachectl metrics on ${server.metricsUrl} (no credentials)`);
   for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
   if (server.bootstrap) {
     const b = server.bootstrap;

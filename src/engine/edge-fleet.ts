@@ -3,6 +3,7 @@
 // set of nodes it was sent to.
 import type { EdgeDriver, EdgeNode } from '../edge/edge-driver.js';
 import { NodeQueue } from './node-queue.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface FleetMember {
   node: EdgeNode;
@@ -23,7 +24,11 @@ export interface FleetMember {
 export class EdgeFleet {
   private list: FleetMember[] = [];
 
-  constructor(nodes: Array<{ node: EdgeNode; driver: EdgeDriver; source?: FleetMember['source'] }> = []) {
+  constructor(
+    nodes: Array<{ node: EdgeNode; driver: EdgeDriver; source?: FleetMember['source'] }> = [],
+    /** When set, each node's queue counts its calls and their durations there. */
+    private readonly metrics?: Metrics,
+  ) {
     for (const n of nodes) this.add(n.node, n.driver, n.source ?? 'process');
   }
 
@@ -37,7 +42,7 @@ export class EdgeFleet {
 
   add(node: EdgeNode, driver: EdgeDriver, source: FleetMember['source']): FleetMember {
     if (this.get(node.name)) throw new Error(`two edge nodes are named '${node.name}'`);
-    const member: FleetMember = { node, driver, queue: new NodeQueue(node.name, driver), up: true, checkedAt: 0, removed: false, source };
+    const member: FleetMember = { node, driver, queue: new NodeQueue(node.name, driver, this.metrics), up: true, checkedAt: 0, removed: false, source };
     this.list = [...this.list, member];
     return member;
   }

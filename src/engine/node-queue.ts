@@ -3,6 +3,7 @@
 // out at once.
 import type { EdgeDriver, EdgeResult, EdgeTarget, WorkKind } from '../edge/edge-driver.js';
 import { runOnDriver } from './work.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface QueuedOp {
   kind: WorkKind;
@@ -29,6 +30,7 @@ export class NodeQueue {
   constructor(
     readonly name: string,
     private readonly driver: EdgeDriver,
+    private readonly metrics?: Metrics,
   ) {}
 
   get backlog(): number {
@@ -106,6 +108,7 @@ export class NodeQueue {
     let last = 0;
     for (const o of ops) last = o.deadline === undefined ? Infinity : Math.max(last, o.deadline);
     const options = Number.isFinite(last) ? { timeoutMs: Math.max(1, last - Date.now()) } : undefined;
+    const started = this.metrics ? performance.now() : 0;
     runOnDriver(
       this.driver,
       kind,
@@ -116,17 +119,29 @@ export class NodeQueue {
         this.inFlight--;
         if (kind === 'prefetch') this.prefetchInFlight--;
         for (let i = 0; i < ops.length; i++) {
-          ops[i].done(results[i] ?? { ok: false, classify: 'INNER_ERROR', retryable: true, message: 'node answered fewer results than asked' });
+          const result = results[i] ?? { ok: false, classify: 'INNER_ERROR', retryable: true, message: 'node answered fewer results than asked' };
+          if (!result.ok) this.metrics?.nodeErrors.labels(this.name, result.classify).inc();
+          ops[i].done(result);
         }
+        this.observe(kind, ops.length, started);
         this.pump();
       },
       (err: unknown) => {
         this.inFlight--;
         if (kind === 'prefetch') this.prefetchInFlight--;
         const message = err instanceof Error ? err.message : String(err);
+        this.metrics?.nodeErrors.labels(this.name, 'INNER_ERROR').inc(ops.length);
+        this.observe(kind, ops.length, started);
         for (const op of ops) op.done({ ok: false, classify: 'INNER_ERROR', retryable: true, message });
         this.pump();
       },
     );
+  }
+
+  /** One call's duration and operations, when metrics are on. */
+  private observe(kind: WorkKind, ops: number, started: number): void {
+    if (!this.metrics) return;
+    this.metrics.nodeCallSeconds.labels(this.name, kind).observe((performance.now() - started) / 1000);
+    this.metrics.nodeOperations.labels(this.name, kind).inc(ops);
   }
 }

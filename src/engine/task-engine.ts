@@ -14,6 +14,7 @@ import { encodeNodeResults } from './node-results.js';
 import { jobOfRow, type DeadlineGroup, type Tracking, type UrlJob } from './tracked-url.js';
 import { TaskWaiters } from './task-waiters.js';
 import { WorkerLease, type Lease, type SharedWork } from './worker-lease.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface EngineOptions {
   /**
@@ -35,6 +36,8 @@ export interface EngineOptions {
   shared?: SharedWork;
   /** How long stop() tries to write the outcomes it holds (the store may be down); default 10 s. */
   drainMs?: number;
+  /** When set: URL outcomes and task completion times are counted there. */
+  metrics?: Metrics;
 }
 
 const MAX_BACKOFF_MS = 2000;
@@ -73,6 +76,10 @@ export class TaskEngine {
       options.outcomeWrite ?? ((fn) => db.transaction().execute(fn)),
       (tasks) => {
         for (const t of tasks) this.waiters.done(t.id, t);
+        if (options.metrics) {
+          const now = Date.now();
+          for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type).observe((now - Number(t.create_time)) / 1000);
+        }
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
       (ids, owner) => {
@@ -334,10 +341,12 @@ export class TaskEngine {
     const nodeResults = encodeNodeResults(t.nodes);
     if (t.failures.length === 0) {
       this.writer.record({ id: t.id, ok: true, nodeResults }, owner);
+      this.options.metrics?.urlSucceeded.inc();
       return;
     }
     // An origin problem is the likelier explanation for the user; node names say where.
     const classify = t.failures.some((f) => f.classify === 'ORIGIN_ERROR') ? 'ORIGIN_ERROR' : 'INNER_ERROR';
+    this.options.metrics?.urlsFinished.labels('failed', classify).inc();
     const desc = t.failures.map((f) => `node ${f.node}: ${f.message}`).join('; ');
     this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults }, owner);
   }

@@ -17,6 +17,7 @@ import type { TaskEngine } from '../engine/task-engine.js';
 import { workKindOf } from '../engine/work.js';
 import { TurnBudget } from './turn-budget.js';
 import type { QuotaService, QuotaUse } from './quota-service.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { domainCandidates, parseTaskUrl, type ParsedTaskUrl } from './task-url.js';
 import { badParameter, domainStateForbids, notFound, urlNotTenantDomain, type CachectlError } from '../errors.js';
 
@@ -52,6 +53,8 @@ interface IntakeJob {
   parsed: ParsedTaskUrl[];
   /** The enterprise project of the task's domains, once they are checked. */
   project?: string;
+  /** Set when the daily quota refused it (counted once the batch is settled: a retried batch is judged again). */
+  overQuota?: boolean;
 }
 
 interface StoredTask {
@@ -138,6 +141,7 @@ export class TaskService {
     private readonly engine: TaskEngine,
     private readonly quotas: QuotaService,
     private readonly limits: TaskLimits,
+    private readonly metrics?: Metrics,
   ) {
     // The domains are read beside the transaction, not in it: a domain disabled meanwhile refuses the
     // tasks after this batch, as it would if the batch had come a moment earlier.
@@ -148,6 +152,11 @@ export class TaskService {
       // SQLite writes on the event loop: a batch of 512 jobs of 1,000 URLs held it for seconds. On
       // PostgreSQL the statement runs in the server, and bigger batches are cheaper.
       isPostgres(db) ? { maxJobs: 512 } : { maxJobs: 512, weight: (job) => job.parsed.length, maxWeight: SQLITE_BATCH_URLS },
+      metrics &&
+        ((jobs, seconds) => {
+          metrics.intakeBatchTasks.observe(jobs);
+          metrics.intakeCommitSeconds.observe(seconds);
+        }),
     );
   }
 
@@ -162,8 +171,13 @@ export class TaskService {
       if (typeof u !== 'string') throw badParameter('urls must be strings');
       return parseTaskUrl(u, { directory, zhUrlEncode: input.zhUrlEncode, maxLength: input.maxUrlLength });
     });
-    const stored = await this.intake.submit({ input, parsed });
+    const job: IntakeJob = { input, parsed };
+    const stored = await this.intake.submit(job).catch((err: unknown) => {
+      if (job.overQuota) this.metrics?.quotaRefusals.labels(input.taskType).inc();
+      throw err;
+    });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
+    this.metrics?.tasksCreated.labels(stored.task.task_type, stored.task.account_id).inc();
     if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })), stored.owner);
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }
@@ -189,6 +203,7 @@ export class TaskService {
       jobs.map((job, i) => (domainErrors[i] ? null : { accountId: job.input.accountId, use: quotaUse(job.input, job.parsed.length) })),
       now,
     );
+    jobs.forEach((job, i) => (job.overQuota = quotaErrors[i] !== null));
     const accepted = jobs.flatMap((_, i) => (domainErrors[i] || quotaErrors[i] ? [] : [i]));
     const lease = this.engine.leaseAtIntake(accepted.reduce((n, i) => n + jobs[i].parsed.length, 0));
     const rows = accepted.map((i) => newTaskRows(jobs[i], now, lease));

@@ -38,6 +38,8 @@ export class GroupCommit<J, R, P = undefined> {
     private readonly handle: (trx: Kysely<Database>, jobs: J[], read: P) => Promise<Settled<R>[]>,
     private readonly read?: (jobs: J[]) => Promise<P>,
     private readonly limits: BatchLimits<J> = { maxJobs: 512 },
+    /** Told of each batch committed: its jobs, and the seconds from its read to its commit (metrics). */
+    private readonly onCommit?: (jobs: number, seconds: number) => void,
   ) {
     this.overlap = isPostgres(db);
   }
@@ -76,6 +78,7 @@ export class GroupCommit<J, R, P = undefined> {
     const batch = this.queue.splice(0, this.batchSize());
     const jobs = batch.map((p) => p.job);
     let settled: Settled<R>[] | undefined;
+    const started = performance.now();
     for (let attempt = 1; !settled; attempt++) {
       const read = this.read ? this.read(jobs) : Promise.resolve(undefined as P);
       read.catch(() => undefined);
@@ -90,6 +93,7 @@ export class GroupCommit<J, R, P = undefined> {
         return;
       }
     }
+    this.onCommit?.(batch.length, (performance.now() - started) / 1000);
     batch.forEach((p, i) => {
       const s = settled[i];
       if (s.ok) p.resolve(s.value);

@@ -16,6 +16,8 @@ export interface Store {
    * SQLite `fn` runs in a transaction. For repository functions that are one statement on PostgreSQL.
    */
   recoverableStatement<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** Connection pool usage, where the database has pools (PostgreSQL): read for metrics. */
+  poolUsage?(): Array<{ pool: string; total: number; idle: number; waiting: number }>;
   close(): Promise<void>;
 }
 
@@ -48,15 +50,17 @@ export async function createStore(config: StoreConfig): Promise<Store> {
 }
 
 async function createPostgresStore(config: PostgresOptions): Promise<Store> {
-  const { db } = openPostgres(config);
+  const { db, pool } = openPostgres(config);
   await migrate(db, 'postgres');
   // Outcomes go through their own small pool whose sessions do not wait for the WAL flush: a crash
   // may lose the last of them, and those URLs are simply done again.
-  const relaxed = openPostgres({ ...config, poolSize: 2, relaxed: true }).db;
+  const { db: relaxed, pool: relaxedPool } = openPostgres({ ...config, poolSize: 2, relaxed: true });
+  const usage = (name: string, p: typeof pool) => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
   return {
     db,
     dialect: 'postgres',
     recoverableStatement: (fn) => fn(relaxed),
+    poolUsage: () => [usage('main', pool), usage('outcomes', relaxedPool)],
     close: async () => {
       await relaxed.destroy();
       await db.destroy();
