@@ -74,6 +74,7 @@ export interface ServerConfig {
   auditReads: boolean;
   /** Days audit rows are kept; 0 = forever. */
   auditRetentionDays: number;
+  historyRetentionDays: number;
 }
 
 interface Option {
@@ -168,6 +169,7 @@ export const OPTIONS: Option[] = [
   },
   { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
+  { key: 'historyRetentionDays', flag: 'history-retention-days', env: 'CACHECTL_HISTORY_RETENTION_DAYS', def: '15', help: 'days finished tasks and their URLs are kept (pruned hourly); 0 = forever' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -293,6 +295,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
     auditReads: oneOf('audit-reads', ['true', 'false', '1', '0'] as const, 'false') === 'true' || raw('audit-reads') === '1',
     auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
+    historyRetentionDays: need(int('history-retention-days', 0, 100_000)),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);

@@ -26,6 +26,7 @@ import { DomainService } from './services/domain-service.js';
 import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { AuditService } from './services/audit-service.js';
+import { historyRetention } from './services/history-retention.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -144,6 +145,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const audit = new AuditService(store.db, { retentionDays: config.auditRetentionDays, reads: config.auditReads, log: app0.log });
     audit.start();
     closers.unshift(() => audit.stop());
+    const history = historyRetention(store.db, config.historyRetentionDays, app0.log);
+    history.start();
+    closers.unshift(() => history.stop());
     const ctx = {
       audit,
       accounts,
