@@ -27,6 +27,7 @@ import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { AuditService } from './services/audit-service.js';
 import { historyRetention } from './services/history-retention.js';
+import { holdDataDir } from './data-dir-lock.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -57,12 +58,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sqliteFile = path.join(config.dataDir, 'cachectl.db');
   const credentialsFile = path.join(config.dataDir, 'credentials.json');
   protectDataDir(config.dataDir, config.databaseUrl === undefined ? sqliteFile : undefined, credentialsFile);
+  // Marked before the store opens: cachectl restore refuses from then on.
+  const release = holdDataDir(config.dataDir);
   const store = await createStore(
     config.databaseUrl !== undefined
       ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
       : { kind: 'sqlite', file: sqliteFile, synchronous: config.sqliteSync },
-  );
-  const closers: Array<() => Promise<void>> = [() => store.close()];
+  ).catch((err: unknown) => {
+    release();
+    throw err;
+  });
+  const closers: Array<() => Promise<void>> = [() => store.close(), async () => release()];
   try {
     const sealer = config.secretKeyFile !== undefined ? SecretSealer.fromKeyFile(config.secretKeyFile, warnOnStart) : SecretSealer.none();
     const auth = new AuthService(store.db, { loginLimits: config.login, sealer });
