@@ -14,6 +14,8 @@
 //      (see bench/stalled-uploads.ts)
 //   8. authorisation: a signed 1-URL create by the admin vs by a sub-user whose account holds 100 custom
 //      policies (see bench/authorisation.ts; `node dist/bench/authorisation-main.js` runs it alone)
+//   9. retention: 1-URL creates while 1,000,000 old tasks are pruned vs after, on the same server (see
+//      bench/retention.ts; BENCH_RETENTION_TASKS; `node dist/bench/retention-main.js` runs it alone)
 //
 // Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
 // BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
@@ -29,6 +31,7 @@ import { engineRows, engineSectionConfig, runEngineSection } from './engine-rows
 import { runScaleOutSection, scaleOutConfig, scaleOutRows } from './scale-out.js';
 import { runStalledUploadsSection, stalledUploadRows } from './stalled-uploads.js';
 import { authorisationConfig, authorisationRows, runAuthorisationSection } from './authorisation.js';
+import { retentionConfig, retentionRows, runRetentionSection } from './retention.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -272,6 +275,9 @@ async function main(): Promise<void> {
   // ---- authorisation: the admin's create call beside a sub-user's with 100 policies ---------------------
   const authorisation = await runAuthorisationSection(authorisationConfig(quick), log);
 
+  // ---- retention: intake while the old history is pruned, and after --------------------------------------
+  const retention = await runRetentionSection(retentionConfig(quick), log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -322,6 +328,7 @@ async function main(): Promise<void> {
   rows.push(...scaleOutRows(scaleOut));
   rows.push(...stalledUploadRows(stalledUploads));
   rows.push(...authorisationRows(authorisation));
+  rows.push(...retentionRows(retention));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -361,6 +368,7 @@ async function main(): Promise<void> {
     scaleOut,
     stalledUploads,
     authorisation,
+    retention,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

@@ -76,6 +76,7 @@ export interface ServerConfig {
   auditRetentionDays: number;
   /** Where GET /metrics is served without credentials; unset: nowhere. */
   metricsListen?: { host: string; port: number };
+  historyRetentionDays: number;
 }
 
 interface Option {
@@ -171,6 +172,7 @@ export const OPTIONS: Option[] = [
   { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
   { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus) is served without credentials, apart from the API (default: not served)' },
+  { key: 'historyRetentionDays', flag: 'history-retention-days', env: 'CACHECTL_HISTORY_RETENTION_DAYS', def: '15', help: 'days finished tasks and their URLs are kept (pruned hourly); 0 = forever' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -325,6 +327,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
     auditReads: oneOf('audit-reads', ['true', 'false', '1', '0'] as const, 'false') === 'true' || raw('audit-reads') === '1',
     auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
     metricsListen: listenAddress(raw('metrics-listen'), name('metrics-listen')),
+    historyRetentionDays: need(int('history-retention-days', 0, 100_000)),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);

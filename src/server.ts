@@ -26,6 +26,8 @@ import { DomainService } from './services/domain-service.js';
 import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { AuditService } from './services/audit-service.js';
+import { historyRetention } from './services/history-retention.js';
+import { holdDataDir } from './data-dir-lock.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -60,12 +62,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sqliteFile = path.join(config.dataDir, 'cachectl.db');
   const credentialsFile = path.join(config.dataDir, 'credentials.json');
   protectDataDir(config.dataDir, config.databaseUrl === undefined ? sqliteFile : undefined, credentialsFile);
+  // Marked before the store opens: cachectl restore refuses from then on.
+  const release = holdDataDir(config.dataDir);
   const store = await createStore(
     config.databaseUrl !== undefined
       ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
       : { kind: 'sqlite', file: sqliteFile, synchronous: config.sqliteSync },
-  );
-  const closers: Array<() => Promise<void>> = [() => store.close()];
+  ).catch((err: unknown) => {
+    release();
+    throw err;
+  });
+  const closers: Array<() => Promise<void>> = [() => store.close(), async () => release()];
   // Only when served: with metrics off the hooks cost nothing.
   const metrics = config.metricsListen !== undefined ? new Metrics() : undefined;
   try {
@@ -157,6 +164,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const audit = new AuditService(store.db, { retentionDays: config.auditRetentionDays, reads: config.auditReads, log: app0.log });
     audit.start();
     closers.unshift(() => audit.stop());
+    const history = historyRetention(store.db, config.historyRetentionDays, app0.log);
+    history.start();
+    closers.unshift(() => history.stop());
     const ctx = {
       audit,
       accounts,

@@ -59,3 +59,10 @@ test('the audit settings: reads off and 180 days by default; the switch as a fla
   assert.throws(() => loadServerConfig({}, { CACHECTL_AUDIT_READS: 'yes' }), /CACHECTL_AUDIT_READS must be one of true, false, 1, 0/);
   assert.throws(() => loadServerConfig({ 'audit-retention-days': '-1' }, {}), /CACHECTL_AUDIT_RETENTION_DAYS must be an integer/);
 });
+
+test('the task history is kept 15 days by default (Huawei\'s detail window); 0 keeps it forever', () => {
+  assert.equal(loadServerConfig({}, {}).historyRetentionDays, 15);
+  assert.equal(loadServerConfig({ 'history-retention-days': '0' }, {}).historyRetentionDays, 0);
+  assert.equal(loadServerConfig({}, { CACHECTL_HISTORY_RETENTION_DAYS: '30' }).historyRetentionDays, 30);
+  assert.throws(() => loadServerConfig({ 'history-retention-days': '-1' }, {}), /CACHECTL_HISTORY_RETENTION_DAYS must be an integer/);
+});

@@ -78,6 +78,7 @@ export async function startServe(env: Env, stack: Stack, name: string, databaseU
       CACHECTL_BOOTSTRAP_AK: env.key.accessKey,
       CACHECTL_BOOTSTRAP_SK: env.key.secretKey,
       CACHECTL_LOG_LEVEL: 'warn',
+      CACHECTL_HISTORY_RETENTION_DAYS: '0',
       // The bench's origins run on this machine.
       CACHECTL_ORIGIN_ALLOW: 'loopback,public',
       ...extra,

@@ -45,6 +45,11 @@ Usage:
                    [--origin-allow loopback,public]
                                     the scale-out deployment on loopback (PostgreSQL, NATS,
                                     API processes, PoP agents, built-in edges) until Ctrl-C
+  cachectl backup FILE [--data-dir D]
+                                    an online copy of the embedded store (consistent while serving)
+  cachectl restore FILE [--data-dir D]
+                                    puts a backup in place of the store (no server on D; the next
+                                    start migrates it)
   cachectl --version                the version
 ${clientUsage}
 Run 'cachectl serve --help' for the server's settings.`;
@@ -194,6 +199,10 @@ async function main(argv: string[]): Promise<number> {
     const { runCluster } = await import('./cluster-command.js');
     return runCluster(rest).then(() => 0);
   }
+  if (command === 'backup' || command === 'restore') {
+    const { runBackup, runRestore } = await import('./backup-command.js');
+    return command === 'backup' ? runBackup(rest) : runRestore(rest);
+  }
   if (command === '--version' || command === '-V' || command === 'version') {
     console.log(`cachectl ${packageVersion()}`);
     return 0;
@@ -211,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
-const SERVER_COMMANDS = ['serve', 'edge', 'agent', 'cluster', 'help', 'version'];
+const SERVER_COMMANDS = ['serve', 'edge', 'agent', 'cluster', 'backup', 'restore', 'help', 'version'];
 
 /** The version in package.json, beside dist/ wherever the package is installed. */
 function packageVersion(): string {

@@ -7,9 +7,8 @@ import { findAccountByName } from '../store/repositories/account-repository.js';
 import { insertAuditEvents, listAuditEvents, pruneAuditEvents, type AuditEvent, type AuditFilter, type AuditRow, type Match } from '../store/repositories/audit-repository.js';
 import { badParameter, forbidden } from '../errors.js';
 import type { Call } from './iam/call.js';
+import { BackgroundPruner } from './background-pruner.js';
 
-const DAY_MS = 24 * 3600_000;
-const PRUNE_EVERY_MS = 3600_000;
 const PRUNE_BATCH = 1000;
 /** Rows per page of an NDJSON export: the memory it holds at once. */
 const EXPORT_PAGE = 1000;
@@ -62,13 +61,20 @@ function outcomeOf(value: string | undefined): AuditFilter['outcome'] {
 }
 
 export class AuditService {
-  private pruneTimer: NodeJS.Timeout | undefined;
-  private pruning: Promise<number> | undefined;
+  private readonly pruner: BackgroundPruner;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: { retentionDays: number; reads: boolean; log?: (msg: string, err?: unknown) => void },
-  ) {}
+  ) {
+    this.pruner = new BackgroundPruner({
+      retentionDays: options.retentionDays,
+      batchSize: PRUNE_BATCH,
+      batch: (before) => pruneAuditEvents(db, before, PRUNE_BATCH),
+      what: 'the audit trail',
+      log: options.log,
+    });
+  }
 
   /** Whether successful reads are recorded too (--audit-reads). */
   get recordsReads(): boolean {
@@ -129,40 +135,17 @@ export class AuditService {
     }
   }
 
-  /**
-   * Deletes rows older than the retention, in batches (none when it is 0: kept forever). Every process
-   * may prune a shared store at once: each batch skips the rows another is deleting.
-   */
+  /** Deletes rows older than the retention, in batches (none when it is 0: kept forever). */
   prune(now = Date.now()): Promise<number> {
-    if (this.options.retentionDays === 0) return Promise.resolve(0);
-    this.pruning ??= (async () => {
-      const before = now - this.options.retentionDays * DAY_MS;
-      let total = 0;
-      try {
-        for (;;) {
-          const n = await pruneAuditEvents(this.db, before, PRUNE_BATCH);
-          total += n;
-          if (n < PRUNE_BATCH) return total;
-        }
-      } finally {
-        this.pruning = undefined;
-      }
-    })();
-    return this.pruning;
+    return this.pruner.prune(now);
   }
 
   /** Prunes now and then hourly. */
   start(): void {
-    if (this.options.retentionDays === 0 || this.pruneTimer) return;
-    const run = () => void this.prune().catch((err: unknown) => this.options.log?.('pruning the audit trail failed', err));
-    run();
-    this.pruneTimer = setInterval(run, PRUNE_EVERY_MS);
-    this.pruneTimer.unref();
+    this.pruner.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.pruneTimer);
-    this.pruneTimer = undefined;
-    await this.pruning?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.pruner.stop();
   }
 }
