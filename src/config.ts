@@ -74,6 +74,8 @@ export interface ServerConfig {
   auditReads: boolean;
   /** Days audit rows are kept; 0 = forever. */
   auditRetentionDays: number;
+  /** How long SIGTERM waits for requests in flight and pending outcomes before exiting 1. */
+  shutdownTimeoutMs: number;
 }
 
 interface Option {
@@ -168,6 +170,7 @@ export const OPTIONS: Option[] = [
   },
   { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
+  { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'CACHECTL_SHUTDOWN_TIMEOUT_MS', def: '10000', help: 'on SIGTERM or SIGINT: how long to finish requests in flight and write pending outcomes before exiting 1 (a second signal exits at once)' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -293,6 +296,7 @@ export function loadServerConfig(flags: Record<string, string | undefined>, env:
     originAllow: originAllow(need(raw('origin-allow')), name('origin-allow')),
     auditReads: oneOf('audit-reads', ['true', 'false', '1', '0'] as const, 'false') === 'true' || raw('audit-reads') === '1',
     auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
+    shutdownTimeoutMs: need(int('shutdown-timeout-ms', 100, 3600_000)),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);
