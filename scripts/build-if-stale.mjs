@@ -35,10 +35,11 @@ export function staleReason(files = sources()) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.join(root, 'scripts/build-if-stale.mjs')) {
   const files = sources();
-  const reason = staleReason(files);
+  // --always (npm run build): compile whatever the stamp says, and stamp the result.
+  const reason = process.argv.includes('--always') ? 'npm run build' : staleReason(files);
   if (reason !== undefined) {
     const started = new Date();
-    console.error(`cachectl: building (${reason})…`);
+    if (!process.argv.includes('--always')) console.error(`cachectl: building (${reason})…`);
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) {
