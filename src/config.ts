@@ -77,6 +77,8 @@ export interface ServerConfig {
   /** Where GET /metrics is served without credentials; unset: nowhere. */
   metricsListen?: { host: string; port: number };
   historyRetentionDays: number;
+  /** How long SIGTERM waits for requests in flight and pending outcomes before exiting 1. */
+  shutdownTimeoutMs: number;
 }
 
 interface Option {
@@ -173,6 +175,7 @@ export const OPTIONS: Option[] = [
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
   { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus) is served without credentials, apart from the API (default: not served)' },
   { key: 'historyRetentionDays', flag: 'history-retention-days', env: 'CACHECTL_HISTORY_RETENTION_DAYS', def: '15', help: 'days finished tasks and their URLs are kept (pruned hourly); 0 = forever' },
+  { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'CACHECTL_SHUTDOWN_TIMEOUT_MS', def: '10000', help: 'on SIGTERM or SIGINT: how long to finish requests in flight and write pending outcomes before exiting 1 (a second signal exits at once)' },
   { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
 ];
 
@@ -328,6 +331,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
     auditRetentionDays: need(int('audit-retention-days', 0, 100_000)),
     metricsListen: listenAddress(raw('metrics-listen'), name('metrics-listen')),
     historyRetentionDays: need(int('history-retention-days', 0, 100_000)),
+    shutdownTimeoutMs: need(int('shutdown-timeout-ms', 100, 3600_000)),
   };
   if (config.headerTimeoutMs > config.bodyTimeoutMs) throw new ConfigError(`${name('header-timeout-ms')} may not exceed ${name('body-timeout-ms')}: the second covers the headers too`);
   if (config.bodyBudget < config.bodyLimit) throw new ConfigError(`${name('body-budget')} must be at least ${name('body-limit')}, or no body of the largest size could be received`);

@@ -56,6 +56,8 @@ export interface RunningServer {
   engine: TaskEngine;
   domainSync: DomainSync;
   close(): Promise<void>;
+  /** While close() runs: what it is waiting for (said when a shutdown runs out of time). */
+  closingStep(): string | undefined;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
@@ -72,7 +74,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     release();
     throw err;
   });
-  const closers: Array<() => Promise<void>> = [() => store.close(), async () => release()];
+  // The step close() is in, for a shutdown that runs out of time.
+  let step: string | undefined;
+  const labelled = (what: string, fn: () => Promise<void>) => async () => {
+    step = what;
+    await fn();
+  };
+  const closers: Array<() => Promise<void>> = [labelled('closing the store', () => store.close()), async () => release()];
   // Only when served: with metrics off the hooks cost nothing.
   const metrics = config.metricsListen !== undefined ? new Metrics() : undefined;
   try {
@@ -188,15 +196,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       headerTimeoutMs: config.headerTimeoutMs,
       bodyBudget: { totalBytes: config.bodyBudget, perAddressBytes: config.bodyBudgetPerAddress, perCredentialBytes: config.bodyBudgetPerKey },
     });
-    closers.unshift(async () => {
-      domainSync.stop();
-      await engine.stop();
-    });
+    closers.unshift(
+      labelled('writing the pending URL outcomes', async () => {
+        domainSync.stop();
+        await engine.stop();
+      }),
+    );
     if (shared && config.databaseUrl !== undefined) {
       const listener = listenTaskDone(config.databaseUrl, (id) => engine.taskDoneElsewhere(id), app0.log);
       closers.unshift(() => listener.close());
     }
-    closers.unshift(() => app.close());
+    closers.unshift(labelled('answering the requests in flight (creates commit before they answer)', () => closeApi(app)));
 
     domainSync.start();
     await domainSync.settled();
@@ -234,13 +244,31 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       close: () =>
         (closed ??= (async () => {
           for (const close of closers) await close().catch((err: unknown) => app0.log('closing', err));
+          step = undefined;
         })()),
+      closingStep: () => step,
     };
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
 }
+
+/**
+ * Stops accepting and waits for the requests in flight. A keep-alive connection whose request ends
+ * during the wait would stay open until its client leaves (Node closes the idle ones only when the
+ * close starts): those are closed as they become idle.
+ */
+async function closeApi(app: FastifyInstance): Promise<void> {
+  const reaper = setInterval(() => app.server.closeIdleConnections(), IDLE_REAP_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(reaper);
+  }
+}
+
+const IDLE_REAP_MS = 50;
 
 /** A /wait's own read of the store, when finished tasks are announced (task-done-channel.ts): a fallback. */
 const WAIT_SAFETY_POLL_MS = 1000;

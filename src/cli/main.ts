@@ -9,6 +9,7 @@ import { CLIENT_COMMANDS, clientCommand, clientUsage } from './commands/index.js
 import { nearest } from './nearest.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
+import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
 function controlSecret(file: string | undefined, host: string): string | undefined {
@@ -91,13 +92,7 @@ async function serve(args: string[]): Promise<void> {
       : [`  account ${b.account} (id ${b.accountId}), user ${b.user}: the password, access key and secret key are in`, `  ${server.credentialsFile} (mode 0600); they are not printed where the output is not a terminal.`];
     console.log(['', 'First start: created the admin account.', ...secrets, ''].join('\n'));
   }
-  const stop = async (signal: string) => {
-    console.log(`cachectl: ${signal}, stopping`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  exitOnStopSignals({ name: 'cachectl', timeoutMs: config.shutdownTimeoutMs, stop: () => server.close(), waitingFor: () => server.closingStep() });
 }
 
 async function edge(args: string[]): Promise<void> {
@@ -132,12 +127,7 @@ async function edge(args: string[]): Promise<void> {
   });
   console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
   if (!secret) console.error(`cachectl edge: no --secret-file: any local user can drive the control port ${e.controlUrl}`);
-  const stop = async () => {
-    await e.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  exitOnStopSignals({ name: 'cachectl edge', timeoutMs: DEFAULT_STOP_TIMEOUT_MS, stop: () => e.close() });
 }
 
 async function agent(args: string[]): Promise<void> {
@@ -181,13 +171,14 @@ async function agent(args: string[]): Promise<void> {
   const local = await entry.agentEngine(options);
   const server = await startAgentServer(local, { host, port: Number(m[2]), secret, engineName: engine });
   console.log(`agent ${engine}: control ${server.url}`);
-  const stop = async () => {
-    await server.close();
-    await local.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  exitOnStopSignals({
+    name: 'cachectl agent',
+    timeoutMs: DEFAULT_STOP_TIMEOUT_MS,
+    stop: async () => {
+      await server.close();
+      await local.close();
+    },
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
+import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
 
 export async function runNatsAgent(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -21,10 +22,5 @@ export async function runNatsAgent(args: string[]): Promise<void> {
   const agent = await startPopAgent({ natsUrl: values.nats!, pop, prefix: values.prefix, stateDir: values['state-dir']! });
   // One JSON line once ready: scripts wait for it.
   console.log(JSON.stringify({ pop, nats: values.nats, prefix: values.prefix }));
-  const stop = async () => {
-    await agent.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  exitOnStopSignals({ name: 'cachectl agent', timeoutMs: DEFAULT_STOP_TIMEOUT_MS, stop: () => agent.close() });
 }

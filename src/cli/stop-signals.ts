@@ -1,0 +1,50 @@
+// SIGTERM and SIGINT for the long-running commands (serve, edge, agent): the first one stops gracefully
+// and exits 0, or exits 1 after timeoutMs with a line saying what was left (a service manager's stop
+// timeout should be a little longer); a second one exits at once, 128 + the signal's number.
+import os from 'node:os';
+
+export interface StopOptions {
+  /** The command, for the log lines. */
+  name: string;
+  timeoutMs: number;
+  stop(): Promise<void>;
+  /** What the stop is waiting for now, said when it runs out of time. */
+  waitingFor?(): string | undefined;
+}
+
+/** How long edge and agent take to stop gracefully (serve has --shutdown-timeout-ms, default the same). */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export function exitOnStopSignals(options: StopOptions): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${options.name}: ${signal} again, exiting at once${left(options)}`);
+      process.exit(128 + os.constants.signals[signal]);
+    }
+    stopping = true;
+    console.log(`${options.name}: ${signal}, stopping (at most ${options.timeoutMs} ms; a second signal exits at once)`);
+    const timer = setTimeout(() => {
+      console.error(`${options.name}: not stopped within ${options.timeoutMs} ms${left(options)}`);
+      process.exit(1);
+    }, options.timeoutMs);
+    options.stop().then(
+      () => {
+        clearTimeout(timer);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`${options.name}: stopping failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function left(options: StopOptions): string {
+  const what = options.waitingFor?.();
+  return what ? `; left: ${what}` : '';
+}
