@@ -22,6 +22,7 @@ const GROUPED: Record<string, (c: ServerConfig) => Scalar> = {
   loginDelayMs: (c) => c.login.baseDelayMs,
   loginMaxDelayMs: (c) => c.login.maxDelayMs,
   originAllow: (c) => c.originAllow.spec,
+  metricsListen: (c) => (c.metricsListen === undefined ? null : `${c.metricsListen.host.includes(':') ? `[${c.metricsListen.host}]` : c.metricsListen.host}:${c.metricsListen.port}`),
 };
 
 /** Each setting by flag name: its value in `config`, or (presets, -file paths) its text as given. */

@@ -42,6 +42,9 @@ const SETTINGS: Record<string, string | number | boolean> = {
   'audit-reads': true,
   'log-level': 'warn',
   'origin-allow': 'loopback,public',
+  'metrics-listen': '127.0.0.1:9464',
+  'history-retention-days': 30,
+  'shutdown-timeout-ms': 5000,
   'bootstrap-password': SECRETS.password,
   'bootstrap-ak': 'AKCONFIGTEST',
   'bootstrap-sk': SECRETS.sk,
@@ -67,6 +70,7 @@ test('the same settings by flags, by environment and by file print the same effe
   assert.notEqual(byFlags.text, defaults.text);
   const s = byFlags.settings;
   assert.deepEqual([s.host, s.port, s['audit-reads'], s['rate-create'], s['quota-preheat'], s['bootstrap-ak']], ['0.0.0.0', 9000, true, 30, 5, 'AKCONFIGTEST']);
+  assert.deepEqual([s['metrics-listen'], s['history-retention-days'], s['shutdown-timeout-ms']], ['127.0.0.1:9464', 30, 5000]);
   assert.deepEqual([s['bootstrap-password'], s['bootstrap-sk'], s['database-url']], ['***', '***', 'postgres://cachectl:***@127.0.0.1:5432/cachectl']);
   for (const secret of Object.values(SECRETS)) assert.ok(!byFlags.text.includes(secret), `${secret} printed`);
   // Every setting is printed, under its flag name.
