@@ -26,6 +26,7 @@ import { DomainService } from './services/domain-service.js';
 import { OriginPolicy } from './services/origin-policy.js';
 import { TaskService } from './services/task-service.js';
 import { AuditService } from './services/audit-service.js';
+import { ReadinessService } from './services/readiness-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -156,6 +157,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,
       nodes: nodeService,
+      readiness: new ReadinessService(store.db, store.dialect, engine, app0.log),
     };
     const app = await buildApi(ctx, {
       bodyLimit: config.bodyLimit,

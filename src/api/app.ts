@@ -27,6 +27,7 @@ import { groupRoutes } from './routes/group-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
 import { badParameter, entityTooLarge, forbidden, routeNotFound, throttled } from '../errors.js';
 
 // 32 hex characters like Huawei's: a random per-process half and a counter (no syscall per request).
@@ -202,7 +203,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
 
-  app.get('/healthz', { config: { auth: false } }, async () => ({ ok: true }));
+  await app.register(healthRoutes(ctx));
   await app.register(taskCreateRoutes(ctx));
   await app.register(historyRoutes(ctx));
   await app.register(domainRoutes(ctx));

@@ -13,6 +13,7 @@ import type { Credential } from './auth/authenticate.js';
 import type { ActionInfo } from '../services/iam/actions.js';
 import type { Call } from '../services/iam/call.js';
 import type { IamServices } from '../services/iam/iam-services.js';
+import type { ReadinessService } from '../services/readiness-service.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -27,6 +28,8 @@ export interface ApiContext {
   /** Users, groups, policies, enterprise projects and access keys of an account. */
   iam: IamServices;
   audit: AuditService;
+  /** /readyz's checks. */
+  readiness: ReadinessService;
 }
 
 declare module 'fastify' {
