@@ -28,6 +28,7 @@ import { TaskService } from './services/task-service.js';
 import { AuditService } from './services/audit-service.js';
 import { historyRetention } from './services/history-retention.js';
 import { holdDataDir } from './data-dir-lock.js';
+import { ReadinessService } from './services/readiness-service.js';
 import { RateLimiter } from './api/rate-limit.js';
 import { SharedRateLimiter } from './api/shared-rate-limit.js';
 import type { SharedWork } from './engine/worker-lease.js';
@@ -188,6 +189,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       fleet,
       nodes: nodeService,
       metrics,
+      readiness: new ReadinessService(store.db, store.dialect, engine, app0.log),
     };
     const app = await buildApi(ctx, {
       bodyLimit: config.bodyLimit,

@@ -28,6 +28,9 @@ import { groupRoutes } from './routes/group-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
+import { registerOpenApi } from './openapi.js';
 import { badParameter, entityTooLarge, forbidden, routeNotFound, throttled } from '../errors.js';
 
 // 32 hex characters like Huawei's: a random per-process half and a counter (no syscall per request).
@@ -68,6 +71,8 @@ declare module 'fastify' {
     bodyBudgets: { credentialed: BodyBudget; anonymous: BodyBudget };
     /** Every credentialed route with its IAM action, as registered (the policy matrix test covers each). */
     credentialedRoutes: Array<{ method: string; url: string; action: ActionInfo | null; admin: boolean }>;
+    /** Every route as registered, HEAD aside (the OpenAPI test checks each is documented, with a schema). */
+    allRoutes: Array<{ method: string; url: string; schema: Record<string, unknown> | undefined; auth: boolean }>;
   }
 }
 
@@ -128,8 +133,10 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   const anonymousBudget = new BodyBudget(anonymousShares(options.bodyBudget));
   app.decorate('bodyBudgets', { credentialed: budget, anonymous: anonymousBudget });
   app.decorate('credentialedRoutes', []);
+  app.decorate('allRoutes', []);
 
   app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') app.allRoutes.push({ method, url: route.url, schema: route.schema as Record<string, unknown> | undefined, auth: route.config?.auth !== false });
     if (route.config?.auth !== false && route.config?.action === undefined && !route.url.startsWith('/healthz')) throw new Error(`route ${String(route.method)} ${route.url} names no IAM action`);
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
     else if (route.config?.action !== undefined) {
@@ -207,7 +214,10 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));
 
-  app.get('/healthz', { config: { auth: false } }, async () => ({ ok: true }));
+  // Before the routes: it documents those registered after it.
+  await registerOpenApi(app);
+  await app.register(healthRoutes(ctx));
+  await app.register(docsRoutes());
   await app.register(taskCreateRoutes(ctx));
   await app.register(historyRoutes(ctx));
   await app.register(domainRoutes(ctx));

@@ -14,6 +14,7 @@ import type { ActionInfo } from '../services/iam/actions.js';
 import type { Call } from '../services/iam/call.js';
 import type { IamServices } from '../services/iam/iam-services.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ReadinessService } from '../services/readiness-service.js';
 
 export interface ApiContext {
   tasks: TaskService;
@@ -30,6 +31,8 @@ export interface ApiContext {
   audit: AuditService;
   /** Set when metrics are served (--metrics-listen): requests and refusals are counted there. */
   metrics?: Metrics;
+  /** /readyz's checks. */
+  readiness: ReadinessService;
 }
 
 declare module 'fastify' {

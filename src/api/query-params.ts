@@ -1,4 +1,5 @@
 // Query parameters arrive as strings; these read them with the spec's ranges and answer CDN.0001.
+import { Type } from '@sinclair/typebox';
 import { badParameter } from '../errors.js';
 
 export function intParam(value: string | undefined, name: string, min: number, max: number, fallback: number): number;
@@ -25,3 +26,6 @@ export function boolParam(value: string | undefined, name: string): boolean | un
 
 /** The largest time JavaScript dates can hold, as the upper bound of epoch-millisecond parameters. */
 export const MAX_EPOCH_MS = 8_640_000_000_000_000;
+
+/** The query of a route that takes no parameters (any are ignored, as before it had a schema). */
+export const NoQuery = Type.Object({}, { description: 'no parameters' });

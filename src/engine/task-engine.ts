@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/database.js';
 import { listInFlightUrls } from '../store/repositories/task-repository.js';
 import type { TaskRow } from '../store/repositories/task-rows.js';
-import { claimUrls } from '../store/repositories/lease-repository.js';
+import { claimUrls, leaseAlive } from '../store/repositories/lease-repository.js';
 import type { EdgeResult } from '../edge/edge-driver.js';
 import type { EdgeFleet } from './edge-fleet.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -52,6 +52,7 @@ export class TaskEngine {
   private readonly waiters: TaskWaiters;
   private inFlight = 0;
   private stopped = false;
+  private started = false;
   /** URL ids dispatched here whose terminal state is not stored yet. */
   private readonly tracked = new Set<number>();
   private readonly maxTracked: number;
@@ -94,6 +95,21 @@ export class TaskEngine {
     }
   }
 
+  /** Started and not stopped (readiness). */
+  get running(): boolean {
+    return this.started && !this.stopped;
+  }
+
+  /**
+   * Readiness of a shared-store worker: its lease is held and its row in `workers` has not run out;
+   * null when this process holds no lease (one store of its own, or API only).
+   */
+  async leaseHealthy(): Promise<boolean | null> {
+    if (!this.options.shared?.worker || !this.workers) return null;
+    const lease = this.workers.current;
+    return lease.live && (await leaseAlive(this.db, lease.owner));
+  }
+
   /** URLs in flight in this process. */
   get load(): number {
     return this.inFlight;
@@ -102,6 +118,7 @@ export class TaskEngine {
   /** Resumes every URL that a previous run accepted and did not finish; returns how many it took up now. */
   async start(): Promise<number> {
     const shared = this.options.shared;
+    this.started = true;
     if (!shared) {
       this.backlogFrom = 1;
       return this.refill();

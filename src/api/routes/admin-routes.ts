@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import { taskObject } from '../presenters.js';
-import { intParam } from '../query-params.js';
+import { intParam, NoQuery } from '../query-params.js';
 import { ACTIONS, type ActionInfo } from '../../services/iam/actions.js';
 
 export const ADMIN_PREFIX = '/cachectl/v1';
@@ -14,7 +14,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
   return async (app) => {
     const admin = (action: ActionInfo) => ({ admin: true, action });
 
-    app.get(`${ADMIN_PREFIX}/accounts`, { config: admin(ACTIONS.listAccounts) }, async () => {
+    app.get(`${ADMIN_PREFIX}/accounts`, { config: admin(ACTIONS.listAccounts), schema: { querystring: NoQuery } }, async () => {
       const rows = await ctx.accounts.listAccounts();
       return { accounts: rows.map((a) => ({ id: a.id, name: a.name, admin: a.is_admin === 1, quotas: ctx.quotas.limitsOf(a), created_at: Number(a.created_at) })) };
     });
@@ -49,7 +49,7 @@ export function adminRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin(ACTIONS.listNodes) }, async () => ({ nodes: ctx.nodes.list() }));
+    app.get(`${ADMIN_PREFIX}/nodes`, { config: admin(ACTIONS.listNodes), schema: { querystring: NoQuery } }, async () => ({ nodes: ctx.nodes.list() }));
 
     app.post(
       `${ADMIN_PREFIX}/nodes`,

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.js';
 import { authFailed, badParameter, throttled } from '../../errors.js';
+import { NoQuery } from '../query-params.js';
 
 const NameOrId = Type.Object({ name: Type.Optional(Type.String()), id: Type.Optional(Type.String()) });
 const TokenBody = Type.Object({
@@ -97,7 +98,7 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
       };
     });
 
-    app.get('/v3/auth/domains', { config: { action: null } }, async (request) => {
+    app.get('/v3/auth/domains', { config: { action: null }, schema: { querystring: NoQuery } }, async (request) => {
       const self = `${baseUrl(request)}/v3/auth/domains`;
       return {
         domains: [{ id: request.caller.accountId, name: request.caller.accountName, enabled: true, description: '', links: { self } }],
@@ -139,7 +140,7 @@ export function iamRoutes(ctx: ApiContext): FastifyPluginAsyncTypebox {
 
     // KeystoneListAuthCatalog: chnsz/golangsdk (the Terraform provider) reads it after AK/SK setup.
     // CDN and IAM are global services; both are this server.
-    app.get('/v3/auth/catalog', { config: { action: null } }, async (request) => {
+    app.get('/v3/auth/catalog', { config: { action: null }, schema: { querystring: NoQuery } }, async (request) => {
       const base = baseUrl(request);
       const entry = (type: string, name: string) => ({
         id: `cachectl-${name}`,

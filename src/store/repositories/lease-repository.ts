@@ -60,3 +60,9 @@ export async function releaseWorker(db: Kysely<Database>, owner: string): Promis
   await sql`update task_urls set lease_owner = null where ${IN_FLIGHT} and lease_owner = ${owner}`.execute(db);
   await db.deleteFrom('workers').where('owner', '=', owner).execute();
 }
+
+/** Whether `owner`'s row is there and not run out (the database's clock). */
+export async function leaseAlive(db: Kysely<Database>, owner: string): Promise<boolean> {
+  const { rows } = await sql<{ alive: boolean }>`select alive_until >= ${DB_NOW_MS} as alive from workers where owner = ${owner}`.execute(db);
+  return rows[0]?.alive === true;
+}
