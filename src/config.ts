@@ -343,7 +343,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
   };
   config.bodyBudgetPerAddress = share(config.bodyBudgetPerAddress, 'body-budget-per-address', 1 / 8);
   config.bodyBudgetPerKey = share(config.bodyBudgetPerKey, 'body-budget-per-key', 1 / 4);
-  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got '${config.databaseUrl}')`);
+  if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got one starting '${config.databaseUrl.split(/[:/@]/)[0].slice(0, 20)}'; the rest is not shown: it may hold a password)`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
   if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);
   if (!BUS_TOKEN_RE.test(config.natsPrefix)) throw new ConfigError(`${name('nats-prefix')}: 1-32 letters, digits, '_' or '-'`);

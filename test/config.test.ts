@@ -66,3 +66,10 @@ test('the task history is kept 15 days by default (Huawei\'s detail window); 0 k
   assert.equal(loadServerConfig({}, { CACHECTL_HISTORY_RETENTION_DAYS: '30' }).historyRetentionDays, 30);
   assert.throws(() => loadServerConfig({ 'history-retention-days': '-1' }, {}), /CACHECTL_HISTORY_RETENTION_DAYS must be an integer/);
 });
+
+test('a malformed --database-url is refused without echoing it (it may hold a password)', () => {
+  assert.throws(
+    () => loadServerConfig({ 'database-url': 'mysql://cachectl:s3cret-Pw@127.0.0.1/db' }, {}),
+    (e: Error) => e instanceof ConfigError && /--database-url/.test(e.message) && /'mysql'/.test(e.message) && !e.message.includes('s3cret-Pw'),
+  );
+});
