@@ -13,7 +13,9 @@ export interface StopOptions {
 }
 
 /** How long edge and agent take to stop gracefully (serve has --shutdown-timeout-ms, default the same). */
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+// Longer than the outcome writer's 10 s drain bound (engine/outcome-writer.ts), so that a stop during a store
+// outage still says how many outcomes it could not write before the timeout.
+export const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
