@@ -137,7 +137,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
 
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') app.allRoutes.push({ method, url: route.url, schema: route.schema as Record<string, unknown> | undefined, auth: route.config?.auth !== false });
-    if (route.config?.auth !== false && route.config?.action === undefined && !route.url.startsWith('/healthz')) throw new Error(`route ${String(route.method)} ${route.url} names no IAM action`);
+    if (route.config?.auth !== false && route.config?.action === undefined) throw new Error(`route ${String(route.method)} ${route.url} names no IAM action`);
     if (route.config?.auth === false) route.bodyLimit = Math.min(route.bodyLimit ?? options.bodyLimit, ANONYMOUS_BODY_LIMIT);
     else if (route.config?.action !== undefined) {
       for (const method of [route.method].flat()) if (method !== 'HEAD') app.credentialedRoutes.push({ method, url: route.url, action: route.config.action, admin: route.config.admin === true });
