@@ -16,6 +16,8 @@
 //      policies (see bench/authorisation.ts; `node dist/bench/authorisation-main.js` runs it alone)
 //   9. retention: 1-URL creates while 1,000,000 old tasks are pruned vs after, on the same server (see
 //      bench/retention.ts; BENCH_RETENTION_TASKS; `node dist/bench/retention-main.js` runs it alone)
+//  10. logging: a signed 1-URL create on a server at --log-level warn vs one at info (see bench/logging.ts;
+//      BENCH_LOG_CALLS; `node dist/bench/logging-main.js` runs it alone)
 //
 // Engines (section 5): BENCH_ENGINES=varnish,nginx ("" skips), BENCH_ENGINE_PURGES, BENCH_ENGINE_TASKS,
 // BENCH_ENGINE_RAW_INFLIGHT (raw purges in flight per node in the throughput baseline; default per engine,
@@ -32,6 +34,7 @@ import { runScaleOutSection, scaleOutConfig, scaleOutRows } from './scale-out.js
 import { runStalledUploadsSection, stalledUploadRows } from './stalled-uploads.js';
 import { authorisationConfig, authorisationRows, runAuthorisationSection } from './authorisation.js';
 import { retentionConfig, retentionRows, runRetentionSection } from './retention.js';
+import { loggingConfig, loggingRows, runLoggingSection } from './logging.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -278,6 +281,9 @@ async function main(): Promise<void> {
   // ---- retention: intake while the old history is pruned, and after --------------------------------------
   const retention = await runRetentionSection(retentionConfig(quick), log);
 
+  // ---- logging: a request line and a task's lines at info, beside the same call at warn ----------------
+  const logging = await runLoggingSection(loggingConfig(quick), log);
+
   // ---- report ---------------------------------------------------------------------------------------
   const peakMb = Math.max(rss1.peakHwmMb, rss2.peakHwmMb);
   const hm = history;
@@ -329,6 +335,7 @@ async function main(): Promise<void> {
   rows.push(...stalledUploadRows(stalledUploads));
   rows.push(...authorisationRows(authorisation));
   rows.push(...retentionRows(retention));
+  rows.push(...loggingRows(logging));
   const cores = (c: CpuUse | undefined) => (c ? `server ${c.serverCores ?? 'n/a'} / bench ${c.benchCores}` : 'n/a');
   rows.push(info('CPU (cores busy)', 'purge latency', cores(cpu.purge)));
   rows.push(info('CPU (cores busy)', '1-URL intake', cores(cpu.intakeSmall)));
@@ -369,6 +376,7 @@ async function main(): Promise<void> {
     stalledUploads,
     authorisation,
     retention,
+    logging,
     table: rows,
     ...(cfg.cpuProf && { cpuProfiles: profiles }),
     totalMs: Math.round(msSince(t0)),

@@ -22,7 +22,7 @@ async function timeToListening(command: string, args: string[]): Promise<number>
     return await new Promise<number>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${stderr}`)));
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (/listening/.test(line)) resolve(performance.now() - started);
+        if (/cachectl API listening on/.test(line)) resolve(performance.now() - started);
       });
     });
   } finally {

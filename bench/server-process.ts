@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { messageOf } from '../src/logging/log-line.js';
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
 
@@ -145,14 +146,15 @@ export async function startServerChild(options: StartOptions): Promise<ServerChi
       });
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
         if (!SECRET_LINE.test(line)) keep(`${(Number(process.hrtime.bigint() - spawnedAt) / 1e9).toFixed(2)} ${line}\n`);
-        const a = /^cachectl API listening on (\S+)/.exec(line);
+        const msg = messageOf(line);
+        const a = /^cachectl API listening on (\S+)/.exec(msg);
         if (a) api = a[1];
         // Without built-in edges the API line is the last one to wait for (the credentials file is written by then).
         if (a && edgeCount === 0) {
           clearTimeout(timer);
           resolve();
         }
-        const e = /^edge (\S+): traffic (\S+), control (\S+)$/.exec(line);
+        const e = /^edge (\S+): traffic (\S+), control (\S+)$/.exec(msg);
         if (e) {
           edges.push({ name: e[1], trafficUrl: e[2], controlUrl: e[3], secret: '' });
           if (edges.length === edgeCount) {

@@ -23,6 +23,7 @@ if (!fs.existsSync(suite)) {
   process.exit(1);
 }
 const { signRequest } = await import(path.join(root, 'dist/src/signing/sdk-signature.js'));
+const { messageOf } = await import(path.join(root, 'dist/src/logging/log-line.js'));
 const { values: args } = parseArgs({ options: { fleet: { type: 'string' }, cluster: { type: 'boolean' } } });
 if (args.cluster) {
   const { runOnCluster } = await import('./conformance-cluster.mjs');
@@ -86,13 +87,14 @@ let api;
 await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('conformance: the server did not start within 120 s')), 120_000);
   server.on('exit', (code) => reject(new Error(`conformance: the server exited with ${code}`)));
-  readline.createInterface({ input: server.stdout }).on('line', (line) => {
+  readline.createInterface({ input: server.stdout }).on('line', (logLine) => {
+    const line = messageOf(logLine);
     const edge = /^edge \S+: traffic (\S+),/.exec(line);
     if (edge) edges.push(edge[1]);
     const m = /^cachectl API listening on (\S+)/.exec(line);
     if (m) api = m[1];
     // The first start's notice comes after the credentials file is written (the secrets themselves
-    // are printed on a terminal only).
+    // are shown on a terminal only, never logged).
     if (api && line.startsWith('First start')) {
       clearTimeout(timer);
       resolve();

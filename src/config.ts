@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { BUS_TOKEN_RE } from './edge/nats/bus-wire.js';
 import { DEFAULT_ORIGIN_ALLOW, OriginAllowList } from './edge/origin-allow.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from './logging/log-settings.js';
 
 export type QuotaPreset = 'selfhosted' | 'cloud';
 
@@ -58,6 +59,7 @@ export interface ServerConfig {
   retryBaseMs: number;
   maxTrackedUrls: number;
   logLevel: string;
+  logFormat: LogFormat;
   /** postgres://… for the scale-out store; unset: the embedded SQLite file in dataDir. */
   databaseUrl?: string;
   databasePoolSize: number;
@@ -176,7 +178,8 @@ export const OPTIONS: Option[] = [
   { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus) is served without credentials, apart from the API (default: not served)' },
   { key: 'historyRetentionDays', flag: 'history-retention-days', env: 'CACHECTL_HISTORY_RETENTION_DAYS', def: '15', help: 'days finished tasks and their URLs are kept (pruned hourly); 0 = forever' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'CACHECTL_SHUTDOWN_TIMEOUT_MS', def: '20000', help: 'on SIGTERM or SIGINT: how long to finish requests in flight and write pending outcomes before exiting 1 (a second signal exits at once)' },
-  { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info, debug' },
+  { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info (a line per request and per task), debug, silent' },
+  { key: 'logFormat', flag: 'log-format', env: 'CACHECTL_LOG_FORMAT', def: 'json', help: 'json (one object a line, for a journal or a collector) or pretty (for a terminal)' },
 ];
 
 /** Bounds of a prefetch timeout, the server's and a domain's own. */
@@ -318,7 +321,8 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
     prefetchTimeoutMs: need(int('prefetch-timeout-ms', PREFETCH_TIMEOUT_MIN_MS, PREFETCH_TIMEOUT_MAX_MS)),
     retryBaseMs: need(int('retry-base-ms', 1, 60_000)),
     maxTrackedUrls: need(int('max-tracked-urls', 10, 10_000_000)),
-    logLevel: oneOf('log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logLevel: oneOf('log-level', LOG_LEVELS),
+    logFormat: oneOf('log-format', LOG_FORMATS),
     databaseUrl: raw('database-url'),
     databasePoolSize: need(int('database-pool', 1, 1000)),
     role: oneOf('role', ['all', 'api', 'worker'] as const),

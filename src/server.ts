@@ -40,6 +40,7 @@ import { buildApi } from './api/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { createPrivateFile, ensurePrivateDir, fixPrivateFile, writePrivateFile } from './private-files.js';
+import { createLogger, warnings, type Logger } from './logging/logger.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -56,15 +57,20 @@ export interface RunningServer {
   auth: AuthService;
   engine: TaskEngine;
   domainSync: DomainSync;
+  /** The process's logger (the API's, the engine's and the edges'). */
+  logger: Logger;
   close(): Promise<void>;
   /** While close() runs: what it is waiting for (said when a shutdown runs out of time). */
   closingStep(): string | undefined;
 }
 
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const log = warnings(logger);
+  const warnOnStart = (message: string) => logger.warn(message);
   const sqliteFile = path.join(config.dataDir, 'cachectl.db');
   const credentialsFile = path.join(config.dataDir, 'credentials.json');
-  protectDataDir(config.dataDir, config.databaseUrl === undefined ? sqliteFile : undefined, credentialsFile);
+  protectDataDir(config.dataDir, config.databaseUrl === undefined ? sqliteFile : undefined, credentialsFile, warnOnStart);
   // Marked before the store opens: cachectl restore refuses from then on.
   const release = holdDataDir(config.dataDir);
   const store = await createStore(
@@ -133,8 +139,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     metrics?.watchPools(store.poolUsage ?? (() => []));
     closers.unshift(() => fleet.close());
 
-    const app0 = { log: (msg: string, err?: unknown) => console.error(`cachectl: ${msg}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ''}`) };
-    const domainSync = new DomainSync(store.db, fleet, app0.log, { originAllow: config.originAllow });
+    const domainSync = new DomainSync(store.db, fleet, log, { originAllow: config.originAllow, logger });
     const bus =
       config.natsUrl !== undefined
         ? await connectEdgeBus(config, shared?.owner ?? processName, await deploymentId(store.db))
@@ -148,11 +153,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const nodeService = new NodeService(store.db, fleet, domainSync, driverFor);
     await nodeService.load();
     if (shared) {
-      const timer = setInterval(() => void nodeService.sync().catch((err: unknown) => app0.log('reading the node registry failed', err)), 2000);
+      const timer = setInterval(() => void nodeService.sync().catch((err: unknown) => log('reading the node registry failed', err)), 2000);
       timer.unref();
       closers.unshift(async () => clearInterval(timer));
     }
-    const prefetchTimeouts = new PrefetchTimeouts(store.db, config.prefetchTimeoutMs, app0.log);
+    const prefetchTimeouts = new PrefetchTimeouts(store.db, config.prefetchTimeoutMs, log);
     await prefetchTimeouts.start();
     closers.unshift(async () => prefetchTimeouts.stop());
     const engine = new TaskEngine(store.db, fleet, {
@@ -161,7 +166,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       prefetchTimeoutMs: (host) => prefetchTimeouts.of(host),
       retryBaseMs: config.retryBaseMs,
       maxTracked: config.maxTrackedUrls,
-      log: app0.log,
+      log,
+      logger,
       shared,
       metrics,
     });
@@ -170,10 +176,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Identity changes made by any process reach this one's caches within a second.
     auth.startWatching();
     closers.unshift(() => auth.close());
-    const audit = new AuditService(store.db, { retentionDays: config.auditRetentionDays, reads: config.auditReads, log: app0.log });
+    const audit = new AuditService(store.db, { retentionDays: config.auditRetentionDays, reads: config.auditReads, log: log });
     audit.start();
     closers.unshift(() => audit.stop());
-    const history = historyRetention(store.db, config.historyRetentionDays, app0.log);
+    const history = historyRetention(store.db, config.historyRetentionDays, log);
     history.start();
     closers.unshift(() => history.stop());
     const ctx = {
@@ -184,16 +190,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       quotas,
       domains: domainService,
       domainSettings: new DomainSettingsService(store.db, domainService, prefetchTimeouts),
-      tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }, metrics),
+      tasks: new TaskService(store.db, engine, quotas, { maxUrlsPerRequest: config.maxUrlsPerRequest, maxDirsPerRequest: config.maxDirsPerRequest }, metrics, logger),
       rates: shared ? new SharedRateLimiter(store.db, config.rates) : new RateLimiter(config.rates),
       fleet,
       nodes: nodeService,
       metrics,
-      readiness: new ReadinessService(store.db, store.dialect, engine, app0.log),
+      readiness: new ReadinessService(store.db, store.dialect, engine, log),
     };
     const app = await buildApi(ctx, {
       bodyLimit: config.bodyLimit,
-      logLevel: config.logLevel,
+      logger,
       bodyTimeoutMs: config.bodyTimeoutMs,
       headerTimeoutMs: config.headerTimeoutMs,
       bodyBudget: { totalBytes: config.bodyBudget, perAddressBytes: config.bodyBudgetPerAddress, perCredentialBytes: config.bodyBudgetPerKey },
@@ -205,7 +211,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }),
     );
     if (shared && config.databaseUrl !== undefined) {
-      const listener = listenTaskDone(config.databaseUrl, (id) => engine.taskDoneElsewhere(id), app0.log);
+      const listener = listenTaskDone(config.databaseUrl, (id) => engine.taskDoneElsewhere(id), log);
       closers.unshift(() => listener.close());
     }
     closers.unshift(labelled('answering the requests in flight (creates commit before they answer)', () => closeApi(app)));
@@ -213,7 +219,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     domainSync.start();
     await domainSync.settled();
     const recovered = await engine.start();
-    if (recovered > 0) app.log.info(`resumed ${recovered} URLs accepted before the last stop`);
+    if (recovered > 0) logger.info({ urls: recovered }, `resumed ${recovered} URLs accepted before the last stop`);
     let url = '';
     if (config.role !== 'worker') {
       await app.listen({ host: config.host, port: config.port });
@@ -243,9 +249,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       auth: ctx.auth,
       engine,
       domainSync,
+      logger,
       close: () =>
         (closed ??= (async () => {
-          for (const close of closers) await close().catch((err: unknown) => app0.log('closing', err));
+          for (const close of closers) await close().catch((err: unknown) => log('closing', err));
           step = undefined;
         })()),
       closingStep: () => step,
@@ -275,15 +282,12 @@ const IDLE_REAP_MS = 50;
 /** A /wait's own read of the store, when finished tasks are announced (task-done-channel.ts): a fallback. */
 const WAIT_SAFETY_POLL_MS = 1000;
 
-const warnOnStart = (message: string) => console.error(`cachectl: warning: ${message}`);
-
 /**
  * The data directory 0700 and its secret files 0600, whatever the umask; ones left open by an older
  * version are closed with a warning. SQLite gives the -wal and -shm files the database file's mode,
  * so the database is created 0600 before SQLite opens it.
  */
-function protectDataDir(dataDir: string, sqliteFile: string | undefined, credentialsFile: string): void {
-  const warn = warnOnStart;
+function protectDataDir(dataDir: string, sqliteFile: string | undefined, credentialsFile: string, warn: (message: string) => void): void {
   ensurePrivateDir(dataDir, warn);
   fixPrivateFile(credentialsFile, warn);
   fixPrivateFile(path.join(dataDir, EDGE_SECRET_FILE), warn);

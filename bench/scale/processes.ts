@@ -97,7 +97,7 @@ export async function startServe(env: Env, stack: Stack, name: string, databaseU
 }
 
 export async function startAgent(env: Env, stack: Stack, natsUrl: string, prefix: string, pop: string): Promise<number> {
-  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix, '--state-dir', path.join(env.dir, 'agent-state')], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith('{'), `agent ${pop}`, nodeArgs(env, `agent-${pop}`));
+  const child = cachectlChild(['agent', '--nats', natsUrl, '--pop', pop, '--prefix', prefix, '--state-dir', path.join(env.dir, 'agent-state')], {}, path.join(env.dir, `agent-${pop}.log`), (l) => l.startsWith(`agent ${pop}: on`), `agent ${pop}`, nodeArgs(env, `agent-${pop}`));
   try {
     await within(20_000, child.start(), `agent ${pop} did not start in 20 s; see ${path.join(env.dir, `agent-${pop}.log`)}`);
   } finally {

@@ -1,7 +1,7 @@
 // The HTTP API: Huawei-compatible routes, the IAM subset, and cachectl's own admin routes, with
 // authentication, rate limits and the spec's error shapes applied in one place.
 import crypto from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from './context.js';
 import { identify, verify } from './auth/authenticate.js';
@@ -12,6 +12,8 @@ import { BodyBudget, type BodyRefusal, type BodyShares } from './body-budget.js'
 import { sendError } from './error-reply.js';
 import { registerAuditHooks } from './audit-hook.js';
 import { registerMetricsHook } from './metrics-hook.js';
+import { registerRequestLog } from './request-log-hook.js';
+import type { Logger } from '../logging/logger.js';
 import { clientErrorHandler, frameworkErrors } from './http-refusals.js';
 import { announcedBody, checkJsonBody } from './json-body.js';
 import { rateRefused } from './rate-limit.js';
@@ -40,7 +42,8 @@ const nextRequestId = () => REQUEST_ID_PREFIX + (++requestCounter).toString(16).
 
 export interface ApiOptions {
   bodyLimit: number;
-  logLevel: string;
+  /** The process's logger: a line per request at info (request-log-hook.ts), errors, warnings. */
+  logger: Logger;
   /** Time for a whole request, headers and body; 408 after. */
   bodyTimeoutMs: number;
   /** Time for the headers; 408 after. */
@@ -101,9 +104,9 @@ async function readUnparsedBody(request: FastifyRequest, limit: number): Promise
 
 export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: options.logLevel },
-    // One log line per request would cost more than the request itself on the purge path.
-    logController: new LogController({ disableRequestLogging: true }),
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Fastify's two lines a request (received, completed) become one, with the caller (request-log-hook.ts).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: options.bodyLimit,
     requestIdHeader: false,
     // A domain name in the path (v2 detail by name) may be 200 characters, beyond the router's 100.
@@ -210,6 +213,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
   });
 
   registerAuditHooks(app, ctx.audit);
+  registerRequestLog(app);
   if (ctx.metrics) registerMetricsHook(app, ctx.metrics);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));

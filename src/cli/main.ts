@@ -10,6 +10,8 @@ import { nearest } from './nearest.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
 import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
+import { LOG_OPTIONS, commandLogger, startupLog } from './process-logger.js';
+import type { Logger } from '../logging/logger.js';
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
 function controlSecret(file: string | undefined, host: string): string | undefined {
@@ -79,20 +81,30 @@ async function serve(args: string[]): Promise<void> {
   limitHeapGrowth();
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');
-  const server = await startServer(config);
-  console.log(server.url ? `cachectl API listening on ${server.url}` : 'cachectl worker running (role worker: no API)');
-  if (server.metricsUrl) console.log(`cachectl metrics on ${server.metricsUrl} (no credentials)`);
-  for (const e of server.edges) console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
+  const { createLogger } = await import('../logging/logger.js');
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const server = await startServer(config, { logger });
+  const says = startupLog(logger);
+  if (server.url) says.info({ url: server.url }, `cachectl API listening on ${server.url}`);
+  else says.info('cachectl worker running (role worker: no API)');
+  if (server.metricsUrl) says.info({ url: server.metricsUrl }, `cachectl metrics on ${server.metricsUrl} (no credentials)`);
+  for (const e of server.edges) sayEdge(says, e);
   if (server.bootstrap) {
     const b = server.bootstrap;
-    // Shown once on a terminal. Output that is not one (a pipe, a log file, a service manager's
-    // journal) would keep the secrets where others may read them: there only the file is named.
-    const secrets = process.stdout.isTTY
-      ? ['These secrets are shown once; they are also in', `${server.credentialsFile} (mode 0600).`, `  account:     ${b.account} (id ${b.accountId})`, `  user:        ${b.user}`, `  password:    ${b.password}`, `  access key:  ${b.accessKey}`, `  secret key:  ${b.secretKey}`]
-      : [`  account ${b.account} (id ${b.accountId}), user ${b.user}: the password, access key and secret key are in`, `  ${server.credentialsFile} (mode 0600); they are not printed where the output is not a terminal.`];
-    console.log(['', 'First start: created the admin account.', ...secrets, ''].join('\n'));
+    says.info({ account: b.account, account_id: b.accountId, user: b.user, credentials_file: server.credentialsFile }, `First start: created the admin account ${b.account}; its password and keys are in ${server.credentialsFile} (mode 0600)`);
+    // Shown once, to a person at a terminal, apart from the log: a log (a pipe, a file, a service
+    // manager's journal) would keep the secrets where others may read them.
+    if (process.stderr.isTTY) {
+      const lines = ['', 'These secrets are shown once; they are also in', `${server.credentialsFile} (mode 0600).`, `  account:     ${b.account} (id ${b.accountId})`, `  user:        ${b.user}`, `  password:    ${b.password}`, `  access key:  ${b.accessKey}`, `  secret key:  ${b.secretKey}`, ''];
+      process.stderr.write(lines.join('\n'));
+    }
   }
-  exitOnStopSignals({ name: 'cachectl', timeoutMs: config.shutdownTimeoutMs, stop: () => server.close(), waitingFor: () => server.closingStep() });
+  exitOnStopSignals({ name: 'cachectl', logger, timeoutMs: config.shutdownTimeoutMs, stop: () => server.close(), waitingFor: () => server.closingStep() });
+}
+
+/** The start-up line of an edge: where its traffic and control ports are. */
+function sayEdge(says: Logger, e: { name: string; trafficUrl: string; controlUrl: string }): void {
+  says.info({ edge: e.name, traffic_url: e.trafficUrl, control_url: e.controlUrl }, `edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
 }
 
 async function edge(args: string[]): Promise<void> {
@@ -107,8 +119,10 @@ async function edge(args: string[]): Promise<void> {
       'secret-file': { type: 'string' },
       'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
       'origin-allow': { type: 'string', default: process.env.CACHECTL_ORIGIN_ALLOW || DEFAULT_ORIGIN_ALLOW },
+      ...LOG_OPTIONS,
     },
   });
+  const logger = commandLogger(values);
   const secret = controlSecret(values['secret-file'], values['admin-host']!);
   const int = (v: string, name: string) => {
     if (!/^\d+$/.test(v)) throw new ConfigError(`--${name} must be a non-negative integer (got '${v}')`);
@@ -125,9 +139,9 @@ async function edge(args: string[]): Promise<void> {
     maxBytes: int(values['max-bytes']!, 'max-bytes'),
     originAllow: originAllow(values['origin-allow']!),
   });
-  console.log(`edge ${e.name}: traffic ${e.trafficUrl}, control ${e.controlUrl}`);
-  if (!secret) console.error(`cachectl edge: no --secret-file: any local user can drive the control port ${e.controlUrl}`);
-  exitOnStopSignals({ name: 'cachectl edge', timeoutMs: DEFAULT_STOP_TIMEOUT_MS, stop: () => e.close() });
+  sayEdge(startupLog(logger), e);
+  if (!secret) logger.warn({ control_url: e.controlUrl }, `cachectl edge: no --secret-file: any local user can drive the control port ${e.controlUrl}`);
+  exitOnStopSignals({ name: 'cachectl edge', logger, timeoutMs: DEFAULT_STOP_TIMEOUT_MS, stop: () => e.close() });
 }
 
 async function agent(args: string[]): Promise<void> {
@@ -138,8 +152,9 @@ async function agent(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { listen: { type: 'string', default: '127.0.0.1:9300' }, config: { type: 'string' }, 'secret-file': { type: 'string' } },
+    options: { listen: { type: 'string', default: '127.0.0.1:9300' }, config: { type: 'string' }, 'secret-file': { type: 'string' }, ...LOG_OPTIONS },
   });
+  const logger = commandLogger(values);
   const [engine] = positionals;
   const { ENGINES, engineOf } = await import('../edge/engines.js');
   const entry = engineOf(engine ?? '');
@@ -170,9 +185,10 @@ async function agent(args: string[]): Promise<void> {
   const { startAgentServer } = await import('../edge/agent/agent-server.js');
   const local = await entry.agentEngine(options);
   const server = await startAgentServer(local, { host, port: Number(m[2]), secret, engineName: engine });
-  console.log(`agent ${engine}: control ${server.url}`);
+  startupLog(logger).info({ engine, control_url: server.url }, `agent ${engine}: control ${server.url}`);
   exitOnStopSignals({
     name: 'cachectl agent',
+    logger,
     timeoutMs: DEFAULT_STOP_TIMEOUT_MS,
     stop: async () => {
       await server.close();

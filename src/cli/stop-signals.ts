@@ -2,10 +2,13 @@
 // and exits 0, or exits 1 after timeoutMs with a line saying what was left (a service manager's stop
 // timeout should be a little longer); a second one exits at once, 128 + the signal's number.
 import os from 'node:os';
+import type { Logger } from '../logging/logger.js';
+import { startupLog } from './process-logger.js';
 
 export interface StopOptions {
   /** The command, for the log lines. */
   name: string;
+  logger: Logger;
   timeoutMs: number;
   stop(): Promise<void>;
   /** What the stop is waiting for now, said when it runs out of time. */
@@ -23,22 +26,23 @@ export function exitOnStopSignals(options: StopOptions): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      console.error(`${options.name}: ${signal} again, exiting at once${left(options)}`);
+      options.logger.error({ signal, left: options.waitingFor?.() }, `${options.name}: ${signal} again, exiting at once${left(options)}`);
       process.exit(128 + os.constants.signals[signal]);
     }
     stopping = true;
-    console.log(`${options.name}: ${signal}, stopping (at most ${options.timeoutMs} ms; a second signal exits at once)`);
+    startupLog(options.logger).info({ signal, timeout_ms: options.timeoutMs }, `${options.name}: ${signal}, stopping (at most ${options.timeoutMs} ms; a second signal exits at once)`);
     const timer = setTimeout(() => {
-      console.error(`${options.name}: not stopped within ${options.timeoutMs} ms${left(options)}`);
+      options.logger.error({ left: options.waitingFor?.() }, `${options.name}: not stopped within ${options.timeoutMs} ms${left(options)}`);
       process.exit(1);
     }, options.timeoutMs);
     options.stop().then(
       () => {
         clearTimeout(timer);
+        startupLog(options.logger).info(`${options.name}: stopped`);
         process.exit(0);
       },
       (err: unknown) => {
-        console.error(`${options.name}: stopping failed: ${err instanceof Error ? err.message : String(err)}`);
+        options.logger.error({ error: err instanceof Error ? err.message : String(err) }, `${options.name}: stopping failed`);
         process.exit(1);
       },
     );

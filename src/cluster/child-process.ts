@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stopPid } from '../edge/local-process.js';
 import { openPrivateAppend } from '../private-files.js';
+import { messageOf } from '../logging/log-line.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
@@ -20,7 +21,7 @@ export interface CachectlChild {
 
 /**
  * `cachectl <args>` with `env` added to this process's environment; stdout and stderr are appended to
- * `logFile`; ready when a stdout line passes `ready`. Not started until start(). `nodeArgs` go to node
+ * `logFile`; ready when the message of a stdout line (log-line.ts) passes `ready`. Not started until start(). `nodeArgs` go to node
  * itself (the benchmark's --cpu-prof).
  */
 export function cachectlChild(args: string[], env: Record<string, string>, logFile: string, ready: (line: string) => boolean, what: string, nodeArgs: string[] = []): CachectlChild {
@@ -44,7 +45,7 @@ export function cachectlChild(args: string[], env: Record<string, string>, logFi
         c.once('exit', onExit);
         readline.createInterface({ input: c.stdout! }).on('line', (l) => {
           fs.appendFileSync(logFile, `${l}\n`);
-          if (!ready(l)) return;
+          if (!ready(messageOf(l))) return;
           clearTimeout(timer);
           c.off('exit', onExit);
           resolve(l);

@@ -190,7 +190,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
           stops.push(() => edge.close());
           edges.push({ name: edge.name, trafficUrl: edge.trafficUrl, controlUrl: edge.controlUrl, secret });
         }
-        const agent = cachectlChild(['agent', '--nats', natsUrl, '--pop', name, '--prefix', natsPrefix, '--state-dir', path.join(options.dir, 'agents')], {}, path.join(options.dir, `agent-${name}.log`), (l) => l.startsWith('{'), `agent ${name}`);
+        const agent = cachectlChild(['agent', '--nats', natsUrl, '--pop', name, '--prefix', natsPrefix, '--state-dir', path.join(options.dir, 'agents')], {}, path.join(options.dir, `agent-${name}.log`), (l) => l.startsWith(`agent ${name}: on`), `agent ${name}`);
         await agent.start();
         stops.push(() => agent.kill());
         for (const edge of edges) {

@@ -12,6 +12,7 @@ import type { EdgeFleet, FleetMember } from './edge-fleet.js';
 import type { OriginAllowList } from '../edge/origin-allow.js';
 import { pinOrigins } from './origin-pinning.js';
 import { engineOf } from '../edge/engines.js';
+import type { Logger } from '../logging/logger.js';
 
 /** Engines that resolve origin names themselves get the domains as configured; the others get pinned addresses. */
 const resolvesOrigins = (node: EdgeNode) => engineOf(node.driver)?.capabilities.resolvesOrigins === true;
@@ -68,6 +69,8 @@ export class DomainSync {
       /** Set: engines other than the built-in edge get origins resolved and checked here (see origin-pinning.ts). */
       originAllow?: OriginAllowList;
       healthIntervalMs?: number;
+      /** Where a node going down or coming back is said (a line each way). */
+      logger?: Logger;
     } = {},
   ) {
     this.healthIntervalMs = options.healthIntervalMs ?? 2000;
@@ -162,23 +165,32 @@ export class DomainSync {
     try {
       await m.driver.applyDomains(domains, version);
       m.domainsVersion = version;
-      m.up = true;
+      this.setUp(m, true);
       return null;
     } catch (err) {
       m.domainsVersion = undefined;
       const message = err instanceof Error ? err.message : String(err);
       // Say it once per outage, not on every retry.
       if (m.up) this.log(`node ${m.node.name}: applying domains failed; retrying`, err);
-      m.up = false;
+      this.setUp(m, false, message);
       return `node ${m.node.name}: ${message}`;
     }
+  }
+
+  /** Notes a node's state; a change is logged (down as a warning). */
+  private setUp(m: FleetMember, up: boolean, detail?: string): void {
+    if (m.up === up) return;
+    m.up = up;
+    const fields = { node: m.node.name, driver: m.node.driver, ...(detail !== undefined && { detail }) };
+    if (up) this.options.logger?.info(fields, `node ${m.node.name} is up`);
+    else if (this.options.logger) this.options.logger.warn(fields, `node ${m.node.name} is down`);
+    else this.log(`node ${m.node.name} is down: ${detail ?? 'no detail'}`);
   }
 
   /** Asks one node for its health now; true when it is up but serves another domain set. */
   async checkMember(m: FleetMember): Promise<boolean> {
     const h = await m.driver.health().catch((err: unknown) => ({ up: false, detail: String(err), domainsVersion: undefined }));
-    if (m.up && !h.up) this.log(`node ${m.node.name} is down: ${h.detail ?? 'no detail'}`);
-    m.up = h.up;
+    this.setUp(m, h.up, h.detail);
     m.detail = h.detail;
     m.checkedAt = Date.now();
     // A node that comes back (or never took a push) gets the set again, whatever version it reports:

@@ -15,6 +15,8 @@ import { jobOfRow, type DeadlineGroup, type Tracking, type UrlJob } from './trac
 import { TaskWaiters } from './task-waiters.js';
 import { WorkerLease, type Lease, type SharedWork } from './worker-lease.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Logger } from '../logging/logger.js';
+import { FailureLines } from './failure-lines.js';
 
 export interface EngineOptions {
   /**
@@ -32,6 +34,8 @@ export interface EngineOptions {
   prefetchTimeoutMs?: (host: string) => number;
   retryBaseMs: number;
   log: (msg: string, err?: unknown) => void;
+  /** Where the lifecycle lines go: a task done (with its counts and time), each failed URL (its nodes and why). */
+  logger?: Logger;
   /** Set when several processes share the store (PostgreSQL): work is claimed with leases. */
   shared?: SharedWork;
   /** How long stop() tries to write the outcomes it holds (the store may be down); default 10 s. */
@@ -65,6 +69,7 @@ export class TaskEngine {
   private readonly groups = new Set<DeadlineGroup>();
   /** Shared mode: this process's registration among the workers. */
   private readonly workers?: WorkerLease;
+  private readonly failureLines?: FailureLines;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -77,9 +82,16 @@ export class TaskEngine {
       options.outcomeWrite ?? ((fn) => db.transaction().execute(fn)),
       (tasks) => {
         for (const t of tasks) this.waiters.done(t.id, t);
-        if (options.metrics) {
-          const now = Date.now();
-          for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type).observe((now - Number(t.create_time)) / 1000);
+        const now = Date.now();
+        if (options.metrics) for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type).observe((now - Number(t.create_time)) / 1000);
+        if (options.logger?.isLevelEnabled('info')) {
+          for (const t of tasks) {
+            const unlogged = this.failureLines?.forget(t.id) ?? 0;
+            options.logger.info(
+              { task_id: t.id, task_type: t.task_type, account_id: t.account_id, total: t.total, succeed: t.succeed, failed: t.failed, ms: now - Number(t.create_time), ...(unlogged > 0 && { failed_urls_not_logged: unlogged }) },
+              'task done',
+            );
+          }
         }
       },
       (err) => options.log('writing URL outcomes failed; retrying', err),
@@ -90,6 +102,7 @@ export class TaskEngine {
       },
     );
     this.maxTracked = options.maxTracked ?? DEFAULT_MAX_TRACKED;
+    if (options.logger) this.failureLines = new FailureLines(options.logger);
     if (options.shared) {
       this.workers = new WorkerLease(db, options.shared, { onLost: (lease) => this.abandon(lease), claim: () => void this.refill(), log: options.log });
     }
@@ -365,6 +378,7 @@ export class TaskEngine {
     const classify = t.failures.some((f) => f.classify === 'ORIGIN_ERROR') ? 'ORIGIN_ERROR' : 'INNER_ERROR';
     this.options.metrics?.urlsFinished.labels('failed', classify).inc();
     const desc = t.failures.map((f) => `node ${f.node}: ${f.message}`).join('; ');
+    this.failureLines?.failed(t, classify);
     this.writer.record({ id: t.id, ok: false, failClassify: classify, failDesc: desc.slice(0, 1000), nodeResults }, owner);
   }
 

@@ -26,7 +26,7 @@ export class AppliedRecord {
   private readonly checkpoints: BackgroundCheckpoints;
   private lastPrune = 0;
 
-  constructor(file: string) {
+  constructor(file: string, warn: (line: string) => void) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new BetterSqlite3(file);
     this.db.pragma('journal_mode = WAL');
@@ -38,7 +38,7 @@ export class AppliedRecord {
     this.store = this.db.prepare('update applied set result = ? where key = ?');
     this.free = this.db.prepare('delete from applied where key = ?');
     this.prune = this.db.prepare('delete from applied where at < ?');
-    this.checkpoints = checkpointInBackground(this.db, file);
+    this.checkpoints = checkpointInBackground(this.db, file, warn);
   }
 
   /** Claims every key at once (one transaction); per key: apply it, or what an earlier delivery left. */

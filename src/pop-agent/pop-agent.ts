@@ -42,7 +42,7 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
   const names = busNames(options.prefix ?? 'cachectl');
   const nc: NatsConnection = await connectNats(options.natsUrl, `cachectl agent ${pop}`);
   await ensureBus(nc, names);
-  const record = new AppliedRecord(path.join(options.stateDir, `applied-${pop}.db`));
+  const record = new AppliedRecord(path.join(options.stateDir, `applied-${pop}.db`), log);
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const durable = names.popConsumer(pop);

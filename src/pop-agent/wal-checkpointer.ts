@@ -21,6 +21,7 @@ export interface BackgroundCheckpoints {
 interface Owner {
   db: BetterSqlite3.Database;
   file: string;
+  warn: (line: string) => void;
   released?: () => void;
   /** Said once: an owner whose own checkpoint failed. */
   failedOnce?: boolean;
@@ -39,7 +40,7 @@ const reason = (err: unknown) => (err instanceof Error ? err.message : String(er
 
 function checkpointItself(owner: Owner, why: string): void {
   if (owner.db.open) owner.db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
-  console.error(`cachectl: background checkpoints of ${owner.file} stopped (${why}); its connection checkpoints itself again`);
+  owner.warn(`background checkpoints of ${owner.file} stopped (${why}); its connection checkpoints itself again`);
 }
 
 /** The worker copied what it could and the WAL is still large: the owner copies the rest. */
@@ -51,7 +52,7 @@ function finishLarge(owner: Owner): void {
   } catch (err) {
     if (owner.failedOnce) return;
     owner.failedOnce = true;
-    console.error(`cachectl: checkpoint of ${owner.file} failed: ${reason(err)}`);
+    owner.warn(`checkpoint of ${owner.file} failed: ${reason(err)}`);
   }
 }
 
@@ -78,7 +79,9 @@ function startWorker(): Worker {
     if (m.op === 'failed') checkpointItself(owner, m.error);
     else finishLarge(owner);
   });
-  w.on('error', (err) => console.error(`cachectl: the checkpoint worker failed: ${err.message}`));
+  w.on('error', (err) => {
+    for (const owner of owners.values()) owner.warn(`the checkpoint worker failed: ${err.message}`);
+  });
   w.on('exit', () => {
     if (worker !== w) return; // terminated on purpose
     worker = null;
@@ -94,11 +97,11 @@ function startWorker(): Worker {
 }
 
 /** Takes over the checkpoints of `db`, a WAL-mode connection to `file`. */
-export function checkpointInBackground(db: BetterSqlite3.Database, file: string): BackgroundCheckpoints {
+export function checkpointInBackground(db: BetterSqlite3.Database, file: string, warn: (line: string) => void): BackgroundCheckpoints {
   const w = (worker ??= startWorker());
   const id = nextId++;
   db.pragma('wal_autocheckpoint = 0');
-  owners.set(id, { db, file });
+  owners.set(id, { db, file, warn });
   send(w, { op: 'add', id, file: path.resolve(file) });
   let releasing: Promise<void> | undefined;
   return {

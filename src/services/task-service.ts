@@ -18,6 +18,7 @@ import { workKindOf } from '../engine/work.js';
 import { TurnBudget } from './turn-budget.js';
 import type { QuotaService, QuotaUse } from './quota-service.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { Logger } from '../logging/logger.js';
 import { domainCandidates, parseTaskUrl, type ParsedTaskUrl } from './task-url.js';
 import { badParameter, domainStateForbids, notFound, urlNotTenantDomain, type CachectlError } from '../errors.js';
 
@@ -142,6 +143,7 @@ export class TaskService {
     private readonly quotas: QuotaService,
     private readonly limits: TaskLimits,
     private readonly metrics?: Metrics,
+    private readonly logger?: Logger,
   ) {
     // The domains are read beside the transaction, not in it: a domain disabled meanwhile refuses the
     // tasks after this batch, as it would if the batch had come a moment earlier.
@@ -178,6 +180,11 @@ export class TaskService {
     });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
     this.metrics?.tasksCreated.labels(stored.task.task_type, stored.task.account_id).inc();
+    const actor = input.call?.actor;
+    this.logger?.info(
+      { task_id: stored.task.id, task_type: stored.task.task_type, file_type: input.fileType, urls: parsed.length, account_id: stored.task.account_id, ...(actor && { request_id: actor.requestId, user: actor.userName, access_key: actor.accessKey }) },
+      'task accepted',
+    );
     if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })), stored.owner);
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }

@@ -37,23 +37,27 @@ function runToExit(args: string[]): Promise<{ code: number | null; stdout: strin
   });
 }
 
-/** Starts `cachectl edge <args>`; resolves with its URLs once it prints them. */
-async function startEdge(args: string[]): Promise<{ trafficUrl: string; controlUrl: string; stderr: () => string }> {
+/** Starts `cachectl edge <args>`; resolves with its URLs once it logs them, and its later warning lines. */
+async function startEdge(args: string[]): Promise<{ trafficUrl: string; controlUrl: string; warnings: () => string }> {
   const child = spawn(process.execPath, [MAIN, 'edge', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
+  let warnings = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`cachectl edge did not start: ${stderr}`)), 15_000);
     child.once('exit', (code) => reject(new Error(`cachectl edge exited with ${code}: ${stderr}`)));
     readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+      const entry = JSON.parse(l) as { level: string; msg: string };
+      if (entry.level === 'warn') warnings += `${entry.msg}\n`;
+      if (!entry.msg.startsWith('edge ')) return;
       clearTimeout(timer);
-      resolve(l);
+      resolve(entry.msg);
     });
   });
   const m = /^edge \S+: traffic (\S+), control (\S+)$/.exec(line);
   assert.ok(m, line);
-  return { trafficUrl: m[1], controlUrl: m[2], stderr: () => stderr };
+  return { trafficUrl: m[1], controlUrl: m[2], warnings: () => stderr + warnings };
 }
 
 function secretFile(name: string, text: string): string {
@@ -117,7 +121,7 @@ test('with --secret-file: anonymous and wrong callers get 401 and change nothing
     const ok = await put({ authorization: `Bearer ${secret}` });
     assert.equal(ok.statusCode, 200, await ok.body.text());
     assert.equal(await served(), 200);
-    assert.equal(edge.stderr(), '', 'no warning with a secret');
+    assert.equal(edge.warnings(), '', 'no warning with a secret');
   } finally {
     await origin?.close();
   }
@@ -129,6 +133,6 @@ test('without --secret-file on loopback it starts, and warns that any local user
   assert.equal(res.statusCode, 200);
   await res.body.dump();
   // Written just after the stdout line: give the pipe a moment.
-  for (let i = 0; i < 100 && edge.stderr() === ''; i++) await new Promise((r) => setTimeout(r, 20));
-  assert.match(edge.stderr(), /no --secret-file: any local user can drive the control port/);
+  for (let i = 0; i < 100 && edge.warnings() === ''; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.match(edge.warnings(), /no --secret-file: any local user can drive the control port/);
 });

@@ -104,7 +104,7 @@ test('a second signal while the stop waits for a request in flight exits at once
   assert.equal(server.child.exitCode, null, 'the first SIGTERM waits for the request in flight');
   server.child.kill('SIGINT');
   assert.equal(await server.exited, 130, server.stderr());
-  assert.match(server.stderr(), /SIGINT again, exiting at once; left: answering the requests in flight/);
+  assert.match(server.stdout.join('\n'), /"level":"error".*SIGINT again, exiting at once; left: answering the requests in flight/);
 });
 
 test('a stop that outlasts --shutdown-timeout-ms exits 1 saying what was left', async () => {
@@ -112,5 +112,5 @@ test('a stop that outlasts --shutdown-timeout-ms exits 1 saying what was left', 
   await requestInFlight(server.port);
   server.child.kill('SIGTERM');
   assert.equal(await server.exited, 1, server.stderr());
-  assert.match(server.stderr(), /not stopped within 300 ms; left: answering the requests in flight/);
+  assert.match(server.stdout.join('\n'), /"level":"error".*not stopped within 300 ms; left: answering the requests in flight/);
 });

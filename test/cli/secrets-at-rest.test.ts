@@ -12,6 +12,7 @@ import { request } from 'undici';
 import { client } from '../support/signed-client.js';
 import { freePort, kill } from '../support/processes.js';
 import { startTestCluster } from '../cluster/cluster-fixture.js';
+import { messageOf } from '../../src/logging/log-line.js';
 
 const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');
 
@@ -37,7 +38,7 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       output += `${line}\n`;
-      if (line.startsWith('cachectl API listening')) {
+      if (messageOf(line).startsWith('cachectl API listening')) {
         clearTimeout(timer);
         // The first start's notice follows at once; give it a moment to arrive in `output`.
         setTimeout(resolve, 200);
@@ -85,8 +86,8 @@ test('a data directory left 0755 with 0644 files is made 0700/0600 at start, wit
     s = await serve(['--data-dir', dataDir]);
     assert.equal(modeOf(dataDir).toString(8), '700');
     for (const f of fs.readdirSync(dataDir)) assert.equal(modeOf(path.join(dataDir, f)).toString(8), '600', f);
-    assert.match(s.output(), new RegExp(`warning: ${dataDir} was mode 0755.*made it 0700`));
-    for (const f of files) assert.match(s.output(), new RegExp(`warning: ${path.join(dataDir, f)} was mode 0644.*made it 0600`), f);
+    assert.match(s.output(), new RegExp(`"level":"warn".*${dataDir} was mode 0755.*made it 0700`));
+    for (const f of files) assert.match(s.output(), new RegExp(`"level":"warn".*${path.join(dataDir, f)} was mode 0644.*made it 0600`), f);
   } finally {
     await kill(s.child, 'SIGTERM');
     fs.rmSync(root, { recursive: true, force: true });

@@ -54,8 +54,10 @@ test('SIGTERM during a PostgreSQL outage: exits within the drain bound, says how
   const serveArgs = ['serve', '--data-dir', dataDir, '--port', String(api), '--builtin-edges', '0', '--database-url', viaRelay.href, '--lease-ms', '3000', '--task-deadline-ms', '120000', '--retry-base-ms', '20', '--log-level', 'warn', '--origin-allow', 'loopback'];
   let server = await startCli(serveArgs, /^First start/);
   children.push(server);
-  let stderr = '';
-  server.stderr!.on('data', (d) => (stderr += d));
+  // Its log lines (stdout) and anything else it prints (stderr).
+  let output = '';
+  server.stdout!.on('data', (d) => (output += d));
+  server.stderr!.on('data', (d) => (output += d));
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
   const call = client(`http://127.0.0.1:${api}`, { accessKey: creds.access_key, secretKey: creds.secret_key });
   const res = await call('POST', '/cachectl/v1/nodes', { body: { name: 'e1', driver: 'builtin', traffic_url: `http://127.0.0.1:${traffic}`, control_url: `http://127.0.0.1:${admin}`, secret: edgeSecret } });
@@ -76,8 +78,8 @@ test('SIGTERM during a PostgreSQL outage: exits within the drain bound, says how
   pgRelay.down();
   edge.kill('SIGCONT');
   // The node answers now; the outcomes cannot be written.
-  for (let i = 0; !stderr.includes('writing URL outcomes failed'); i++) {
-    assert.ok(i < 200, `no outcome write failed: ${stderr}`);
+  for (let i = 0; !output.includes('writing URL outcomes failed'); i++) {
+    assert.ok(i < 200, `no outcome write failed: ${output}`);
     await sleep(50);
   }
 
@@ -99,13 +101,13 @@ test('SIGTERM during a PostgreSQL outage: exits within the drain bound, says how
     }
     await sleep(200);
   }
-  assert.ok(gone || (await Promise.race([exited.then(() => true), sleep(1000).then(() => false)])), `still running ${Date.now() - t0} ms after SIGTERM; stderr: ${stderr.slice(-2000)}`);
+  assert.ok(gone || (await Promise.race([exited.then(() => true), sleep(1000).then(() => false)])), `still running ${Date.now() - t0} ms after SIGTERM; output: ${output.slice(-2000)}`);
   const wall = Date.now() - t0;
   assert.ok(wall < 20_000, `exited ${wall} ms after SIGTERM (drain bound 10 s)`);
   const cpu = cpuLast - cpuBefore;
   assert.ok(cpu < 0.5 * (wallLast - t0) + 200, `the stopping process used ${cpu} ms of CPU in ${wallLast - t0} ms: it spun`);
-  const line = /stopping with (\d+) URL outcomes not written/.exec(stderr);
-  assert.ok(line, `no line naming the unwritten outcomes: ${stderr.slice(-2000)}`);
+  const line = /stopping with (\d+) URL outcomes not written/.exec(output);
+  assert.ok(line, `no line naming the unwritten outcomes: ${output.slice(-2000)}`);
   assert.ok(Number(line[1]) > 0 && Number(line[1]) <= 100, line[0]);
 
   // Not lost: none of them is terminal in the store, and a new start does them.

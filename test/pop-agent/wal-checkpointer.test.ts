@@ -12,6 +12,8 @@ import { checkpointInBackground, stopCheckpointWorkerAbruptly, type BackgroundCh
 
 const PAGE = 4096;
 const TIMEOUT = { timeout: 60_000 };
+/** What the checkpoints said to their owners' logs. */
+const warnings: string[] = [];
 
 interface Opened {
   file: string;
@@ -30,7 +32,7 @@ async function withDatabases(names: string[], fn: (dbs: Opened[]) => Promise<voi
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec('create table if not exists t (id integer primary key, v blob)');
-      dbs.push({ file, db, background: checkpointInBackground(db, file) });
+      dbs.push({ file, db, background: checkpointInBackground(db, file, (line) => warnings.push(line)) });
     }
     await fn(dbs);
   } finally {
@@ -103,8 +105,10 @@ test('several databases share the worker, and one released leaves the others che
 
 test('when the worker dies, the owner checkpoints for itself again', TIMEOUT, async () => {
   await withDatabases(['x.db'], async ([x]) => {
+    warnings.length = 0;
     await stopCheckpointWorkerAbruptly();
     assert.equal(x.db.pragma('wal_autocheckpoint', { simple: true }), 1000);
+    assert.ok(warnings.some((w) => w.startsWith(`background checkpoints of ${x.file} stopped`)), warnings.join('\n'));
     // SQLite's own checkpoints keep the WAL near 1,000 pages again.
     const written = await write(x.db, 256, 64 * 1024, 0);
     const wal = walSize(x.file);

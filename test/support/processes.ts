@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { messageOf } from '../../src/logging/log-line.js';
 
 const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');
 
@@ -23,7 +24,7 @@ export async function startCli(args: string[], ready: RegExp, env: Record<string
     const timer = setTimeout(() => reject(new Error(`cachectl ${args[0]} did not start: ${stderr}`)), 30_000);
     child.once('exit', (code) => reject(new Error(`cachectl ${args[0]} exited with ${code}: ${stderr}`)));
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (ready.test(line)) {
+      if (ready.test(messageOf(line))) {
         clearTimeout(timer);
         resolve();
       }

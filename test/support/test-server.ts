@@ -7,6 +7,7 @@ import { loadServerConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { client, type Call } from './signed-client.js';
 import { storeFlags } from './stores.js';
+import type { Logger } from '../../src/logging/logger.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -16,7 +17,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(flags: Record<string, string> = {}): Promise<TestServer> {
+/** `options.logger`: where the server logs (its own on standard output, at the flags' level, otherwise). */
+export async function startTestServer(flags: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-test-'));
   // A test that names its database keeps it; otherwise the store under test.
   const store = flags['database-url'] === undefined ? await storeFlags() : { flags: {}, drop: async () => undefined };
@@ -26,7 +28,7 @@ export async function startTestServer(flags: Record<string, string> = {}): Promi
   );
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, options);
   } catch (err) {
     await store.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
