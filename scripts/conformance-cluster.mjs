@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { suiteEnv } from './conformance-env.mjs';
 
 export async function runOnCluster(root, suite) {
   const { startLocalCluster } = await import(path.join(root, 'dist/src/cluster/local-cluster.js'));
@@ -37,18 +38,7 @@ export async function runOnCluster(root, suite) {
     console.log(`conformance: ${suite} against ${cluster.api} (round robin over ${cluster.serves.map((s) => s.url).join(', ')}), PoP edges ${edges.join(', ')}`);
     const run = spawn(process.execPath, ['--test', suite], {
       stdio: 'inherit',
-      env: {
-        ...process.env,
-        CONF_API: cluster.api,
-        CONF_AK: c.accessKey,
-        CONF_SK: c.secretKey,
-        CONF_AK2: other.access_key,
-        CONF_SK2: other.secret_key,
-        CONF_ACCOUNT: c.account,
-        CONF_USER: c.user,
-        CONF_PASSWORD: c.password,
-        CONF_EDGES: edges.join(','),
-      },
+      env: { ...process.env, ...suiteEnv({ api: cluster.api, accessKey: c.accessKey, secretKey: c.secretKey, other, account: c.account, user: c.user, password: c.password, edges }) },
     });
     const code = await new Promise((resolve) => run.on('exit', (n) => resolve(n ?? 1)));
     const counts = cluster.proxy.counts();

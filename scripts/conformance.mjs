@@ -15,6 +15,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { suiteEnv } from './conformance-env.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const suite = path.resolve(root, process.env.CACHECTL_CONFORMANCE_DIR ?? '../shared/conformance');
@@ -126,18 +127,7 @@ const other = await admin('POST', '/cachectl/v1/accounts', { name: 'conformance-
 console.log(`conformance: ${suite} against ${api}, ${fleet.length ? `fleet ${args.fleet}` : 'built-in'} edges ${edges.join(', ')}`);
 const run = spawn(process.execPath, ['--test', suite], {
   stdio: 'inherit',
-  env: {
-    ...process.env,
-    CONF_API: api,
-    CONF_AK: creds.access_key,
-    CONF_SK: creds.secret_key,
-    CONF_AK2: other.access_key,
-    CONF_SK2: other.secret_key,
-    CONF_ACCOUNT: creds.account,
-    CONF_USER: creds.user,
-    CONF_PASSWORD: creds.password,
-    CONF_EDGES: edges.join(','),
-  },
+  env: { ...process.env, ...suiteEnv({ api, accessKey: creds.access_key, secretKey: creds.secret_key, other, account: creds.account, user: creds.user, password: creds.password, edges }) },
 });
 const code = await new Promise((resolve) => run.on('exit', (c) => resolve(c ?? 1)));
 stop();

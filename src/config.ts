@@ -209,7 +209,7 @@ export function originAllow(spec: string, setting = '--origin-allow'): OriginAll
 }
 
 /** host:port ([v6]:port for IPv6), or undefined when unset. */
-function listenAddress(spec: string | undefined, setting: string): { host: string; port: number } | undefined {
+export function listenAddress(spec: string | undefined, setting: string): { host: string; port: number } | undefined {
   if (spec === undefined) return undefined;
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(spec);
   if (!m || Number(m[3]) > 65535) throw new ConfigError(`${setting} must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464 (got '${spec}')`);

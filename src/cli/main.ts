@@ -41,9 +41,10 @@ Usage:
   cachectl agent nginx|ats --config <engine.json> [--listen H:P] [--secret-file F]
                                     the edge agent beside an nginx or ATS: register it with
                                     cachectl nodes add … --control http://H:P
-  cachectl agent --nats <url> --pop <name> [--prefix P]
+  cachectl agent --nats <url> --pop <name> [--prefix P] [--state-dir D] [--metrics-listen H:P]
                                     a PoP's agent on the NATS edge bus: applies the commands
-                                    for the PoP's nodes (cachectl nodes add … --transport nats --pop <name>)
+                                    for the PoP's nodes (cachectl nodes add … --transport nats --pop <name>);
+                                    GET /metrics (its consumer lag) on H:P without credentials
   cachectl cluster [--serves 3] [--pops 2] [--edges-per-pop 2] [--port 8080] [--dir D]
                    [--origin-allow loopback,public]
                                     the scale-out deployment on loopback (PostgreSQL, NATS,
@@ -197,8 +198,18 @@ async function agent(args: string[]): Promise<void> {
   });
 }
 
+/** The entries of USAGE for one server command (`cachectl edge --help`, `cachectl agent --help`). */
+function commandUsage(command: string): string {
+  const entries = USAGE.split(/\n(?=  cachectl )/).filter((e) => e.startsWith(`  cachectl ${command} `));
+  return `Usage:\n${entries.map((e) => e.replace(/\n(?!  )[\s\S]*$/, '')).join('\n')}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if ((command === 'edge' || command === 'agent') && rest.some((a) => a === '--help' || a === '-h')) {
+    console.log(commandUsage(command));
+    return 0;
+  }
   if (command === 'serve') return serve(rest).then(() => -1);
   if (command === 'edge') return edge(rest).then(() => -1);
   if (command === 'agent') return agent(rest).then(() => -1);

@@ -1,6 +1,7 @@
-// `cachectl agent --nats <url> --pop <name> [--prefix P]`: a PoP's agent on the edge bus.
+// `cachectl agent --nats <url> --pop <name> [--prefix P] [--metrics-listen H:P]`: a PoP's agent on the
+// edge bus, with its own Prometheus endpoint when asked.
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError, listenAddress } from '../config.js';
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
 import { LOG_OPTIONS, commandLogger, startupLog } from './process-logger.js';
@@ -13,6 +14,7 @@ export async function runNatsAgent(args: string[]): Promise<void> {
       pop: { type: 'string' },
       prefix: { type: 'string', default: process.env.CACHECTL_NATS_PREFIX ?? 'cachectl' },
       'state-dir': { type: 'string', default: process.env.CACHECTL_AGENT_STATE_DIR ?? './agent-state' },
+      'metrics-listen': { type: 'string', default: process.env.CACHECTL_AGENT_METRICS_LISTEN },
       ...LOG_OPTIONS,
     },
   });
@@ -21,10 +23,29 @@ export async function runNatsAgent(args: string[]): Promise<void> {
   if (!pop || !BUS_TOKEN_RE.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
   if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${values.nats}')`);
   if (!BUS_TOKEN_RE.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
+  const metricsListen = listenAddress(values['metrics-listen'], '--metrics-listen / CACHECTL_AGENT_METRICS_LISTEN');
   const { startPopAgent } = await import('../pop-agent/pop-agent.js');
   const popLog = logger.child({ pop });
   const agent = await startPopAgent({ natsUrl: values.nats!, pop, prefix: values.prefix, stateDir: values['state-dir']!, log: (line) => popLog.warn(line) });
+  let metricsServer: { close(): Promise<void>; url: string } | undefined;
+  if (metricsListen) {
+    const { AgentMetrics } = await import('../metrics/agent-metrics.js');
+    const { startMetricsServer } = await import('../metrics/metrics-server.js');
+    const metrics = new AgentMetrics(pop, () => agent.consumerPending());
+    metricsServer = await startMetricsServer(metrics, metricsListen.host, metricsListen.port).catch(async (err: unknown) => {
+      await agent.close();
+      throw err;
+    });
+  }
   // Once ready: scripts wait for it.
-  startupLog(popLog).info({ nats: values.nats, prefix: values.prefix }, `agent ${pop}: on ${values.nats}`);
-  exitOnStopSignals({ name: 'cachectl agent', logger, timeoutMs: DEFAULT_STOP_TIMEOUT_MS, stop: () => agent.close() });
+  startupLog(popLog).info({ nats: values.nats, prefix: values.prefix, ...(metricsServer && { metrics_url: metricsServer.url }) }, `agent ${pop}: on ${values.nats}`);
+  exitOnStopSignals({
+    name: 'cachectl agent',
+    logger,
+    timeoutMs: DEFAULT_STOP_TIMEOUT_MS,
+    stop: async () => {
+      await metricsServer?.close();
+      await agent.close();
+    },
+  });
 }

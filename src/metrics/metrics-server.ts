@@ -1,14 +1,15 @@
 // GET /metrics on its own listen address (--metrics-listen), without credentials: meant for a
 // scraper on a private network, never exposed with the API. Anything else answers 404.
 import http from 'node:http';
-import type { Metrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(metrics: Metrics, host: string, port: number): Promise<MetricsServer> {
+/** Serves `metrics.registry`: a server's (Metrics) or a PoP agent's (AgentMetrics). */
+export async function startMetricsServer(metrics: { registry: Registry }, host: string, port: number): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {

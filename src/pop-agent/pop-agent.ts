@@ -23,6 +23,8 @@ export interface PopAgentOptions {
 export interface PopAgent {
   /** Per node: targets applied on the node, and targets answered from the record without applying. */
   stats(): Record<string, { applied: number; replayed: number }>;
+  /** The PoP consumer's backlog as JetStream counts it now (one consumer-info request). */
+  consumerPending(): Promise<{ numPending: number; numAckPending: number }>;
   close(): Promise<void>;
 }
 
@@ -189,6 +191,10 @@ export async function startPopAgent(options: PopAgentOptions): Promise<PopAgent>
 
   return {
     stats: () => structuredClone(stats),
+    consumerPending: async () => {
+      const info = await jsm.consumers.info(names.cmdStream, durable);
+      return { numPending: info.num_pending, numAckPending: info.num_ack_pending };
+    },
     close: async () => {
       control.unsubscribe();
       messages.stop();

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadServerConfig } from '../../src/config.js';
 import { startServer } from '../../src/server.js';
-import { client } from '../support/signed-client.js';
+import { client, historyTaskIds } from '../support/signed-client.js';
 import { startOrigin } from '../support/origin.js';
 import { addDomain, startTestServer } from '../support/test-server.js';
+import { createLoad } from '../support/create-load.js';
 import { runCli } from './run-cli.js';
 
 test('a backup taken under load restores to a data dir a fresh server serves', async () => {
@@ -19,27 +20,14 @@ test('a backup taken under load restores to a data dir a fresh server serves', a
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-backup-'));
   try {
     await addDomain(s.call, 'backup.test', origin.port);
-    const acked: number[] = [];
-    let load = true;
-    let n = 0;
-    const creates = (async () => {
-      while (load) {
-        const batch = await Promise.all(
-          Array.from({ length: 8 }, () => s.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { urls: [`http://backup.test/${n++}`] } } })),
-        );
-        for (const r of batch) {
-          assert.equal(r.status, 200, r.text);
-          acked.push(Number(r.json.refresh_task));
-        }
-      }
-    })();
-    while (acked.length < 50) await new Promise((r) => setTimeout(r, 20));
+    const load = createLoad(s.call, 'backup.test');
+    const acked = load.acked;
+    await load.reach(50);
     const before = [...acked];
     const file = path.join(work, 'copy.db');
     const backup = await runCli(['backup', file, '--data-dir', s.dataDir]);
     const during = acked.length;
-    load = false;
-    await creates;
+    await load.stop();
     assert.equal(backup.code, 0, backup.stderr);
     assert.ok(during > before.length, 'creates went on while the backup ran');
     assert.equal(fs.statSync(file).mode & 0o077, 0, 'the copy is the owner\'s only');
@@ -64,16 +52,7 @@ test('a backup taken under load restores to a data dir a fresh server serves', a
       assert.equal(fresh.bootstrap, undefined, 'the restored accounts are there: no new bootstrap');
       const b = s.server.bootstrap!;
       const call = client(fresh.url, { accessKey: b.accessKey, secretKey: b.secretKey });
-      const all = new Set<number>();
-      for (let page = 1; ; page++) {
-        const res = await call('GET', '/v1.0/cdn/historytasks', { query: [['page_size', '100'], ['page_number', String(page)]] });
-        assert.equal(res.status, 200, res.text);
-        for (const t of res.json.tasks) all.add(Number(t.id));
-        if (res.json.tasks.length < 100) {
-          assert.equal(res.json.total, all.size, 'the total counts the restored tasks');
-          break;
-        }
-      }
+      const all = await historyTaskIds(call);
       for (const id of before) assert.ok(all.has(id), `task ${id}, acknowledged before the backup, is restored`);
       for (const id of all) assert.ok(acked.includes(id), `task ${id} was created`);
       const detail = await call('GET', `/v1.0/cdn/historytasks/${before[0]}/detail`);

@@ -418,3 +418,17 @@ test('usage errors exit 2; --help exits 0', async () => {
   ok(top, 'help');
   assert.match(top.stdout, /cachectl domains add <name> --origin/);
 });
+
+test('edge --help and agent --help print their usage and exit 0', async () => {
+  const [edge, agent, nats] = await Promise.all([runCli(['edge', '--help']), runCli(['agent', '--help']), runCli(['agent', '--nats', 'nats://127.0.0.1:1', '-h'])]);
+  ok(edge, 'edge --help');
+  assert.match(edge.stdout, /^Usage:\n  cachectl edge \[--name N\]/);
+  assert.match(edge.stdout, /--origin-allow LIST/);
+  assert.doesNotMatch(edge.stdout, /cachectl (serve|agent|purge)/, 'only the edge');
+  for (const [res, what] of [[agent, 'agent --help'], [nats, 'agent --nats … -h']] as const) {
+    ok(res, what);
+    assert.match(res.stdout, /cachectl agent nginx\|ats --config <engine\.json>/, what);
+    assert.match(res.stdout, /cachectl agent --nats <url> --pop <name> .*--metrics-listen H:P/, what);
+    assert.doesNotMatch(res.stdout, /cachectl (serve|edge|cluster|purge)/, what);
+  }
+});

@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { messageOf } from '../../src/logging/log-line.js';
 
-const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');
+export const MAIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../src/cli/main.js');
 
 export async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -13,6 +13,29 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/** The first of `length` consecutive free ports (the built-in edges take port, port + 1, …). */
+export async function freePortRun(length: number): Promise<number> {
+  for (let tries = 0; ; tries++) {
+    const first = await freePort();
+    const held: net.Server[] = [];
+    try {
+      for (let p = first; p < first + length; p++) {
+        const s = net.createServer();
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.listen(p, '127.0.0.1', resolve);
+        });
+        held.push(s);
+      }
+      return first;
+    } catch (err) {
+      if (tries >= 20) throw err;
+    } finally {
+      for (const s of held) await new Promise((r) => s.close(r));
+    }
+  }
 }
 
 /** Starts `cachectl <args>` and resolves once a stdout line matches `ready`. */

@@ -46,3 +46,17 @@ export async function waitTask(call: Call, id: string, timeoutMs = 20_000): Prom
     await new Promise((r) => setTimeout(r, 30));
   }
 }
+
+/** Every task id in an account's history, page by page; checks that the total counts them all. */
+export async function historyTaskIds(call: Call): Promise<Set<number>> {
+  const all = new Set<number>();
+  for (let page = 1; ; page++) {
+    const res = await call('GET', '/v1.0/cdn/historytasks', { query: [['page_size', '100'], ['page_number', String(page)]] });
+    if (res.status !== 200) throw new Error(`history page ${page}: ${res.status} ${res.text}`);
+    for (const t of res.json.tasks) all.add(Number(t.id));
+    if (res.json.tasks.length < 100) {
+      if (res.json.total !== all.size) throw new Error(`history total ${res.json.total}, but ${all.size} tasks listed`);
+      return all;
+    }
+  }
+}
