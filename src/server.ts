@@ -230,7 +230,7 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
 
     let metricsUrl: string | undefined;
     if (metrics && config.metricsListen) {
-      const served = await startMetricsServer(metrics, config.metricsListen.host, config.metricsListen.port);
+      const served = await startMetricsServer(metrics, config.metricsListen.host, config.metricsListen.port, ctx.readiness);
       closers.unshift(() => served.close());
       metricsUrl = served.url;
     }

@@ -41,14 +41,34 @@ function prettyStream(): DestinationStream {
 
 /**
  * The `(message, error?)` callback the engine and services take for what goes wrong in the background:
- * a warning line with the error's message (its stack at debug level).
+ * a warning line with the error's message (its stack at debug level). A failure retried every 100 ms
+ * during a store outage would write ten lines a second: the same message is written at most once per
+ * `windowMs`, the next line counting how many were left out.
  */
-export function warnings(logger: Logger): (msg: string, err?: unknown) => void {
+export function warnings(logger: Logger, windowMs = REPEAT_WINDOW_MS): (msg: string, err?: unknown) => void {
+  const last = new Map<string, { at: number; leftOut: number }>();
   return (msg, err) => {
-    if (err === undefined) logger.warn(msg);
-    else logger.warn({ error: err instanceof Error ? err.message : String(err), ...(logger.isLevelEnabled('debug') && err instanceof Error && { stack: err.stack }) }, msg);
+    const now = Date.now();
+    const seen = last.get(msg);
+    if (seen && now - seen.at < windowMs) {
+      seen.leftOut++;
+      return;
+    }
+    // Messages name nodes and counts: bounded, though never expected to reach it.
+    if (last.size >= 1000) last.clear();
+    last.set(msg, { at: now, leftOut: 0 });
+    logger.warn(
+      {
+        ...(err !== undefined && { error: err instanceof Error ? err.message : String(err) }),
+        ...(logger.isLevelEnabled('debug') && err instanceof Error && { stack: err.stack }),
+        ...(seen && seen.leftOut > 0 && { repeats_not_logged: seen.leftOut }),
+      },
+      msg,
+    );
   };
 }
+
+const REPEAT_WINDOW_MS = 30_000;
 
 /** A logger that drops everything (library use and tests that do not read the log). */
 export function silentLogger(): Logger {

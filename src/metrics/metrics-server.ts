@@ -1,7 +1,10 @@
 // GET /metrics on its own listen address (--metrics-listen), without credentials: meant for a
-// scraper on a private network, never exposed with the API. Anything else answers 404.
+// scraper on a private network, never exposed with the API. With `readiness`, /healthz and /readyz are
+// served there too, as on the API port: a worker (--role worker) has no API port, and this is where an
+// orchestrator probes it. Anything else answers 404.
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import type { Readiness } from '../services/readiness-service.js';
 
 export interface MetricsServer {
   url: string;
@@ -9,9 +12,19 @@ export interface MetricsServer {
 }
 
 /** Serves `metrics.registry`: a server's (Metrics) or a PoP agent's (AgentMetrics). */
-export async function startMetricsServer(metrics: { registry: Registry }, host: string, port: number): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: { registry: Registry }, host: string, port: number, readiness?: { check(): Promise<Readiness> }): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+    if (readiness && (req.method === 'GET' || req.method === 'HEAD') && (path === '/healthz' || path === '/readyz')) {
+      if (path === '/healthz') json(200, { ok: true });
+      else
+        readiness.check().then(
+          (result) => json(result.ready ? 200 : 503, result),
+          (err: unknown) => json(503, { ready: false, error: err instanceof Error ? err.message : String(err) }),
+        );
+      return;
+    }
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;

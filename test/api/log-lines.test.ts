@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { createLogger } from '../../src/logging/logger.js';
+import { createLogger, warnings } from '../../src/logging/logger.js';
 import { startBuiltinEdge, type BuiltinEdge } from '../../src/edge/builtin/edge-server.js';
 import { originAllow } from '../../src/config.js';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
@@ -173,4 +173,21 @@ test('a secret that reaches the logger by mistake is redacted', () => {
   const text = out.join('');
   for (const secret of ['p-123', 's-123', 't-123', 'abc123', 't-456']) assert.ok(!text.includes(secret), `${secret} in ${text}`);
   assert.equal((text.match(/\[redacted\]/g) ?? []).length, 5);
+});
+
+test('a background failure repeated within the window is written once; the next line counts the ones left out', async () => {
+  const out: Entry[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (chunk: string) => void out.push(JSON.parse(chunk) as Entry) } });
+  const warn = warnings(logger, 100);
+  for (let i = 0; i < 5; i++) warn('claiming work failed; retrying', new Error('Connection terminated unexpectedly'));
+  warn('another failure');
+  assert.deepEqual(out.map((e) => [e.msg, e.error, e.repeats_not_logged]), [
+    ['claiming work failed; retrying', 'Connection terminated unexpectedly', undefined],
+    ['another failure', undefined, undefined],
+  ]);
+  await new Promise((r) => setTimeout(r, 150));
+  warn('claiming work failed; retrying', new Error('Connection terminated unexpectedly'));
+  assert.equal(out.length, 3);
+  assert.equal(out[2].repeats_not_logged, 4);
+  assert.equal(out[2].level, 'warn');
 });

@@ -15,8 +15,11 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
+/** Where the probes are: the API, or for a worker (no API port) its metrics address. */
+const probes = (ts: TestServer) => ts.server.url || ts.server.metricsUrl!.replace(/\/metrics$/, '');
+
 async function get(ts: TestServer, path: string): Promise<{ status: number; json: any; cache: string | null }> {
-  const res = await fetch(`${ts.server.url}${path}`);
+  const res = await fetch(`${probes(ts)}${path}`);
   return { status: res.status, json: await res.json(), cache: res.headers.get('cache-control') };
 }
 
@@ -106,5 +109,23 @@ if (TEST_STORE === 'postgres') {
     const body = await readyzUntil(ts, 503);
     assert.deepEqual(body.failed, ['lease']);
     assert.equal(body.checks.store, 'ok');
+  });
+
+  test('a worker (--role worker: no API port) is probed on its metrics address: /healthz, /readyz, and 503 when its lease runs out', async () => {
+    const database = await freshDatabase();
+    cleanups.push(() => database.drop());
+    const ts = await started({ 'database-url': database.url, role: 'worker', 'metrics-listen': '127.0.0.1:0', 'lease-ms': '600000' });
+    assert.equal(ts.server.url, '', 'a worker serves no API');
+    assert.deepEqual(await get(ts, '/healthz'), { status: 200, json: { ok: true }, cache: 'no-store' });
+    const ready = await readyzUntil(ts, 200);
+    assert.deepEqual(ready, { ready: true, failed: [], checks: { store: 'ok', migrations: 'ok', engine: 'ok', lease: 'ok' } });
+    const direct = new pg.Client({ connectionString: database.url });
+    await direct.connect();
+    cleanups.push(() => direct.end());
+    await direct.query('update workers set alive_until = 0');
+    assert.deepEqual((await readyzUntil(ts, 503)).failed, ['lease']);
+    // The metrics are still there, and nothing else is.
+    assert.equal((await fetch(ts.server.metricsUrl!)).status, 200);
+    assert.equal((await fetch(`${probes(ts)}/v1.0/cdn/historytasks`)).status, 404);
   });
 }

@@ -39,7 +39,8 @@ export async function startTestServer(flags: Record<string, string> = {}, option
     server,
     dataDir,
     accountId: b.accountId,
-    call: client(server.url, { accessKey: b.accessKey, secretKey: b.secretKey }),
+    // A worker (--role worker) serves no API: its calls fail, saying so.
+    call: server.url ? client(server.url, { accessKey: b.accessKey, secretKey: b.secretKey }) : () => Promise.reject(new Error('a worker serves no API')),
     async close() {
       await server.close();
       await store.drop();
