@@ -230,10 +230,16 @@ export interface SettingsFile {
 
 type Flags = Record<string, string | undefined>;
 
-/** A setting's text by precedence: flag, then environment (an empty variable counts as given), then file, then default. */
+const envValue = (env: NodeJS.ProcessEnv, name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+
+/**
+ * A setting's text by precedence: flag, then environment, then file, then default. An empty variable
+ * counts as not set (`CACHECTL_PORT=` in a compose file or a unit is a variable left blank, not a
+ * request to unset the port): the file or the default applies.
+ */
 export function settingText(flag: string, flags: Flags, env: NodeJS.ProcessEnv, file?: SettingsFile, kind?: SettingKind): string | undefined {
   const o = OPTIONS.find((x) => x.flag === flag)!;
-  const v = flags[flag] ?? env[o.env] ?? file?.text(flag, kind ?? (o.boolean ? 'switch' : 'text')) ?? o.def;
+  const v = flags[flag] ?? envValue(env, o.env) ?? file?.text(flag, kind ?? (o.boolean ? 'switch' : 'text')) ?? o.def;
   return v === undefined || v === '' ? (o.def === '' ? '' : undefined) : v;
 }
 
@@ -242,7 +248,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
   const raw = (flag: string, kind?: SettingKind) => settingText(flag, flags, env, file, kind);
   const name = (flag: string) => {
     const o = OPTIONS.find((x) => x.flag === flag)!;
-    return file && flags[flag] === undefined && env[o.env] === undefined && file.has(flag) ? file.label(flag) : `--${flag} / ${o.env}`;
+    return file && flags[flag] === undefined && envValue(env, o.env) === undefined && file.has(flag) ? file.label(flag) : `--${flag} / ${o.env}`;
   };
   const int = (flag: string, min: number, max: number): number | undefined => {
     const v = raw(flag, 'number');

@@ -14,6 +14,12 @@ test('defaults, and a flag wins over the environment', () => {
   assert.equal(loadServerConfig({}, { CACHECTL_PREFETCH_TIMEOUT_MS: '90000' }).prefetchTimeoutMs, 90_000);
 });
 
+test('an empty variable counts as not set: the default applies (a blank line in a compose file or a unit)', () => {
+  const c = loadServerConfig({}, { CACHECTL_PORT: '', CACHECTL_HOST: '', CACHECTL_LOG_LEVEL: '', CACHECTL_HISTORY_RETENTION_DAYS: '', CACHECTL_METRICS_LISTEN: '' });
+  assert.deepEqual({ port: c.port, host: c.host, logLevel: c.logLevel, history: c.historyRetentionDays, metrics: c.metricsListen }, { port: 8080, host: '127.0.0.1', logLevel: 'info', history: 15, metrics: undefined });
+  assert.equal(loadServerConfig({ port: '9000' }, { CACHECTL_PORT: '' }).port, 9000);
+});
+
 test('presets and single overrides', () => {
   const c = loadServerConfig({ 'quota-preset': 'cloud', 'rate-preset': 'cloud', 'quota-preheat': '5' }, {});
   assert.deepEqual(c.quotas, { file_refresh: 2000, dir_refresh: 100, preheat: 5, domain: 100 });
