@@ -67,11 +67,6 @@ class AnswerCache<T extends object> {
     else this.known.set(key, value, { ttl: Math.max(1, ttlMs) });
   }
 
-  delete(key: string): void {
-    this.known.delete(key);
-    this.unknown.delete(key);
-  }
-
   clear(): void {
     this.known.clear();
     this.unknown.clear();
@@ -287,10 +282,6 @@ export class AuthService {
       if (err instanceof SealError) return undefined;
       throw err;
     }
-  }
-
-  forgetKey(accessKey: string): void {
-    this.keyCache.delete(accessKey);
   }
 
   /** The caller behind an X-Auth-Token, or null when it is unknown or expired, or its user is disabled or gone. */

@@ -36,7 +36,7 @@ test('a connection reset while its key is being looked up leaves no share of the
   const locker = new pg.Client({ connectionString: db.url });
   await locker.connect();
   try {
-    ts.server.auth.forgetKey(admin.accessKey);
+    ts.server.auth.invalidate();
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE access_keys IN ACCESS EXCLUSIVE MODE');
     // Ten requests announcing a full body, each waiting for the key's lookup, then reset.
