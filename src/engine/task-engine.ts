@@ -44,6 +44,11 @@ export interface EngineOptions {
   metrics?: Metrics;
 }
 
+/** The engines of a fleet, for the completion histogram: `builtin`, `varnish`, or a mixed fleet's `nginx+varnish`. */
+function engineLabel(members: EdgeFleet['members']): string {
+  return [...new Set(members.map((m) => m.node.driver))].sort().join('+') || 'none';
+}
+
 const MAX_BACKOFF_MS = 2000;
 const REMOVED: EdgeResult = { ok: false, classify: 'INNER_ERROR', retryable: false, message: 'the node was removed from the fleet before it answered' };
 const REFILL_PAGE = 5000;
@@ -83,7 +88,10 @@ export class TaskEngine {
       (tasks) => {
         for (const t of tasks) this.waiters.done(t.id, t);
         const now = Date.now();
-        if (options.metrics) for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type).observe((now - Number(t.create_time)) / 1000);
+        if (options.metrics) {
+          const engine = engineLabel(this.fleet.members);
+          for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type, engine).observe((now - Number(t.create_time)) / 1000);
+        }
         if (options.logger?.isLevelEnabled('info')) {
           for (const t of tasks) {
             const unlogged = this.failureLines?.forget(t.id) ?? 0;

@@ -80,6 +80,7 @@ test('task, URL, latency, node and HTTP series move by what the tasks did', asyn
   assert.equal(d(after, 'cachectl_urls_finished_total', { outcome: 'failed', fail_classify: 'ORIGIN_ERROR' }), 1);
   assert.equal(d(after, 'cachectl_urls_finished_total', { outcome: 'failed' }), 1);
   assert.equal(d(after, 'cachectl_task_completion_seconds_count', { type: 'refresh' }), 2);
+  assert.equal(d(after, 'cachectl_task_completion_seconds_count', { type: 'refresh', engine: 'builtin' }), 2, 'the fleet of built-in edges');
   assert.equal(d(after, 'cachectl_task_completion_seconds_count', { type: 'preheating' }), 2);
   // Every completion is within the largest finite bucket's reach and took some time.
   assert.equal(d(after, 'cachectl_task_completion_seconds_bucket', { type: 'refresh', le: '+Inf' }), 2);
