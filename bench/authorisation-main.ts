@@ -1,13 +1,6 @@
 // `node dist/bench/authorisation-main.js`: the authorisation section of `npm run bench` alone
 // (BENCH_QUICK, BENCH_AUTHZ_CALLS apply).
-import os from 'node:os';
 import { authorisationConfig, authorisationRows, runAuthorisationSection } from './authorisation.js';
-import { renderTable } from './report.js';
+import { runSectionAlone } from './section-main.js';
 
-const t0 = Date.now();
-const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}`);
-log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-const result = await runAuthorisationSection(authorisationConfig(process.env.BENCH_QUICK === '1'), log);
-console.log(`\n${renderTable(authorisationRows(result))}`);
-console.log(JSON.stringify(result));
-process.exit(0);
+await runSectionAlone({ config: authorisationConfig, run: runAuthorisationSection, rows: authorisationRows });

@@ -32,6 +32,7 @@ Usage:
   cachectl serve [options]          start the API, the task engine and the built-in edges
   cachectl edge [--name N] [--port P] [--host H] [--admin-port P] [--admin-host H]
                 [--secret-file F] [--max-bytes B] [--origin-allow LIST]
+                [--log-level L] [--log-format json|pretty]
                                     start one built-in edge node on its own; its control port
                                     (default 127.0.0.1) takes the secret as a bearer token and
                                     needs one beyond loopback: register it with
@@ -45,6 +46,7 @@ Usage:
                                     a PoP's agent on the NATS edge bus: applies the commands
                                     for the PoP's nodes (cachectl nodes add … --transport nats --pop <name>);
                                     GET /metrics (its consumer lag) on H:P without credentials
+                                    (edge and agent log as serve does: --log-level, --log-format)
   cachectl cluster [--serves 3] [--pops 2] [--edges-per-pop 2] [--port 8080] [--dir D]
                    [--origin-allow loopback,public]
                                     the scale-out deployment on loopback (PostgreSQL, NATS,
@@ -252,6 +254,8 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     console.error(`cachectl: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
+    // A setting refused, or an option parseArgs does not know (serve, edge, agent): a usage error.
+    const usage = err instanceof ConfigError || String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    process.exitCode = usage ? 2 : 1;
   },
 );

@@ -432,3 +432,11 @@ test('edge --help and agent --help print their usage and exit 0', async () => {
     assert.doesNotMatch(res.stdout, /cachectl (serve|edge|cluster|purge)/, what);
   }
 });
+
+test('an unknown option of serve, edge or agent is a usage error: exit 2, one line naming it', async () => {
+  for (const args of [['edge', '--bogus'], ['agent', 'nginx', '--bogus'], ['serve', '--bogus']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, /^cachectl: Unknown option '--bogus'/, args.join(' '));
+  }
+});
