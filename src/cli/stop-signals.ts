@@ -23,6 +23,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export function exitOnStopSignals(options: StopOptions): void {
+  // Called once the command has started: its start-up lines go out now, not with the next chunk of the log.
+  options.logger.flush();
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

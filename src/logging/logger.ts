@@ -30,9 +30,26 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
-    options.destination ?? (options.format === 'pretty' ? prettyStream() : pino.destination({ dest: 1, sync: false })),
+    options.destination ?? (options.format === 'pretty' ? prettyStream() : bufferedStdout()),
   );
 }
+
+/**
+ * Standard output, one per process, written in chunks of 4 KiB or every 100 ms, whichever comes first:
+ * a write call per line cost a create call 0.1 ms at p50 (bench section 10); buffered, nothing measurable.
+ * What is buffered is written when the process exits (pino flushes at exit), not when it is killed.
+ */
+function bufferedStdout(): DestinationStream {
+  if (!stdout) {
+    const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    setInterval(() => dest.flush(), FLUSH_MS).unref();
+    stdout = dest;
+  }
+  return stdout;
+}
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+const FLUSH_MS = 100;
 
 /** One line an entry, fields after the message: for a person at a terminal. */
 function prettyStream(): DestinationStream {
