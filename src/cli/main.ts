@@ -9,9 +9,14 @@ import { CLIENT_COMMANDS, clientCommand, clientUsage } from './commands/index.js
 import { nearest } from './nearest.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { anonymousControlRefusal, readSecretFile } from '../edge/control-secret.js';
-import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
-import { LOG_OPTIONS, commandLogger, startupLog } from './process-logger.js';
+import { LOG_OPTIONS } from '../logging/log-settings.js';
 import type { Logger } from '../logging/logger.js';
+
+/** What the long-running commands need, loaded by them only: client commands start without pino. */
+async function processTools() {
+  const [{ DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals }, { commandLogger, startupLog }] = await Promise.all([import('./stop-signals.js'), import('./process-logger.js')]);
+  return { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals, commandLogger, startupLog };
+}
 
 /** The secret of --secret-file, or undefined without one; a control port beyond loopback needs it. */
 function controlSecret(file: string | undefined, host: string): string | undefined {
@@ -85,6 +90,7 @@ async function serve(args: string[]): Promise<void> {
   // Loaded on demand: client commands then start without Fastify, SQLite and the edge.
   const { startServer } = await import('../server.js');
   const { createLogger } = await import('../logging/logger.js');
+  const { exitOnStopSignals, startupLog } = await processTools();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const server = await startServer(config, { logger });
   const says = startupLog(logger);
@@ -125,6 +131,7 @@ async function edge(args: string[]): Promise<void> {
       ...LOG_OPTIONS,
     },
   });
+  const { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals, commandLogger, startupLog } = await processTools();
   const logger = commandLogger(values);
   const secret = controlSecret(values['secret-file'], values['admin-host']!);
   const int = (v: string, name: string) => {
@@ -157,6 +164,7 @@ async function agent(args: string[]): Promise<void> {
     allowPositionals: true,
     options: { listen: { type: 'string', default: '127.0.0.1:9300' }, config: { type: 'string' }, 'secret-file': { type: 'string' }, ...LOG_OPTIONS },
   });
+  const { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals, commandLogger, startupLog } = await processTools();
   const logger = commandLogger(values);
   const [engine] = positionals;
   const { ENGINES, engineOf } = await import('../edge/engines.js');

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, listenAddress } from '../config.js';
 import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
-import { LOG_OPTIONS, commandLogger, startupLog } from './process-logger.js';
+import { commandLogger, startupLog } from './process-logger.js';
+import { LOG_OPTIONS } from '../logging/log-settings.js';
 
 export async function runNatsAgent(args: string[]): Promise<void> {
   const { values } = parseArgs({

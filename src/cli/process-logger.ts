@@ -1,15 +1,10 @@
 // The logger of a long-running command (serve, edge, agent) and the start-up lines every one prints:
 // where it listens. Those lines are written at info even when --log-level is warn or error (scripts
-// and people wait for them); only silent drops them.
+// and people wait for them); only silent drops them. Loaded by those commands only: client commands
+// start without pino.
 import { ConfigError } from '../config.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../logging/log-settings.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-
-/** --log-level and --log-format for edge and agent (serve has them among its settings). */
-export const LOG_OPTIONS = {
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-} as const;
 
 /** A logger from --log-level/--log-format, else CACHECTL_LOG_LEVEL/CACHECTL_LOG_FORMAT, else info and json. */
 export function commandLogger(values: { 'log-level'?: string; 'log-format'?: string }): Logger {

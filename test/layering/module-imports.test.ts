@@ -13,6 +13,7 @@ interface Import {
   file: string;
   target: string;
   typeOnly: boolean;
+  dynamic?: boolean;
 }
 
 /** Every relative import of the .ts files under `dir` (static, `import type`, dynamic), resolved to a path under src/. */
@@ -24,7 +25,7 @@ function importsUnder(dir: string): Import[] {
     const text = fs.readFileSync(file, 'utf8');
     const patterns = [/^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'/gm, /import\(\s*'(\.[^']+)'\s*\)/g];
     for (const m of text.matchAll(patterns[0])) out.push({ file, target: resolveIn(file, m[3]), typeOnly: m[2] !== undefined });
-    for (const m of text.matchAll(patterns[1])) out.push({ file, target: resolveIn(file, m[1]), typeOnly: false });
+    for (const m of text.matchAll(patterns[1])) out.push({ file, target: resolveIn(file, m[1]), typeOnly: false, dynamic: true });
   }
   return out;
 }
@@ -57,4 +58,10 @@ test('the cluster launcher does not import the CLI', () => {
 test('the server bootstraps its admin account through AccountService, not the repositories', () => {
   const server = importsUnder('.').filter((i) => path.relative(src, i.file) === 'server.ts');
   assert.deepEqual(show(server.filter((i) => i.target.startsWith('store/repositories/account'))), []);
+});
+
+test('client commands start without the logger: the CLI entry loads pino only for serve, edge and agent', () => {
+  const eager = importsUnder('cli').filter((i) => path.relative(src, i.file) === 'cli/main.ts' && !i.typeOnly && !i.dynamic);
+  const loadsPino = ['logging/logger.js', 'cli/process-logger.js', 'cli/stop-signals.js', 'server.js'];
+  assert.deepEqual(show(eager.filter((i) => loadsPino.includes(i.target))), []);
 });
