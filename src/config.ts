@@ -175,10 +175,10 @@ export const OPTIONS: Option[] = [
   },
   { key: 'auditReads', flag: 'audit-reads', env: 'CACHECTL_AUDIT_READS', boolean: true, help: 'record successful read calls on the audit trail too (changes, failures and logins always are)' },
   { key: 'auditRetentionDays', flag: 'audit-retention-days', env: 'CACHECTL_AUDIT_RETENTION_DAYS', def: '180', help: 'days audit rows are kept (pruned hourly); 0 = forever' },
-  { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus) is served without credentials, apart from the API (default: not served)' },
+  { key: 'metricsListen', flag: 'metrics-listen', env: 'CACHECTL_METRICS_LISTEN', help: 'host:port where GET /metrics (Prometheus), /healthz and /readyz are served without credentials, apart from the API (default: not served)' },
   { key: 'historyRetentionDays', flag: 'history-retention-days', env: 'CACHECTL_HISTORY_RETENTION_DAYS', def: '15', help: 'days finished tasks and their URLs are kept (pruned hourly); 0 = forever' },
   { key: 'shutdownTimeoutMs', flag: 'shutdown-timeout-ms', env: 'CACHECTL_SHUTDOWN_TIMEOUT_MS', def: '20000', help: 'on SIGTERM or SIGINT: how long to finish requests in flight and write pending outcomes before exiting 1 (a second signal exits at once)' },
-  { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info (a line per request and per task), debug, silent' },
+  { key: 'logLevel', flag: 'log-level', env: 'CACHECTL_LOG_LEVEL', def: 'info', help: 'fatal, error, warn, info (a line per request and per task), debug, trace, silent' },
   { key: 'logFormat', flag: 'log-format', env: 'CACHECTL_LOG_FORMAT', def: 'json', help: 'json (one object a line, for a journal or a collector) or pretty (for a terminal)' },
 ];
 

@@ -57,8 +57,6 @@ export interface RunningServer {
   auth: AuthService;
   engine: TaskEngine;
   domainSync: DomainSync;
-  /** The process's logger (the API's, the engine's and the edges'). */
-  logger: Logger;
   close(): Promise<void>;
   /** While close() runs: what it is waiting for (said when a shutdown runs out of time). */
   closingStep(): string | undefined;
@@ -249,7 +247,6 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
       auth: ctx.auth,
       engine,
       domainSync,
-      logger,
       close: () =>
         (closed ??= (async () => {
           for (const close of closers) await close().catch((err: unknown) => log('closing', err));

@@ -124,7 +124,7 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
       headersTimeout: options.headerTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, options.headerTimeoutMs),
     },
-    clientErrorHandler: clientErrorHandler(nextRequestId, options.headerTimeoutMs, options.bodyTimeoutMs),
+    clientErrorHandler: clientErrorHandler(nextRequestId, options.headerTimeoutMs, options.bodyTimeoutMs, (line) => options.logger.info(line, 'request')),
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -212,8 +212,9 @@ export async function buildApi(ctx: ApiContext, options: ApiOptions): Promise<Fa
     }
   });
 
-  registerAuditHooks(app, ctx.audit);
+  // First: the request line must not wait for an audit row's write (--audit-reads writes after the answer).
   registerRequestLog(app);
+  registerAuditHooks(app, ctx.audit);
   if (ctx.metrics) registerMetricsHook(app, ctx.metrics);
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, routeNotFound(`No API matches ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)));

@@ -14,7 +14,8 @@ function parserRefusal(err: NodeJS.ErrnoException & { reason?: string }, timeout
 }
 
 /** A handler for the server's 'clientError' event: writes the answer on the socket, then closes it. */
-export function clientErrorHandler(nextRequestId: () => string, headerTimeoutMs: number, bodyTimeoutMs: number) {
+/** `log`: writes the refusal's request line (it never reaches a route, so no hook logs it). */
+export function clientErrorHandler(nextRequestId: () => string, headerTimeoutMs: number, bodyTimeoutMs: number, log?: (line: Record<string, unknown>) => void) {
   return (err: NodeJS.ErrnoException & { reason?: string }, socket: Socket): void => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     // A response already under way (a refusal while the body was still arriving) cannot take another.
@@ -29,6 +30,7 @@ export function clientErrorHandler(nextRequestId: () => string, headerTimeoutMs:
         `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
           `X-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
       );
+      log?.({ request_id: id, route: 'unparsed', status: coded.statusCode, ip: socket.remoteAddress ?? '', error_code: coded.code });
     }
     // Closed for good a moment later, so the answer is read before the connection goes (a close with
     // unread input would reset it).

@@ -263,7 +263,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     console.error(`cachectl: ${err instanceof Error ? err.message : String(err)}`);
     // A setting refused, or an option parseArgs does not know (serve, edge, agent): a usage error.
-    const usage = err instanceof ConfigError || String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
+    const usage = err instanceof ConfigError || String((err as { code?: unknown } | null)?.code ?? '').startsWith('ERR_PARSE_ARGS');
     process.exitCode = usage ? 2 : 1;
   },
 );

@@ -11,18 +11,19 @@ export async function runNatsAgent(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      nats: { type: 'string', default: process.env.CACHECTL_NATS_URL ?? 'nats://127.0.0.1:4222' },
+      // An empty variable counts as not set, as for serve.
+      nats: { type: 'string', default: process.env.CACHECTL_NATS_URL || 'nats://127.0.0.1:4222' },
       pop: { type: 'string' },
-      prefix: { type: 'string', default: process.env.CACHECTL_NATS_PREFIX ?? 'cachectl' },
-      'state-dir': { type: 'string', default: process.env.CACHECTL_AGENT_STATE_DIR ?? './agent-state' },
-      'metrics-listen': { type: 'string', default: process.env.CACHECTL_AGENT_METRICS_LISTEN },
+      prefix: { type: 'string', default: process.env.CACHECTL_NATS_PREFIX || 'cachectl' },
+      'state-dir': { type: 'string', default: process.env.CACHECTL_AGENT_STATE_DIR || './agent-state' },
+      'metrics-listen': { type: 'string', default: process.env.CACHECTL_AGENT_METRICS_LISTEN || undefined },
       ...LOG_OPTIONS,
     },
   });
   const logger = commandLogger(values);
   const pop = values.pop;
   if (!pop || !BUS_TOKEN_RE.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
-  if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${values.nats}')`);
+  if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${withoutCredentials(values.nats!)}')`);
   if (!BUS_TOKEN_RE.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
   const metricsListen = listenAddress(values['metrics-listen'], '--metrics-listen / CACHECTL_AGENT_METRICS_LISTEN');
   const { startPopAgent } = await import('../pop-agent/pop-agent.js');
@@ -39,7 +40,8 @@ export async function runNatsAgent(args: string[]): Promise<void> {
     });
   }
   // Once ready: scripts wait for it.
-  startupLog(popLog).info({ nats: values.nats, prefix: values.prefix, ...(metricsServer && { metrics_url: metricsServer.url }) }, `agent ${pop}: on ${values.nats}`);
+  const nats = withoutCredentials(values.nats!);
+  startupLog(popLog).info({ nats, prefix: values.prefix, ...(metricsServer && { metrics_url: metricsServer.url }) }, `agent ${pop}: on ${nats}`);
   exitOnStopSignals({
     name: 'cachectl agent',
     logger,
@@ -49,4 +51,17 @@ export async function runNatsAgent(args: string[]): Promise<void> {
       await agent.close();
     },
   });
+}
+
+/** A NATS URL as a log may show it: a user, password or token in it becomes ***. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '***';
+    u.password = '';
+    return u.href;
+  } catch {
+    return '(a URL that does not parse)';
+  }
 }

@@ -2,7 +2,7 @@
 // and exits 0, or exits 1 after timeoutMs with a line saying what was left (a service manager's stop
 // timeout should be a little longer); a second one exits at once, 128 + the signal's number.
 import os from 'node:os';
-import type { Logger } from '../logging/logger.js';
+import { exitAfterFlush, type Logger } from '../logging/logger.js';
 import { startupLog } from './process-logger.js';
 
 export interface StopOptions {
@@ -21,31 +21,41 @@ export interface StopOptions {
 export const DEFAULT_STOP_TIMEOUT_MS = 20_000;
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+// A second signal: the log's last lines get this long to go out, no more.
+const AT_ONCE_MS = 200;
 
 export function exitOnStopSignals(options: StopOptions): void {
   // Called once the command has started: its start-up lines go out now, not with the next chunk of the log.
   options.logger.flush();
   let stopping = false;
+  // The first exit decided wins: a stop that finishes while the timeout's exit flushes the log must not turn 1 into 0.
+  let exiting = false;
+  const exit = (code: number, waitMs?: number) => {
+    if (exiting) return;
+    exiting = true;
+    exitAfterFlush(options.logger, code, waitMs);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       options.logger.error({ signal, left: options.waitingFor?.() }, `${options.name}: ${signal} again, exiting at once${left(options)}`);
-      process.exit(128 + os.constants.signals[signal]);
+      exit(128 + os.constants.signals[signal], AT_ONCE_MS);
+      return;
     }
     stopping = true;
     startupLog(options.logger).info({ signal, timeout_ms: options.timeoutMs }, `${options.name}: ${signal}, stopping (at most ${options.timeoutMs} ms; a second signal exits at once)`);
     const timer = setTimeout(() => {
       options.logger.error({ left: options.waitingFor?.() }, `${options.name}: not stopped within ${options.timeoutMs} ms${left(options)}`);
-      process.exit(1);
+      exit(1);
     }, options.timeoutMs);
     options.stop().then(
       () => {
         clearTimeout(timer);
         startupLog(options.logger).info(`${options.name}: stopped`);
-        process.exit(0);
+        exit(0);
       },
       (err: unknown) => {
         options.logger.error({ error: err instanceof Error ? err.message : String(err) }, `${options.name}: stopping failed`);
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -170,9 +170,8 @@ export class DomainSync {
     } catch (err) {
       m.domainsVersion = undefined;
       const message = err instanceof Error ? err.message : String(err);
-      // Say it once per outage, not on every retry.
-      if (m.up) this.log(`node ${m.node.name}: applying domains failed; retrying`, err);
-      this.setUp(m, false, message);
+      // Said once per outage (the node going down), not on every retry.
+      this.setUp(m, false, `applying domains failed (retrying): ${message}`);
       return `node ${m.node.name}: ${message}`;
     }
   }

@@ -92,9 +92,9 @@ export class TaskEngine {
           const engine = engineLabel(this.fleet.members);
           for (const t of tasks) options.metrics.taskCompletion.labels(t.task_type, engine).observe((now - Number(t.create_time)) / 1000);
         }
-        if (options.logger?.isLevelEnabled('info')) {
-          for (const t of tasks) {
-            const unlogged = this.failureLines?.forget(t.id) ?? 0;
+        for (const t of tasks) {
+          const unlogged = this.failureLines?.forget(t.id) ?? 0;
+          if (options.logger?.isLevelEnabled('info')) {
             options.logger.info(
               { task_id: t.id, task_type: t.task_type, account_id: t.account_id, total: t.total, succeed: t.succeed, failed: t.failed, ms: now - Number(t.create_time), ...(unlogged > 0 && { failed_urls_not_logged: unlogged }) },
               'task done',

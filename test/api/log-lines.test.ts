@@ -4,6 +4,7 @@
 // back; and none of the secrets the calls used.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { request } from 'undici';
 import { createLogger, warnings } from '../../src/logging/logger.js';
 import { startBuiltinEdge, type BuiltinEdge } from '../../src/edge/builtin/edge-server.js';
@@ -31,8 +32,9 @@ before(async () => {
       },
     },
   });
-  // A short deadline and quick retries: the failing URLs below are decided in well under a second.
-  s = await startTestServer({ 'task-deadline-ms': '400', 'retry-base-ms': '10' }, { logger });
+  // A deadline short enough for the failing URLs below to be decided in a couple of seconds, long enough
+  // for the others to succeed on a loaded machine; quick retries.
+  s = await startTestServer({ 'task-deadline-ms': '2000', 'retry-base-ms': '10' }, { logger });
   origin = await startOrigin();
   const b = s.server.bootstrap!;
   creds = { accessKey: b.accessKey, secretKey: b.secretKey, password: b.password, account: b.account, user: b.user };
@@ -190,4 +192,29 @@ test('a background failure repeated within the window is written once; the next 
   assert.equal(out.length, 3);
   assert.equal(out[2].repeats_not_logged, 4);
   assert.equal(out[2].level, 'warn');
+});
+
+test('an error is logged by its kind, message and code: a PostgreSQL detail (the failing row) stays out', () => {
+  const out: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (chunk: string) => void out.push(chunk) } });
+  const err = Object.assign(new Error('null value in column "name" violates not-null constraint'), { code: '23502', detail: 'Failing row contains (AK1, sk-secret-value-123)', where: 'row 1' });
+  logger.error({ err }, 'request failed');
+  const entry = JSON.parse(out[0]) as Entry;
+  assert.deepEqual({ type: entry.err.type, message: entry.err.message, code: entry.err.code }, { type: 'Error', message: err.message, code: '23502' });
+  assert.ok(!out[0].includes('sk-secret-value-123') && !out[0].includes('row 1'), out[0]);
+});
+
+test('a request refused before routing (malformed HTTP) has its request line too', async () => {
+  const { port } = new URL(s.server.url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('NOT-HTTP /x\r\n\r\n'));
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+  const id = /x-request-id: (\w+)/i.exec(answer)?.[1];
+  assert.ok(id, answer);
+  const [line] = await until(() => (requestLine(id).length > 0 ? requestLine(id) : undefined), `request line of ${id}`);
+  assert.deepEqual({ route: line.route, status: line.status, ip: line.ip }, { route: 'unparsed', status: 400, ip: '127.0.0.1' });
 });

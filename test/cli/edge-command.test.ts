@@ -48,7 +48,13 @@ async function startEdge(args: string[]): Promise<{ trafficUrl: string; controlU
     const timer = setTimeout(() => reject(new Error(`cachectl edge did not start: ${stderr}`)), 15_000);
     child.once('exit', (code) => reject(new Error(`cachectl edge exited with ${code}: ${stderr}`)));
     readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-      const entry = JSON.parse(l) as { level: string; msg: string };
+      let entry: { level: string; msg: string };
+      try {
+        entry = JSON.parse(l) as { level: string; msg: string };
+      } catch {
+        reject(new Error(`cachectl edge wrote a line that is not a JSON log line: ${l}`));
+        return;
+      }
       if (entry.level === 'warn') warnings += `${entry.msg}\n`;
       if (!entry.msg.startsWith('edge ')) return;
       clearTimeout(timer);

@@ -25,7 +25,7 @@ after(async () => {
 
 type Entry = Record<string, any> & { level: string; msg: string };
 
-/** The process's stdout and stderr as log entries; any line that is not one fails the test. */
+/** The process's standard output as log entries; any line that is not one fails the test. */
 function entriesOf(output: string): Entry[] {
   return output
     .split('\n')
@@ -50,7 +50,7 @@ test('a conformance pass at info: a request line for every call, task lines for 
 
   // The log is written in chunks (at most 100 ms behind), and the suite does not wait for the last URLs of
   // its tasks: wait (bounded) until every call's request line and every task's done line is out.
-  const loggedIds = () => new Set(entriesOf(serve!.output()).filter((e) => e.msg === 'request').map((e) => e.request_id as string));
+  const loggedIds = () => new Set(entriesOf(serve!.stdout()).filter((e) => e.msg === 'request').map((e) => e.request_id as string));
   for (let i = 0; proxy.crossings.some((c) => c.requestId && !loggedIds().has(c.requestId)); i++) {
     assert.ok(i < 50, 'calls without a request line 5 s after the suite');
     await new Promise((r) => setTimeout(r, 100));
@@ -63,12 +63,12 @@ test('a conformance pass at info: a request line for every call, task lines for 
       db.close();
     }
   };
-  const doneLines = () => new Map(entriesOf(serve!.output()).filter((e) => e.msg === 'task done').map((e) => [e.task_id as number, e]));
+  const doneLines = () => new Map(entriesOf(serve!.stdout()).filter((e) => e.msg === 'task done').map((e) => [e.task_id as number, e]));
   for (let i = 0; tasks().some((t) => t.status !== 'task_done' || !doneLines().has(t.id)); i++) {
     assert.ok(i < 600, 'tasks not done, or without a done line, a minute after the suite');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const entries = entriesOf(serve.output());
+  const entries = entriesOf(serve.stdout());
 
   // Every call: one request line with its id, method and status.
   const requests = new Map<string, Entry[]>();

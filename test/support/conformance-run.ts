@@ -47,6 +47,8 @@ export interface ServeProcess {
   metricsUrl?: string;
   /** Everything the process wrote so far, stdout and stderr interleaved as they came. */
   output(): string;
+  /** Its standard output alone (the log). */
+  stdout(): string;
   /** SIGTERM (or `signal`), then the exit code (null when a signal ended it). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -88,14 +90,18 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
+  let stdout = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+    stdout += d;
+  });
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${api}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cachectl serve exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -110,6 +116,7 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     edges: Array.from({ length: edgeCount }, (_, i) => `http://127.0.0.1:${edgePort + i}`),
     metricsUrl: options.metrics ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
     output: () => output,
+    stdout: () => stdout,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -128,6 +135,8 @@ export async function addSecondAccount(call: Call, name = 'conformance-other'): 
   return { access_key: res.json.access_key, secret_key: res.json.secret_key };
 }
 
+const SUITE_TIMEOUT_MS = 300_000;
+
 export interface SuiteRun {
   code: number | null;
   output: string;
@@ -139,7 +148,8 @@ export async function runSuite(serve: Pick<ServeProcess, 'api' | 'edges'>, creds
   const { suiteEnv } = (await import(pathToFileURL(path.join(ROOT, 'scripts/conformance-env.mjs')).href)) as { suiteEnv(s: object): Record<string, string> };
   const env = childEnv(suiteEnv({ api: serve.api, accessKey: creds.access_key, secretKey: creds.secret_key, other, account: creds.account, user: creds.user, password: creds.password, edges: serve.edges }));
   return new Promise((resolve, reject) => {
-    const run = spawn(process.execPath, ['--test', SUITE_DIR], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // Bounded: a hung suite is killed rather than left behind when the test gives up.
+    const run = spawn(process.execPath, ['--test', SUITE_DIR], { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: SUITE_TIMEOUT_MS, killSignal: 'SIGKILL' });
     let output = '';
     run.stdout.on('data', (d) => (output += d));
     run.stderr.on('data', (d) => (output += d));
