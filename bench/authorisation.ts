@@ -22,22 +22,18 @@ import { SignedClient } from './client.js';
 import { addOnlineDomain } from './domain.js';
 import { info, row, type Row } from './report.js';
 import { startServerChild } from './server-process.js';
-import { summarize, type Summary } from './stats.js';
+import type { Summary } from './stats.js';
+import { comparePaired, pairedConfig, type PairedConfig } from './paired-calls.js';
 
 const DOMAIN = 'bench-authz.example.com';
 const POLICIES = 100;
 const GROUPS = 4;
 const BOUND_MS = 0.2;
 
-export interface AuthorisationConfig {
-  /** Timed calls per caller (after the warm-up). */
-  calls: number;
-  warmup: number;
-}
+export type AuthorisationConfig = PairedConfig;
 
 export function authorisationConfig(quick: boolean): AuthorisationConfig {
-  const calls = process.env.BENCH_AUTHZ_CALLS;
-  return { calls: calls && /^\d+$/.test(calls) ? Number(calls) : quick ? 500 : 3000, warmup: quick ? 50 : 300 };
+  return pairedConfig('BENCH_AUTHZ_CALLS', quick);
 }
 
 export interface AuthorisationResult {
@@ -100,12 +96,6 @@ function inProcessCheckUs(): { repeated: number; firstSight: number } {
   return { repeated: usPer(100_000, () => DOMAIN), firstSight: usPer(20_000, (i) => `h${i}.${DOMAIN}`) };
 }
 
-const timed = async (client: SignedClient, url: string): Promise<{ ms: number; ok: boolean }> => {
-  const start = process.hrtime.bigint();
-  const reply = await client.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { type: 'file', urls: [url] } } });
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, ok: reply.status === 200 };
-};
-
 export async function runAuthorisationSection(cfg: AuthorisationConfig, log: (line: string) => void): Promise<AuthorisationResult> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cachectl-bench-authz-'));
   const dataDir = path.join(tmp, 'data');
@@ -126,27 +116,16 @@ export async function runAuthorisationSection(cfg: AuthorisationConfig, log: (li
       await new Promise((r) => setTimeout(r, 50));
     }
     log(`8. authorisation: ${cfg.calls} + ${cfg.calls} signed 1-URL creates, one at a time, alternately by the admin and a sub-user with ${POLICIES} policies (${POLICIES * 3} statements) in ${GROUPS} groups`);
-    const samples = { admin: [] as number[], sub: [] as number[] };
-    let errors = 0;
-    for (let i = 0; i < cfg.warmup + cfg.calls; i++) {
-      // Who goes first alternates too: neither caller always follows the other's commit.
-      const order = i % 2 === 0 ? (['admin', 'sub'] as const) : (['sub', 'admin'] as const);
-      for (const who of order) {
-        const r = await timed(who === 'admin' ? admin : sub, `http://${DOMAIN}/authz/${who}/${i}.js`);
-        if (!r.ok) errors++;
-        if (i >= cfg.warmup) samples[who].push(r.ms);
-      }
-    }
-    const adminSummary = summarize(samples.admin);
-    const subSummary = summarize(samples.sub);
+    const paired = await comparePaired(cfg, admin, sub, (side, i) => `http://${DOMAIN}/authz/${side === 'base' ? 'admin' : 'sub'}/${i}.js`);
+    const { base: adminSummary, other: subSummary, errors } = paired;
     const checkUs = inProcessCheckUs();
     const result: AuthorisationResult = {
       policies: POLICIES,
       statements: POLICIES * 3,
       admin: adminSummary,
       subUser: subSummary,
-      addedP50Ms: Math.round((subSummary.p50 - adminSummary.p50) * 1000) / 1000,
-      pairedP50Ms: summarize(samples.sub.map((ms, i) => ms - samples.admin[i])).p50,
+      addedP50Ms: paired.addedP50Ms,
+      pairedP50Ms: paired.pairedP50Ms,
       errors,
       checkUs,
     };

@@ -15,18 +15,15 @@ import { SignedClient } from './client.js';
 import { addOnlineDomain } from './domain.js';
 import { info, row, type Row } from './report.js';
 import { startServerChild, type ServerChild } from './server-process.js';
-import { summarize, type Summary } from './stats.js';
+import type { Summary } from './stats.js';
+import { comparePaired, pairedConfig, type PairedConfig } from './paired-calls.js';
 
 const DOMAIN = 'bench-logs.example.com';
 
-export interface LoggingConfig {
-  calls: number;
-  warmup: number;
-}
+export type LoggingConfig = PairedConfig;
 
 export function loggingConfig(quick: boolean): LoggingConfig {
-  const calls = process.env.BENCH_LOG_CALLS;
-  return { calls: calls && /^\d+$/.test(calls) ? Number(calls) : quick ? 500 : 3000, warmup: quick ? 50 : 300 };
+  return pairedConfig('BENCH_LOG_CALLS', quick);
 }
 
 export interface LoggingResult {
@@ -69,29 +66,9 @@ export async function runLoggingSection(cfg: LoggingConfig, log: (line: string) 
     const logged = await prepared(tmp, 'logged', 'info');
     started.push(logged);
     log(`10. logging: ${cfg.calls} + ${cfg.calls} signed 1-URL creates, one at a time, alternately to a server at --log-level warn and one at info (JSON, 3 lines a call)`);
-    const samples = { quiet: [] as number[], logged: [] as number[] };
-    let errors = 0;
-    for (let i = 0; i < cfg.warmup + cfg.calls; i++) {
-      const order = i % 2 === 0 ? (['quiet', 'logged'] as const) : (['logged', 'quiet'] as const);
-      for (const who of order) {
-        const client = who === 'quiet' ? quiet.client : logged.client;
-        const start = process.hrtime.bigint();
-        const reply = await client.call('POST', '/v1.0/cdn/content/refresh-tasks', { body: { refresh_task: { type: 'file', urls: [`http://${DOMAIN}/logs/${i}.js`] } } });
-        const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        if (reply.status !== 200) errors++;
-        if (i >= cfg.warmup) samples[who].push(ms);
-      }
-    }
-    const q = summarize(samples.quiet);
-    const l = summarize(samples.logged);
-    const result: LoggingResult = {
-      quiet: q,
-      logged: l,
-      addedP50Ms: Math.round((l.p50 - q.p50) * 1000) / 1000,
-      pairedP50Ms: summarize(samples.logged.map((ms, i) => ms - samples.quiet[i])).p50,
-      lineUs: lineUs(),
-      errors,
-    };
+    const paired = await comparePaired(cfg, quiet.client, logged.client, (side, i) => `http://${DOMAIN}/logs/${side}/${i}.js`);
+    const { base: q, other: l, errors } = paired;
+    const result: LoggingResult = { quiet: q, logged: l, addedP50Ms: paired.addedP50Ms, pairedP50Ms: paired.pairedP50Ms, lineUs: lineUs(), errors };
     log(`    warn p50 ${q.p50} ms, info p50 ${l.p50} ms: ${result.addedP50Ms >= 0 ? '+' : ''}${result.addedP50Ms} ms (paired ${result.pairedP50Ms} ms); one request line ${result.lineUs} µs in-process; errors ${errors}`);
     return result;
   } finally {
