@@ -14,7 +14,7 @@
 //      (see bench/stalled-uploads.ts)
 //   8. authorisation: a signed 1-URL create by the admin vs by a sub-user whose account holds 100 custom
 //      policies (see bench/authorisation.ts; `node dist/bench/authorisation-main.js` runs it alone)
-//   9. retention: 1-URL creates while 1,000,000 old tasks are pruned vs after, on the same server (see
+//   9. retention: 1-URL creates while 1,000,000 old tasks are pruned vs kept, alternating server starts (see
 //      bench/retention.ts; BENCH_RETENTION_TASKS; `node dist/bench/retention-main.js` runs it alone)
 //  10. logging: a signed 1-URL create on a server at --log-level warn vs one at info (see bench/logging.ts;
 //      BENCH_LOG_CALLS; `node dist/bench/logging-main.js` runs it alone)

@@ -355,7 +355,7 @@ export function loadServerConfig(flags: Flags, env: NodeJS.ProcessEnv = process.
   config.bodyBudgetPerKey = share(config.bodyBudgetPerKey, 'body-budget-per-key', 1 / 4);
   if (config.databaseUrl !== undefined && !/^postgres(ql)?:\/\/./.test(config.databaseUrl)) throw new ConfigError(`${name('database-url')} must be a postgres:// URL (got one starting '${config.databaseUrl.split(/[:/@]/)[0].slice(0, 20)}'; the rest is not shown: it may hold a password)`);
   if (config.role !== 'all' && config.databaseUrl === undefined) throw new ConfigError(`${name('role')} ${config.role} needs ${name('database-url')}: with the embedded SQLite one process does everything`);
-  if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got '${config.natsUrl}')`);
+  if (config.natsUrl !== undefined && !/^(nats|tls):\/\/./.test(config.natsUrl)) throw new ConfigError(`${name('nats-url')} must be a nats:// URL (got one starting '${config.natsUrl.split(/[:/@]/)[0].slice(0, 20)}'; the rest is not shown: it may hold a token)`);
   if (!BUS_TOKEN_RE.test(config.natsPrefix)) throw new ConfigError(`${name('nats-prefix')}: 1-32 letters, digits, '_' or '-'`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapAccount)) throw new ConfigError(`${name('bootstrap-account')}: letters, digits, '_', '.', '-' only`);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.bootstrapUser)) throw new ConfigError(`${name('bootstrap-user')}: letters, digits, '_', '.', '-' only`);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, QUOTA_PRESETS, loadServerConfig } from '../src/config.js';
+import { maskSetting } from '../src/setting-secrets.js';
 
 test('defaults, and a flag wins over the environment', () => {
   const c = loadServerConfig({ port: '9000' }, { CACHECTL_PORT: '7000', CACHECTL_HOST: '0.0.0.0' });
@@ -18,6 +19,15 @@ test('an empty variable counts as not set: the default applies (a blank line in 
   const c = loadServerConfig({}, { CACHECTL_PORT: '', CACHECTL_HOST: '', CACHECTL_LOG_LEVEL: '', CACHECTL_HISTORY_RETENTION_DAYS: '', CACHECTL_METRICS_LISTEN: '' });
   assert.deepEqual({ port: c.port, host: c.host, logLevel: c.logLevel, history: c.historyRetentionDays, metrics: c.metricsListen }, { port: 8080, host: '127.0.0.1', logLevel: 'info', history: 15, metrics: undefined });
   assert.equal(loadServerConfig({ port: '9000' }, { CACHECTL_PORT: '' }).port, 9000);
+});
+
+test('a NATS URL is never echoed with its token or password', () => {
+  for (const url of ['nats:/s3cr3t-token@nats:4222', 'http://user:s3cr3t-token@nats:4222']) {
+    assert.throws(() => loadServerConfig({ 'nats-url': url }, {}), (err: Error) => err instanceof ConfigError && !err.message.includes('s3cr3t-token'));
+  }
+  assert.equal(maskSetting('nats-url', 'nats://s3cr3t-token@nats:4222'), 'nats://***@nats:4222');
+  assert.equal(maskSetting('nats-url', 'nats://user:s3cr3t-token@nats:4222'), 'nats://user:***@nats:4222');
+  assert.equal(maskSetting('database-url', 'postgres://cachectl@db/cachectl'), 'postgres://cachectl@db/cachectl', 'a user name alone is no secret');
 });
 
 test('presets and single overrides', () => {

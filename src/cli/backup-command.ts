@@ -13,7 +13,8 @@ const DB_FILE = 'cachectl.db';
 function parse(command: string, args: string[]): { file: string; dbFile: string; dataDir: string } {
   const { values, positionals } = parseArgs({ args, options: { 'data-dir': { type: 'string' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new ConfigError(`usage: cachectl ${command} FILE [--data-dir D]`);
-  const dataDir = values['data-dir'] ?? process.env.CACHECTL_DATA_DIR ?? './data';
+  // An empty variable counts as not set, as for serve.
+  const dataDir = values['data-dir'] ?? (process.env.CACHECTL_DATA_DIR || './data');
   return { file: positionals[0], dataDir, dbFile: path.join(dataDir, DB_FILE) };
 }
 
@@ -35,11 +36,22 @@ export async function runRestore(args: string[]): Promise<number> {
   // The database replaced is kept beside it, with its WAL (a WAL left next to the restored file would
   // be replayed into it).
   const kept = `${dbFile}.before-restore`;
+  const moved: string[] = [];
   for (const suffix of ['', '-wal', '-shm']) {
     fs.rmSync(kept + suffix, { force: true });
-    if (fs.existsSync(dbFile + suffix)) fs.renameSync(dbFile + suffix, kept + suffix);
+    if (fs.existsSync(dbFile + suffix)) {
+      fs.renameSync(dbFile + suffix, kept + suffix);
+      moved.push(suffix);
+    }
   }
-  await copySqlite(file, dbFile);
+  try {
+    await copySqlite(file, dbFile);
+  } catch (err) {
+    // A failed copy (a full disk) puts the old database back: left without one, the next start would make a new, empty store.
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(dbFile + suffix, { force: true });
+    for (const suffix of moved) fs.renameSync(kept + suffix, dbFile + suffix);
+    throw err;
+  }
   console.log(`restored ${file} to ${dbFile}${fs.existsSync(kept) ? ` (the database it replaced: ${kept})` : ''}; the next start migrates it`);
   return 0;
 }

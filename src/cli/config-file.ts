@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError, OPTIONS, type SettingKind, type SettingsFile } from '../config.js';
 import { nearest } from './nearest.js';
-import { MASK, holdsSecret, isSecretSetting } from './setting-secrets.js';
+import { holdsMask, holdsSecret, isSecretSetting } from '../setting-secrets.js';
 
 const typeOf = (v: unknown): string => (Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : typeof v === 'string' ? `text '${v}'` : `${typeof v} ${String(v)}`);
 
@@ -31,7 +31,7 @@ export function readSettingsFile(file: string): SettingsFile {
   const mode = fs.statSync(file).mode;
   for (const [flag, v] of values) {
     if (typeof v !== 'string') continue;
-    if (isSecretSetting(flag) ? v === MASK : v.includes(`:${MASK}@`) || v.includes(`password=${MASK}`)) throw new ConfigError(`${label(flag)} holds the mask that --print-config prints, not the secret`);
+    if (holdsMask(flag, v)) throw new ConfigError(`${label(flag)} holds the mask that --print-config prints, not the secret`);
     // A secret in a file other users may read is no longer one.
     if (holdsSecret(flag, v) && mode & 0o004) {
       throw new ConfigError(`${label(flag)} holds a secret, but any user may read ${file} (mode 0${(mode & 0o777).toString(8)}): chmod 600 it, or give the secret by a -file setting or the environment`);

@@ -6,6 +6,7 @@ import { BUS_TOKEN_RE } from '../edge/nats/bus-wire.js';
 import { DEFAULT_STOP_TIMEOUT_MS, exitOnStopSignals } from './stop-signals.js';
 import { commandLogger, startupLog } from './process-logger.js';
 import { LOG_OPTIONS } from '../logging/log-settings.js';
+import { maskSetting } from '../setting-secrets.js';
 
 export async function runNatsAgent(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -23,7 +24,7 @@ export async function runNatsAgent(args: string[]): Promise<void> {
   const logger = commandLogger(values);
   const pop = values.pop;
   if (!pop || !BUS_TOKEN_RE.test(pop)) throw new ConfigError('cachectl agent: --pop <name> is required: 1-32 letters, digits, _ or -');
-  if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got '${withoutCredentials(values.nats!)}')`);
+  if (!/^(nats|tls):\/\/./.test(values.nats!)) throw new ConfigError(`cachectl agent: --nats must be a nats:// URL (got one starting '${values.nats!.split(/[:/@]/)[0].slice(0, 20)}'; the rest is not shown: it may hold a token)`);
   if (!BUS_TOKEN_RE.test(values.prefix!)) throw new ConfigError('cachectl agent: --prefix: 1-32 letters, digits, _ or -');
   const metricsListen = listenAddress(values['metrics-listen'], '--metrics-listen / CACHECTL_AGENT_METRICS_LISTEN');
   const { startPopAgent } = await import('../pop-agent/pop-agent.js');
@@ -40,7 +41,7 @@ export async function runNatsAgent(args: string[]): Promise<void> {
     });
   }
   // Once ready: scripts wait for it.
-  const nats = withoutCredentials(values.nats!);
+  const nats = maskSetting('nats-url', values.nats!);
   startupLog(popLog).info({ nats, prefix: values.prefix, ...(metricsServer && { metrics_url: metricsServer.url }) }, `agent ${pop}: on ${nats}`);
   exitOnStopSignals({
     name: 'cachectl agent',
@@ -53,15 +54,3 @@ export async function runNatsAgent(args: string[]): Promise<void> {
   });
 }
 
-/** A NATS URL as a log may show it: a user, password or token in it becomes ***. */
-function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '***';
-    u.password = '';
-    return u.href;
-  } catch {
-    return '(a URL that does not parse)';
-  }
-}

@@ -3,7 +3,7 @@
 // `--config-example`: every setting with its default and meaning, commented out (deploy/cachectl.example.yaml).
 import { stringify } from 'yaml';
 import { OPTIONS, settingText, type ServerConfig, type SettingsFile } from '../config.js';
-import { maskSetting } from './setting-secrets.js';
+import { maskSetting } from '../setting-secrets.js';
 
 type Scalar = string | number | boolean | null;
 

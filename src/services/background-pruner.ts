@@ -27,6 +27,8 @@ export class BackgroundPruner<S = never> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopping = false;
+  /** Cuts a rest between batches short when stop() comes (a rest is 9 times a batch: seconds on a busy store). */
+  private rest = new AbortController();
 
   constructor(private readonly options: PrunerOptions<S>) {}
 
@@ -46,7 +48,7 @@ export class BackgroundPruner<S = never> {
             const n = await batch(before, scope);
             total += n;
             if (n < batchSize) break;
-            await sleep((performance.now() - started) * (1 / BUSY_SHARE - 1));
+            await sleep((performance.now() - started) * (1 / BUSY_SHARE - 1), undefined, { signal: this.rest.signal }).catch(() => undefined);
           }
         }
         return total;
@@ -71,7 +73,9 @@ export class BackgroundPruner<S = never> {
     clearInterval(this.timer);
     this.timer = undefined;
     this.stopping = true;
+    this.rest.abort();
     await this.running?.catch(() => undefined);
     this.stopping = false;
+    this.rest = new AbortController();
   }
 }

@@ -18,11 +18,14 @@ export interface Readiness {
 
 /** A store that does not answer within this is taken as down. */
 const CHECK_TIMEOUT_MS = 2000;
-/** A result is reused this long: probes from anyone cost at most one set of queries at a time and a second. */
+/**
+ * A result is reused this long after it came, and while it is coming: probes from anyone cost at most one
+ * set of queries at a time (a hung store's take up to two timeouts) and one a second.
+ */
 const REUSE_MS = 1000;
 
 export class ReadinessService {
-  private last: { at: number; result: Promise<Readiness> } | null = null;
+  private last: { at: number; result: Promise<Readiness>; settled: boolean } | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -33,10 +36,15 @@ export class ReadinessService {
 
   check(): Promise<Readiness> {
     const now = Date.now();
-    if (this.last && now - this.last.at < REUSE_MS) return this.last.result;
-    const result = this.run();
-    this.last = { at: now, result };
-    return result;
+    if (this.last && (!this.last.settled || now - this.last.at < REUSE_MS)) return this.last.result;
+    const last = { at: now, result: this.run(), settled: false };
+    const settled = () => {
+      last.settled = true;
+      last.at = Date.now();
+    };
+    last.result.then(settled, settled);
+    this.last = last;
+    return last.result;
   }
 
   private async run(): Promise<Readiness> {

@@ -180,11 +180,14 @@ export class TaskService {
     });
     const kind = workKindOf(input.taskType, input.fileType, input.mode);
     this.metrics?.tasksCreated.labels(stored.task.task_type, stored.task.account_id).inc();
-    const actor = input.call?.actor;
-    this.logger?.info(
-      { task_id: stored.task.id, task_type: stored.task.task_type, file_type: input.fileType, urls: parsed.length, account_id: stored.task.account_id, ...(actor && { request_id: actor.requestId, user: actor.userName, access_key: actor.accessKey }) },
-      'task accepted',
-    );
+    if (this.logger?.isLevelEnabled('info')) {
+      // Built only when written: this is the create path.
+      const actor = input.call?.actor;
+      this.logger.info(
+        { task_id: stored.task.id, task_type: stored.task.task_type, file_type: input.fileType, urls: parsed.length, account_id: stored.task.account_id, ...(actor && { request_id: actor.requestId, user: actor.userName, access_key: actor.accessKey }) },
+        'task accepted',
+      );
+    }
     if (stored.dispatchHere) this.engine.dispatch(parsed.map((p, i) => ({ id: stored.urlIds[i], taskId: stored.task.id, host: p.host, target: p.target, kind })), stored.owner);
     return { task: stored.task, urls: parsed.map((p) => p.url) };
   }

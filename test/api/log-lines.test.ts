@@ -12,6 +12,7 @@ import { originAllow } from '../../src/config.js';
 import { startTestServer, addDomain, type TestServer } from '../support/test-server.js';
 import { startOrigin, type TestOrigin } from '../support/origin.js';
 import { client, waitTask } from '../support/signed-client.js';
+import { login } from '../support/iam-fixture.js';
 import { freePort } from '../support/processes.js';
 
 type Entry = Record<string, any> & { level: string; msg: string };
@@ -99,14 +100,9 @@ test('refusals: a wrong signature names the claimed key and the error code; an a
 });
 
 test('a token call names its user; the password and the token are in no line', async () => {
-  const login = await request(`${s.server.url}/v3/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: creds.user, password: creds.password, domain: { name: creds.account } } } }, scope: { domain: { name: creds.account } } } }),
-  });
-  assert.equal(login.statusCode, 201);
-  await login.body.dump();
-  const token = String(login.headers['x-subject-token']);
+  const issued = await login(s, creds.account, creds.user, creds.password);
+  assert.equal(issued.status, 201);
+  const token = issued.token!;
   const res = await request(`${s.server.url}/v1.0/cdn/historytasks`, { headers: { 'x-auth-token': token } });
   await res.body.dump();
   const [line] = requestLine(idOf(res.headers));
@@ -117,15 +113,7 @@ test('a token call names its user; the password and the token are in no line', a
 
 test('failed URLs: a line each with the nodes and why, the query string hidden, at most 20 a task; the done line counts the rest', async () => {
   const dead = await freePort();
-  const res = await s.call('POST', '/v1.0/cdn/domains', {
-    body: { domain: { domain_name: 'dead.logs.test', business_type: 'web', sources: [{ ip_or_domain: '127.0.0.1', origin_type: 'ipaddr', active_standby: 1, http_port: dead }] } },
-  });
-  assert.equal(res.status, 200, res.text);
-  for (let i = 0; i < 100; i++) {
-    const d = await s.call('GET', '/v1.0/cdn/domains', { query: [['domain_name', 'dead.logs.test'], ['exact_match', 'true']] });
-    if (d.json?.domains?.[0]?.domain_status === 'online') break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await addDomain(s.call, 'dead.logs.test', dead);
   const urls = Array.from({ length: 25 }, (_, i) => `http://dead.logs.test/f${i}.bin?auth_key=sig${i}`);
   const created = await s.call('POST', '/v1.0/cdn/content/preheating-tasks', { body: { preheating_task: { urls } } });
   assert.equal(created.status, 200, created.text);

@@ -50,7 +50,11 @@ async function requestInFlight(port: number): Promise<net.Socket> {
 }
 
 async function untilLine(lines: string[], re: RegExp): Promise<void> {
-  while (!lines.some((l) => re.test(l))) await new Promise((r) => setTimeout(r, 10));
+  // Bounded: a line that never comes fails the test instead of hanging the run.
+  for (let i = 0; !lines.some((l) => re.test(l)); i++) {
+    assert.ok(i < 3000, `no line matching ${re} within 30 s:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 test('SIGTERM during a stream of creates: exit 0, and every answered task is stored', async () => {
